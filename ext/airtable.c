@@ -1,0 +1,38 @@
+/*
+** airtable.c: the extension's entry point. Loading the extension registers
+** the "airtable" module and the discovery tables airtable_bases,
+** airtable_tables and airtable_fields.
+**
+**   sqlite3 shell:  .load ./build/airtable
+**   Python:         conn.load_extension("./build/airtable")
+*/
+#include <curl/curl.h>
+#include "airtable_int.h"
+#include "airtable.h"
+
+#ifndef SQLITE_CORE
+SQLITE_EXTENSION_INIT1
+#endif
+
+#ifndef AIRTABLE_EXPORT
+# define AIRTABLE_EXPORT
+#endif
+
+AIRTABLE_EXPORT int sqlite3_airtable_init(sqlite3 *db, char **pzErrMsg,
+                          const sqlite3_api_routines *pApi){
+  int rc;
+#ifndef SQLITE_CORE
+  SQLITE_EXTENSION_INIT2(pApi);
+#else
+  (void)pApi;
+#endif
+  /* curl_global_init is reference counted and, since libcurl 7.84, thread
+  ** safe; it is never undone, as the library may outlive any connection. */
+  if( curl_global_init(CURL_GLOBAL_DEFAULT)!=CURLE_OK ){
+    *pzErrMsg = sqlite3_mprintf("airtable: libcurl failed to initialise");
+    return SQLITE_ERROR;
+  }
+  rc = atRegisterTable(db);
+  if( rc==SQLITE_OK ) rc = atRegisterMeta(db);
+  return rc;
+}

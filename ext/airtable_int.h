@@ -1,0 +1,277 @@
+/*
+** airtable_int.h: the internal interface between the extension's modules.
+**
+** Each file in ext/ owns one concern; this header is the contract between
+** them and what the C unit tests in tests/unit/ reach. Nothing here is
+** exported from the shared library: only sqlite3_airtable_init() is.
+**
+** Memory: every string or object a function hands back is allocated with
+** sqlite3_malloc64() (or sqlite3_mprintf()) and freed with sqlite3_free(),
+** unless the comment says it is a cJSON tree (free with cJSON_Delete()).
+** Error messages (*pzErr) follow the same rule and always start "airtable: ".
+*/
+#ifndef AIRTABLE_INT_H
+#define AIRTABLE_INT_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#ifdef SQLITE_CORE
+# include <sqlite3.h>
+#else
+# include <sqlite3ext.h>
+SQLITE_EXTENSION_INIT3
+#endif
+
+#include "airtable.h"
+#define AT_VERSION AIRTABLE_SQLITE_VERSION
+#define AT_DEFAULT_API_URL "https://api.airtable.com"
+#define AT_DEFAULT_TOKEN_ENV "AIRTABLE_TOKEN"
+#define AT_PAGE_SIZE 100                 /* Airtable's maximum page size */
+#define AT_MAX_URL 15000                 /* longer list requests go by POST */
+#define AT_MAX_RESPONSE (64*1024*1024)   /* bigger response bodies are refused */
+#define AT_MAX_TOKEN_FILE 4096           /* bigger token files are refused */
+
+/* ---------------------------------------------------------------- util.c */
+
+/* Replace *pzErr (freeing what it held) with a message formatted from zFmt.
+** The message is prefixed with "airtable: ". On OOM *pzErr is set to NULL. */
+void atSetError(char **pzErr, const char *zFmt, ...);
+
+/* Return a sqlite3_malloc'd copy of z (NULL if z is NULL or on OOM). */
+char *atStrdup(const char *z);
+
+/* True if z is zPrefix followed by exactly 14 ASCII letters or digits: the
+** shape of every Airtable id ("app", "tbl", "viw", "fld", "rec"). */
+int atIsId(const char *z, const char *zPrefix);
+
+/* ------------------------------------------------------------- options.c */
+
+/* The arguments of CREATE VIRTUAL TABLE ... USING airtable(...). */
+typedef struct AtOptions AtOptions;
+struct AtOptions {
+  char *zBase;        /* base=      app id (required) */
+  char *zTable;       /* table=     table name or tbl id (required) */
+  char *zView;        /* view=      view name or viw id, or NULL */
+  char *zApiUrl;      /* api_url=   or $AIRTABLE_API_URL, or the default */
+  char *zTokenEnv;    /* token_env= name of the variable holding the token */
+  char *zTokenFile;   /* token_file= path of a file holding the token */
+};
+
+/* Parse the module arguments azArg[0..nArg-1] (already past the module,
+** database and table names). On error returns SQLITE_ERROR and sets *pzErr
+** to a message naming the option. The caller frees *p with atOptionsClear()
+** whatever the result. */
+int atOptionsParse(int nArg, const char *const *azArg, AtOptions *p, char **pzErr);
+void atOptionsClear(AtOptions *p);
+
+/* Read the token named by p (token_file, else the token_env variable, else
+** $AIRTABLE_TOKEN). Returns SQLITE_OK and a sqlite3_malloc'd *pzToken, or
+** SQLITE_ERROR with *pzErr. The error never contains the token. */
+int atTokenLoad(const char *zTokenEnv, const char *zTokenFile, char **pzToken,
+                char **pzErr);
+
+/* Check an API base URL: http or https, no query or fragment; plain http only
+** to a loopback host. Returns SQLITE_OK or SQLITE_ERROR with *pzErr naming
+** zWhat (the option or variable the URL came from). */
+int atApiUrlCheck(const char *zUrl, const char *zWhat, char **pzErr);
+
+/* ------------------------------------------------------------- request.c */
+
+/* One sort key of a list request. */
+typedef struct AtSort AtSort;
+struct AtSort {
+  const char *zField;  /* field name or id */
+  int bDesc;           /* 1 for descending */
+};
+
+/* What a list-records request asks for. Everything is optional: a zeroed
+** struct asks for every field of every record, Airtable's default order. */
+typedef struct AtListQuery AtListQuery;
+struct AtListQuery {
+  const char *zView;          /* view name or id, or NULL */
+  int nField;                 /* number of entries in azField; 0 means all */
+  const char *const *azField; /* field names or ids for fields[] */
+  const char *zFormula;       /* filterByFormula, or NULL */
+  int nSort;                  /* number of entries in aSort */
+  const AtSort *aSort;        /* sort[i][field], sort[i][direction] */
+  int nPageSize;              /* pageSize, 1..100; 0 leaves Airtable's default */
+  sqlite3_int64 nMaxRecords;  /* maxRecords; 0 for no limit */
+  int bFieldsById;            /* returnFieldsByFieldId=true */
+  const char *zOffset;        /* offset of the page wanted; NULL for the first */
+};
+
+/* A built HTTP request. zBody is NULL for GET. Free with atRequestClear(). */
+typedef struct AtRequest AtRequest;
+struct AtRequest {
+  const char *zMethod;  /* "GET" or "POST" (static strings) */
+  char *zUrl;           /* full URL */
+  char *zBody;          /* JSON body for POST, or NULL */
+};
+
+/* Build the list-records request for table zTable (name or id) of base zBase
+** at API root zApiUrl. Uses GET, or POST .../listRecords when the GET URL
+** would be longer than nMaxUrl characters (pass AT_MAX_URL). Returns
+** SQLITE_OK or SQLITE_NOMEM. */
+int atListRequest(const char *zApiUrl, const char *zBase, const char *zTable,
+                  const AtListQuery *q, int nMaxUrl, AtRequest *pReq);
+void atRequestClear(AtRequest *pReq);
+
+/* Return "zApiUrl/v0/seg1/seg2..." with each segment percent-encoded, for the
+** nSeg segments in azSeg. sqlite3_malloc'd; NULL on OOM. */
+char *atUrlPath(const char *zApiUrl, int nSeg, const char *const *azSeg);
+
+/* ---------------------------------------------------------------- http.c */
+
+typedef struct AtHttp AtHttp;
+
+/* A connection to the API: one libcurl handle (reused, so keep-alive works),
+** the token, and the key under which the rate limiter counts requests.
+** Returns NULL on OOM. The token is copied and wiped from memory on free. */
+AtHttp *atHttpNew(const char *zToken, const char *zLimitKey);
+void atHttpFree(AtHttp *p);
+
+/* Perform one request. On a 2xx answer returns SQLITE_OK and points *pzBody /
+** *pnBody at the body, owned by p and valid until the next request on p.
+** Otherwise returns SQLITE_ERROR with *pzErr set to
+**   "airtable: HTTP <status> <type>: <message>"    (an Airtable error body)
+**   "airtable: HTTP <status>"                       (no usable error body)
+**   "airtable: <curl's error> (<method> <url>)"     (transport failure)
+** The token never appears in any message. */
+int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
+             size_t *pnBody, char **pzErr);
+
+/* Parse an Airtable error body (either documented shape) into a message
+** "<type>: <message>" or "<type>". Returns NULL if the body is not one. */
+char *atErrorBodyMessage(const char *zBody, size_t nBody);
+
+/* ----------------------------------------------------------- ratelimit.c */
+
+/* Block until one more request under zKey keeps at most nPerSec requests in
+** any one-second window, process-wide and thread-safe. Returns the number of
+** milliseconds waited. */
+int atRateLimitWait(const char *zKey, int nPerSec);
+
+/* ---------------------------------------------------------------- page.c */
+
+/* One parsed page of list-records. Records are walked in order. */
+typedef struct AtPage AtPage;
+struct AtPage {
+  cJSON *pRoot;        /* the whole parsed response */
+  cJSON *pRecord;      /* the current record, NULL when the page is used up */
+  char *zOffset;       /* offset of the next page (sqlite3_malloc'd), or NULL */
+  int nRecord;         /* number of records on the page */
+};
+
+/* Parse a list-records (or metadata) response body. zArray names the array
+** of rows ("records", "bases", "tables"). Checks the shape: an object, the
+** array present, each element an object (with a string "id" for records),
+** and "offset" absent or a string. On error returns SQLITE_ERROR with
+** *pzErr saying what was wrong; *p is left cleared. */
+int atPageParse(const char *zBody, size_t nBody, const char *zArray,
+                AtPage *p, char **pzErr);
+void atPageClear(AtPage *p);
+
+/* --------------------------------------------------------------- value.c */
+
+/* How a field's values become SQL values. */
+#define AT_KIND_TEXT      1   /* TEXT as given */
+#define AT_KIND_INTEGER   2   /* INTEGER (REAL if a value is not integral) */
+#define AT_KIND_REAL      3   /* REAL */
+#define AT_KIND_BOOLEAN   4   /* INTEGER 1, or 0 when absent */
+#define AT_KIND_DATE      5   /* TEXT 'YYYY-MM-DD' */
+#define AT_KIND_DATETIME  6   /* TEXT 'YYYY-MM-DDTHH:MM:SS.sssZ' (UTC) */
+#define AT_KIND_JSON      7   /* TEXT holding compact JSON */
+
+/* A converted cell: what one Airtable value becomes in SQL. */
+typedef struct AtCell AtCell;
+struct AtCell {
+  int eType;            /* SQLITE_NULL, _INTEGER, _FLOAT or _TEXT */
+  sqlite3_int64 i;      /* the value if SQLITE_INTEGER */
+  double r;             /* the value if SQLITE_FLOAT */
+  const char *z;        /* the text if SQLITE_TEXT (owned by the JSON tree or zFree) */
+  int n;                /* bytes in z */
+  char *zFree;          /* cJSON-allocated text to free with atCellClear() */
+};
+
+/* The kind for a field of Airtable type zType with options pOptions (may be
+** NULL). formula, rollup and lookups follow options.result. Unknown types
+** are AT_KIND_JSON. */
+int atFieldKind(const char *zType, const cJSON *pOptions);
+
+/* The declared SQL column type of a kind ("TEXT", "INTEGER", "REAL") and its
+** name ("text", "integer", "real", "boolean", "date", "datetime", "json"). */
+const char *atKindDeclType(int eKind);
+const char *atKindName(int eKind);
+
+/* Convert value pVal (NULL when the field is absent from the record) of a
+** field of kind eKind. Returns SQLITE_OK or SQLITE_NOMEM. Free with
+** atCellClear(). Rules are in README.md ("Field types"). */
+int atCellFromJson(int eKind, const cJSON *pVal, AtCell *pCell);
+void atCellClear(AtCell *pCell);
+
+/* Hand a cell to SQLite as a function result (copies the text). */
+void atCellResult(sqlite3_context *ctx, const AtCell *pCell);
+
+/* -------------------------------------------------------------- schema.c */
+
+typedef struct AtField AtField;
+struct AtField {
+  char *zId;        /* fld id */
+  char *zName;      /* field name as in the base */
+  char *zType;      /* Airtable type name */
+  char *zColumn;    /* SQL column name (see atColumnNames) */
+  int eKind;        /* AT_KIND_* */
+};
+
+typedef struct AtSchema AtSchema;
+struct AtSchema {
+  char *zTableId;   /* tbl id */
+  char *zTableName; /* table name */
+  char *zViewId;    /* viw id of the chosen view, or NULL */
+  int nField;       /* number of fields */
+  AtField *aField;  /* the fields, in the base's order */
+  int *aById;       /* field indexes sorted by zId, for atSchemaFieldById */
+};
+
+/* Columns ahead of the fields in every airtable table. */
+#define AT_COL_ID            0   /* record id */
+#define AT_COL_CREATED_TIME  1   /* record createdTime */
+#define AT_COL_FIRST_FIELD   2   /* column of aField[0] */
+
+/* Give each of the n names azName[] a unique SQL column name in azCol[]
+** (sqlite3_malloc'd). Names are compared as SQLite compares identifiers
+** (ASCII case-insensitively) against "id", "created_time" and every earlier
+** column; a name already taken gets "_2", "_3", ... appended. Returns
+** SQLITE_OK or SQLITE_NOMEM (azCol then holds NULLs for names not done). */
+int atColumnNames(int n, const char *const *azName, char **azCol);
+
+/* Find table zTable (id, else exact name) in a metadata "tables" array.
+** Returns NULL if absent. */
+const cJSON *atMetaFindTable(const cJSON *pTables, const char *zTable);
+
+/* Build *p from one table object of the metadata API, selecting view zView
+** (id or name; NULL for none). On error returns SQLITE_ERROR with *pzErr
+** (an unknown view names the views there are). Clear with atSchemaClear(). */
+int atSchemaBuild(const cJSON *pTable, const char *zView, AtSchema *p,
+                  char **pzErr);
+void atSchemaClear(AtSchema *p);
+
+/* The index in p->aField of the field with id zId, or -1. */
+int atSchemaFieldById(const AtSchema *p, const char *zId);
+
+/* The CREATE TABLE statement to declare for p. sqlite3_malloc'd. */
+char *atSchemaDeclare(const AtSchema *p);
+
+/* Fetch the metadata "tables" array of base zBase. Returns SQLITE_OK and a
+** cJSON tree (the whole response; free with cJSON_Delete) in *ppRoot, or an
+** error with *pzErr. */
+int atMetaFetchTables(AtHttp *pHttp, const char *zApiUrl, const char *zBase,
+                      cJSON **ppRoot, char **pzErr);
+
+/* ---------------------------------------------------- vtab.c and meta.c */
+
+int atRegisterTable(sqlite3 *db);      /* the "airtable" module */
+int atRegisterMeta(sqlite3 *db);       /* airtable_bases/_tables/_fields */
+
+#endif /* AIRTABLE_INT_H */

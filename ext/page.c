@@ -1,0 +1,78 @@
+/*
+** page.c: parses one page of a listing (records, bases or tables) and checks
+** its shape, so the rest of the extension can walk it without re-checking.
+** Holding one page at a time is what bounds the read path's memory.
+*/
+#include <string.h>
+#include "airtable_int.h"
+
+int atPageParse(const char *zBody, size_t nBody, const char *zArray,
+                AtPage *p, char **pzErr){
+  const cJSON *pArr, *pOffset, *pElem;
+  const char *zEnd = 0;
+  int bRecords = strcmp(zArray, "records")==0;
+  int i = 0;
+
+  memset(p, 0, sizeof(*p));
+  p->pRoot = cJSON_ParseWithLengthOpts(zBody, nBody, &zEnd, 0);
+  if( p->pRoot==0 ){
+    atSetError(pzErr, "the response is not valid JSON (error near byte %lld "
+               "of %lld)", zEnd ? (long long)(zEnd - zBody) : 0LL,
+               (long long)nBody);
+    goto fail;
+  }
+  if( !cJSON_IsObject(p->pRoot) ){
+    atSetError(pzErr, "the response is not a JSON object");
+    goto fail;
+  }
+  pArr = cJSON_GetObjectItemCaseSensitive(p->pRoot, zArray);
+  if( !cJSON_IsArray(pArr) ){
+    atSetError(pzErr, "the response has no \"%s\" array", zArray);
+    goto fail;
+  }
+  for(pElem=pArr->child; pElem; pElem=pElem->next, i++){
+    const cJSON *pId, *pFields;
+    if( !cJSON_IsObject(pElem) ){
+      atSetError(pzErr, "element %d of \"%s\" is not an object", i, zArray);
+      goto fail;
+    }
+    pId = cJSON_GetObjectItemCaseSensitive(pElem, "id");
+    if( !cJSON_IsString(pId) ){
+      atSetError(pzErr, "element %d of \"%s\" has no string \"id\"", i, zArray);
+      goto fail;
+    }
+    if( bRecords ){
+      pFields = cJSON_GetObjectItemCaseSensitive(pElem, "fields");
+      if( pFields && !cJSON_IsObject(pFields) ){
+        atSetError(pzErr, "record %s: \"fields\" is not an object",
+                   pId->valuestring);
+        goto fail;
+      }
+    }
+  }
+  pOffset = cJSON_GetObjectItemCaseSensitive(p->pRoot, "offset");
+  if( pOffset && !cJSON_IsNull(pOffset) ){
+    if( !cJSON_IsString(pOffset) || pOffset->valuestring[0]==0 ){
+      atSetError(pzErr, "the response's \"offset\" is not a non-empty string");
+      goto fail;
+    }
+    p->zOffset = atStrdup(pOffset->valuestring);
+    if( p->zOffset==0 ) goto fail_nomem;
+  }
+  p->nRecord = i;
+  p->pRecord = pArr->child;
+  return SQLITE_OK;
+
+fail_nomem:
+  atPageClear(p);
+  return SQLITE_NOMEM;
+fail:
+  atPageClear(p);
+  return SQLITE_ERROR;
+}
+
+void atPageClear(AtPage *p){
+  cJSON_Delete(p->pRoot);
+  sqlite3_free(p->zOffset);
+  memset(p, 0, sizeof(*p));
+}

@@ -1,0 +1,177 @@
+/* test_options.c: module arguments, tokens and API URLs (options.c). */
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "airtable_int.h"
+#include "testhelp.h"
+
+/* Parse the n arguments; return the error text, or "ok base|table|view|url|env|file". */
+static char *parse(int n, const char *const *az){
+  AtOptions o;
+  char *zErr = 0, *zOut;
+  int rc = atOptionsParse(n, az, &o, &zErr);
+  if( rc==SQLITE_OK ){
+    zOut = sqlite3_mprintf("ok %s|%s|%s|%s|%s|%s", o.zBase, o.zTable,
+             o.zView ? o.zView : "-", o.zApiUrl, o.zTokenEnv ? o.zTokenEnv : "-",
+             o.zTokenFile ? o.zTokenFile : "-");
+  }else{
+    zOut = sqlite3_mprintf("%s", zErr ? zErr : "(no message)");
+  }
+  sqlite3_free(zErr);
+  atOptionsClear(&o);
+  return zOut;
+}
+
+#define PARSE(want, ...) do{ \
+  const char *const a_[] = { __VA_ARGS__ }; \
+  char *z_ = parse((int)(sizeof(a_)/sizeof(a_[0])), a_); \
+  CHECK_STR(z_, want); sqlite3_free(z_); }while(0)
+
+static void testParse(void){
+  unsetenv("AIRTABLE_API_URL");
+  PARSE("ok appPackagingOps01|Packaging Tasks|-|https://api.airtable.com|-|-",
+        "base=appPackagingOps01", "table='Packaging Tasks'");
+  PARSE("ok appPackagingOps01|It's|Open tasks|http://127.0.0.1:9/|MY_TOKEN|-",
+        " base = \"appPackagingOps01\" ", "table='It''s'", "VIEW = Open tasks",
+        "api_url='http://127.0.0.1:9/'", "token_env=MY_TOKEN");
+  PARSE("ok appPackagingOps01|tblAAAAAAAAAAAAAA|viwAAAAAAAAAAAAAA|https://api.airtable.com|-|/tmp/t",
+        "base=appPackagingOps01", "table=tblAAAAAAAAAAAAAA",
+        "view=viwAAAAAAAAAAAAAA", "token_file=/tmp/t");
+  setenv("AIRTABLE_API_URL", "http://localhost:8080", 1);
+  PARSE("ok appPackagingOps01|T|-|http://localhost:8080|-|-",
+        "base=appPackagingOps01", "table=T");
+  setenv("AIRTABLE_API_URL", "http://example.com", 1);
+  PARSE("airtable: environment variable AIRTABLE_API_URL: 'http://example.com' "
+        "uses plain http to a host that is not this machine; the token would "
+        "cross the network unencrypted: use https (plain http is allowed only "
+        "to 127.0.0.1, ::1 and localhost, for test servers)",
+        "base=appPackagingOps01", "table=T");
+  unsetenv("AIRTABLE_API_URL");
+
+  PARSE("airtable: option token= is refused: virtual table arguments are stored "
+        "in plain text in the database file; put the token in the "
+        "AIRTABLE_TOKEN environment variable, or name another variable with "
+        "token_env= or a file with token_file=",
+        "base=appPackagingOps01", "table=T", "token=patXXXX");
+  PARSE("airtable: unknown option 'colour' (known options: base, table, view, "
+        "api_url, token_env, token_file)", "base=appPackagingOps01", "colour=red");
+  PARSE("airtable: option base is given more than once",
+        "base=appPackagingOps01", "base=appPackagingOps02");
+  PARSE("airtable: argument 2 (Packaging Tasks) is not of the form key=value",
+        "base=appPackagingOps01", "Packaging Tasks");
+  PARSE("airtable: option base is required (the base id, app...)", "table=T");
+  PARSE("airtable: option table is required (a table name or tbl... id)",
+        "base=appPackagingOps01");
+  PARSE("airtable: option table is empty", "base=appPackagingOps01", "table=''");
+  PARSE("airtable: option base: 'appShort' is not an Airtable base id ('app' "
+        "followed by 14 letters or digits)", "base=appShort", "table=T");
+  PARSE("airtable: option base: 'Packaging' is not an Airtable base id ('app' "
+        "followed by 14 letters or digits)", "base=Packaging", "table=T");
+  PARSE("airtable: option table: 'tblAAAAAAAAAAAA-A' looks like a table id but "
+        "is not one ('tbl' followed by 14 letters or digits)",
+        "base=appPackagingOps01", "table=tblAAAAAAAAAAAA-A");
+  PARSE("airtable: option view: 'viwAAAAAAAAAAAA A' looks like a view id but is "
+        "not one ('viw' followed by 14 letters or digits)",
+        "base=appPackagingOps01", "table=T", "view=viwAAAAAAAAAAAA A");
+  PARSE("airtable: options token_env and token_file exclude each other",
+        "base=appPackagingOps01", "table=T", "token_env=X", "token_file=/x");
+  PARSE("airtable: option token_env: 'MY-TOKEN' is not an environment variable name",
+        "base=appPackagingOps01", "table=T", "token_env=MY-TOKEN");
+  PARSE("airtable: option api_url: 'ftp://127.0.0.1/' is not an http or https URL",
+        "base=appPackagingOps01", "table=T", "api_url=ftp://127.0.0.1/");
+  PARSE("airtable: option api_url: 'not a url' is not a URL (expected like "
+        "https://api.airtable.com)",
+        "base=appPackagingOps01", "table=T", "api_url=not a url");
+  PARSE("airtable: option api_url: 'https://api.airtable.com/?x=1' has a query "
+        "or fragment; give only the API root (like https://api.airtable.com)",
+        "base=appPackagingOps01", "table=T", "api_url=https://api.airtable.com/?x=1");
+  PARSE("ok appPackagingOps01|T|-|http://[::1]:80|-|-",
+        "base=appPackagingOps01", "table=T", "api_url=http://[::1]:80");
+  PARSE("ok appPackagingOps01|T|-|http://127.1.2.3|-|-",
+        "base=appPackagingOps01", "table=T", "api_url=http://127.1.2.3");
+  PARSE("airtable: option api_url: 'http://127.0.0.1.evil.example' uses plain "
+        "http to a host that is not this machine; the token would cross the "
+        "network unencrypted: use https (plain http is allowed only to "
+        "127.0.0.1, ::1 and localhost, for test servers)",
+        "base=appPackagingOps01", "table=T", "api_url=http://127.0.0.1.evil.example");
+}
+
+/* Load a token; return it or the error. */
+static char *token(const char *zEnv, const char *zFile){
+  char *zTok = 0, *zErr = 0;
+  int rc = atTokenLoad(zEnv, zFile, &zTok, &zErr);
+  char *zOut = sqlite3_mprintf("%s", rc==SQLITE_OK ? zTok : zErr);
+  sqlite3_free(zTok);
+  sqlite3_free(zErr);
+  return zOut;
+}
+
+#define TOKEN(env, file, want) do{ \
+  char *z_ = token(env, file); CHECK_STR(z_, want); sqlite3_free(z_); }while(0)
+
+static void writeFile(const char *zPath, const char *zText, int mode){
+  FILE *f = fopen(zPath, "wb");
+  fputs(zText, f);
+  fclose(f);
+  chmod(zPath, mode);
+}
+
+static void testToken(void){
+  char zDir[] = "/tmp/attokXXXXXX";
+  char zPath[64];
+  char *zWant;
+  setenv("AIRTABLE_TOKEN", "patTEST.secret", 1);
+  TOKEN(0, 0, "patTEST.secret");
+  setenv("OTHER_TOKEN", "patOTHER", 1);
+  TOKEN("OTHER_TOKEN", 0, "patOTHER");
+  unsetenv("AIRTABLE_TOKEN");
+  TOKEN(0, 0, "airtable: no API token: the environment variable AIRTABLE_TOKEN "
+        "is not set (set it, or name another variable with token_env= or a "
+        "file with token_file=)");
+  setenv("AIRTABLE_TOKEN", "", 1);
+  TOKEN(0, 0, "airtable: no API token: the environment variable AIRTABLE_TOKEN "
+        "is empty (set it, or name another variable with token_env= or a "
+        "file with token_file=)");
+  setenv("OTHER_TOKEN", "pat\r\nX-Evil: 1", 1);
+  TOKEN("OTHER_TOKEN", 0, "airtable: the token in environment variable "
+        "OTHER_TOKEN contains a space or control character at byte 4");
+
+  CHECK(mkdtemp(zDir)!=0);
+  sqlite3_snprintf(sizeof(zPath), zPath, "%s/token", zDir);
+  writeFile(zPath, "patFILE.secret\n", 0600);
+  TOKEN(0, zPath, "patFILE.secret");
+  writeFile(zPath, "patFILE.secret\n", 0640);
+  zWant = sqlite3_mprintf("airtable: option token_file: '%s' is readable by "
+      "group or others (mode 640); a token file must be private, as ssh "
+      "requires of keys: chmod 600 '%s'", zPath, zPath);
+  TOKEN(0, zPath, zWant);
+  sqlite3_free(zWant);
+  writeFile(zPath, "\n", 0600);
+  TOKEN(0, zPath, "airtable: the token in token_file is empty");
+  unlink(zPath);
+  zWant = sqlite3_mprintf("airtable: option token_file: cannot read '%s': "
+                          "No such file or directory", zPath);
+  TOKEN(0, zPath, zWant);
+  sqlite3_free(zWant);
+  zWant = sqlite3_mprintf("airtable: option token_file: '%s' is not a regular file", zDir);
+  TOKEN(0, zDir, zWant);
+  sqlite3_free(zWant);
+  rmdir(zDir);
+}
+
+static void testIds(void){
+  CHECK(atIsId("appPackagingOps01", "app"));
+  CHECK(atIsId("rec00000000000000", "rec"));
+  CHECK(!atIsId("appPackagingOps0", "app"));
+  CHECK(!atIsId("appPackagingOps012", "app"));
+  CHECK(!atIsId("appPackaging_ps01", "app"));
+  CHECK(!atIsId("tblPackagingOps01", "app"));
+  CHECK(!atIsId(0, "app"));
+}
+
+int main(void){
+  testParse();
+  testToken();
+  testIds();
+  DONE();
+}
