@@ -1,0 +1,259 @@
+"""Every failure the read path can meet gives a clear error naming what was
+wrong, never a crash, a partial result presented as complete, or the token."""
+import sqlite3
+
+import pytest
+
+from conftest import SAMPLE, SIZES, TOKEN, connect, create, table_fixture
+
+FORBIDDEN = ("airtable: HTTP 403 INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND: Invalid "
+             "permissions, or the requested model was not found. Check that both "
+             "your user and your token have the required permissions, and that the "
+             "model names and/or ids are correct.")
+
+
+def error_of(conn, sql, *args):
+    with pytest.raises(sqlite3.Error) as e:
+        conn.execute(sql, *args).fetchall()
+    assert TOKEN not in str(e.value)
+    return str(e.value)
+
+
+def create_error(conn, base, table, **opts):
+    with pytest.raises(sqlite3.Error) as e:
+        create(conn, "t", base, table, **opts)
+    assert TOKEN not in str(e.value)
+    return str(e.value)
+
+
+# --- options ---------------------------------------------------------------
+
+def test_literal_token_is_refused_and_not_stored(tmp_path):
+    path = tmp_path / "x.db"
+    conn = connect(str(path))
+    msg = create_error(conn, SAMPLE, "T", token="patSECRETSECRET1.abcdef")
+    assert msg == ("airtable: option token= is refused: virtual table arguments "
+                   "are stored in plain text in the database file; put the token "
+                   "in the AIRTABLE_TOKEN environment variable, or name another "
+                   "variable with token_env= or a file with token_file=")
+    conn.close()
+    assert b"patSECRETSECRET1" not in path.read_bytes()
+
+
+@pytest.mark.parametrize("args,message", [
+    ("table='T'", "airtable: option base is required (the base id, app...)"),
+    (f"base='{SAMPLE}'", "airtable: option table is required (a table name or tbl... id)"),
+    ("base='appNope', table='T'", "airtable: option base: 'appNope' is not an "
+     "Airtable base id ('app' followed by 14 letters or digits)"),
+    (f"base='{SAMPLE}', table='T', colour='red'", "airtable: unknown option 'colour' "
+     "(known options: base, table, view, api_url, token_env, token_file)"),
+    (f"base='{SAMPLE}', base='{SAMPLE}', table='T'",
+     "airtable: option base is given more than once"),
+    (f"base='{SAMPLE}', table='T', api_url='http://example.com'",
+     "airtable: option api_url: 'http://example.com' uses plain http to a host "
+     "that is not this machine; the token would cross the network unencrypted: "
+     "use https (plain http is allowed only to 127.0.0.1, ::1 and localhost, "
+     "for test servers)"),
+])
+def test_bad_options_name_the_option(db, args, message):
+    assert error_of(db, f"CREATE VIRTUAL TABLE t USING airtable({args})") == message
+
+
+def test_missing_token(db, server, monkeypatch):
+    monkeypatch.delenv("AIRTABLE_TOKEN")
+    assert create_error(db, SAMPLE, "Packaging Tasks") == (
+        "airtable: no API token: the environment variable AIRTABLE_TOKEN is not "
+        "set (set it, or name another variable with token_env= or a file with "
+        "token_file=)")
+
+
+def test_token_env_and_token_file(db, server, monkeypatch, tmp_path):
+    monkeypatch.delenv("AIRTABLE_TOKEN")
+    monkeypatch.setenv("MY_AIRTABLE", TOKEN)
+    create(db, "a", SIZES, "One", token_env="MY_AIRTABLE")
+    assert db.execute('SELECT "N" FROM a').fetchall() == [(1,)]
+    tok = tmp_path / "token"
+    tok.write_text(TOKEN + "\n")
+    tok.chmod(0o600)
+    create(db, "b", SIZES, "One", token_file=str(tok))
+    assert db.execute('SELECT "N" FROM b').fetchall() == [(1,)]
+    tok.chmod(0o644)
+    assert create_error(db, SIZES, "One", token_file=str(tok)) == (
+        f"airtable: option token_file: '{tok}' is readable by group or others "
+        f"(mode 644); a token file must be private, as ssh requires of keys: "
+        f"chmod 600 '{tok}'")
+
+
+# --- what the API answers ----------------------------------------------------
+
+def test_wrong_token_is_401(db, server, monkeypatch):
+    monkeypatch.setenv("AIRTABLE_TOKEN", "wrong-token")
+    assert create_error(db, SAMPLE, "Packaging Tasks") == (
+        "airtable: HTTP 401 AUTHENTICATION_REQUIRED: Authentication required")
+
+
+def test_token_revoked_after_connect_fails_the_scan(db, server):
+    create(db, "t", SIZES, "One")
+    server.config(token="another-token")
+    assert error_of(db, "SELECT * FROM t") == (
+        "airtable: HTTP 401 AUTHENTICATION_REQUIRED: Authentication required")
+
+
+def test_unknown_base_is_403(db, server):
+    assert create_error(db, "appDoesNotExist01", "Packaging Tasks") == FORBIDDEN
+
+
+def test_unknown_table_lists_the_tables(db, server):
+    assert create_error(db, SIZES, "one") == (
+        "airtable: option table: base appSizeTests00001 has no table 'one' "
+        "(tables: 'Empty', 'One', 'Ninety Nine', 'One Hundred', 'One Hundred One', "
+        "'Odd/Name?#% \"quoted\" ☃')")
+
+
+def test_unknown_view_lists_the_views(db, server):
+    assert create_error(db, SAMPLE, "Packaging Tasks", view="Closed") == (
+        "airtable: option view: table 'Packaging Tasks' has no view 'Closed' "
+        "(views: 'Grid view', 'Open tasks', 'By priority')")
+
+
+def test_rate_limit_429(db, server):
+    create(db, "t", SIZES, "One")
+    server.config(rate_limit=1, rate_limit_penalty=1)
+    errors = []
+    for _ in range(2):   # two requests within a second: the second at least fails
+        try:
+            db.execute("SELECT * FROM t").fetchall()
+        except sqlite3.OperationalError as e:
+            errors.append(str(e))
+    assert errors and errors[0] == (
+        "airtable: HTTP 429 RATE_LIMIT_REACHED: Rate limit exceeded. Please try again later")
+    server.control("POST", "/_test/rate_limit/reset")
+
+
+@pytest.mark.parametrize("status,message", [
+    (500, "airtable: HTTP 500 SERVER_ERROR: Server error"),
+    (502, "airtable: HTTP 502 BAD_GATEWAY"),
+    (503, "airtable: HTTP 503 RETRIABLE_ERROR"),
+    (404, "airtable: HTTP 404 NOT_FOUND"),
+])
+def test_server_errors_fail_the_statement(db, server, status, message):
+    create(db, "t", SIZES, "One")
+    body = {404: {"error": "NOT_FOUND"}}.get(status)
+    fault = {"path": "^/v0/appSize", "action": "status", "status": status}
+    if body:
+        fault["body"] = body
+    server.faults(fault)
+    assert error_of(db, "SELECT * FROM t") == message
+
+
+def test_422_unknown_field_and_bad_formula_bodies(db, server):
+    create(db, "t", SIZES, "One")
+    server.faults({"path": "^/v0/appSize", "action": "status", "status": 422,
+                   "body": {"error": {"type": "UNKNOWN_FIELD_NAME",
+                                      "message": "Unknown field name: \"Nope\""}}})
+    assert error_of(db, "SELECT * FROM t") == (
+        'airtable: HTTP 422 UNKNOWN_FIELD_NAME: Unknown field name: "Nope"')
+    server.faults({"path": "^/v0/appSize", "action": "status", "status": 422,
+                   "body": {"error": {"type": "INVALID_FILTER_BY_FORMULA",
+                                      "message": "The formula for filtering records is invalid"}}})
+    assert error_of(db, "SELECT * FROM t") == (
+        "airtable: HTTP 422 INVALID_FILTER_BY_FORMULA: The formula for filtering "
+        "records is invalid")
+
+
+def test_error_body_that_is_not_json(db, server):
+    create(db, "t", SIZES, "One")
+    server.faults({"path": "^/v0/appSize", "action": "body", "status": 502,
+                   "raw": "<html>Bad gateway</html>"})
+    assert error_of(db, "SELECT * FROM t") == "airtable: HTTP 502"
+
+
+def test_failure_on_a_later_page_fails_the_whole_statement(db, server):
+    """No partial result: rows of pages 1-2 are not returned as if complete."""
+    create(db, "t", SAMPLE, "Packaging Tasks")
+    server.faults({"path": "^/v0/appPackaging", "action": "status", "status": 503,
+                   "skip": 2})
+    cur = db.execute("SELECT id FROM t")
+    with pytest.raises(sqlite3.OperationalError, match=r"^airtable: HTTP 503 RETRIABLE_ERROR$"):
+        cur.fetchall()
+    assert len(server.list_requests()) == 3
+
+
+def test_expired_offset_mid_scan_fails_clearly(db, server):
+    create(db, "t", SIZES, "One Hundred One")
+    server.faults({"path": "^/v0/appSize", "action": "expired_offset", "skip": 1})
+    assert error_of(db, "SELECT * FROM t") == (
+        "airtable: HTTP 422 LIST_RECORDS_ITERATOR_NOT_AVAILABLE")
+
+
+@pytest.mark.parametrize("fault,message", [
+    ({"action": "malformed"},
+     r"^airtable: table 'One': the response is not valid JSON \(error near byte \d+ of \d+\) "
+     r"\(GET http://127\.0\.0\.1:\d+/v0/appSizeTests00001/tbl\w{14}\?returnFieldsByFieldId=true\)$"),
+    ({"action": "body", "body": {"recs": []}},
+     r"^airtable: table 'One': the response has no \"records\" array \(GET .*\)$"),
+    ({"action": "body", "body": {"records": [{"id": 5}]}},
+     r"^airtable: table 'One': element 0 of \"records\" has no string \"id\" \(GET .*\)$"),
+    ({"action": "body", "body": {"records": [], "offset": 7}},
+     r"^airtable: table 'One': the response's \"offset\" is not a non-empty string \(GET .*\)$"),
+    ({"action": "body", "body": {"records": [{"id": "recA", "fields": "x"}]}},
+     r"^airtable: table 'One': record recA: \"fields\" is not an object \(GET .*\)$"),
+    ({"action": "truncated"},
+     r"^airtable: transfer closed with \d+ bytes remaining to read \(GET http://127\.0\.0\.1:\d+/v0/.*\)$"),
+    ({"action": "reset", "times": 2},
+     r"^airtable: (Recv failure: Connection reset by peer|Empty reply from server) \(GET .*\)$"),
+])
+def test_bad_responses_are_errors_not_crashes(db, server, fault, message):
+    create(db, "t", SIZES, "One")
+    server.faults({"path": "^/v0/appSize", **fault})
+    with pytest.raises(sqlite3.OperationalError, match=message) as e:
+        db.execute("SELECT * FROM t").fetchall()
+    assert TOKEN not in str(e.value)
+
+
+def test_one_reset_of_a_kept_alive_connection_is_retried_by_curl(db, server):
+    """libcurl retries a request once on a fresh connection when a reused
+    keep-alive connection turns out dead; a second reset is an error."""
+    create(db, "t", SIZES, "One")
+    server.faults({"path": "^/v0/appSize", "action": "reset", "times": 1})
+    assert db.execute('SELECT "N" FROM t').fetchall() == [(1,)]
+
+
+def test_wrongly_typed_values_keep_their_data(db, server):
+    create(db, "t", SIZES, "One")
+    fields = {f["name"]: f["id"] for f in table_fixture(SIZES, "One")["fields"]}
+    server.faults({"path": "^/v0/appSize", "action": "body", "body": {"records": [
+        {"id": "recAAAAAAAAAAAAAA", "createdTime": 5,
+         "fields": {fields["Name"]: 12, fields["N"]: "twelve"}}]}})
+    assert db.execute('SELECT id, created_time, "Name", typeof("Name"), "N" FROM t').fetchall() \
+        == [("recAAAAAAAAAAAAAA", None, 12, "integer", "twelve")]
+
+
+def test_connection_refused(db, server):
+    with pytest.raises(sqlite3.OperationalError) as e:
+        create(db, "t", SIZES, "One", api_url="http://127.0.0.1:9")
+    assert str(e.value).startswith("airtable: ")
+    assert "(GET http://127.0.0.1:9/v0/meta/bases/appSizeTests00001/tables)" in str(e.value)
+    assert "onnect" in str(e.value)
+
+
+def test_tables_are_direct_only(db, server):
+    """The table acts with the user's credential: a view or trigger written
+    into a database by someone else must not be able to use it."""
+    create(db, "t", SIZES, "One")
+    db.execute("CREATE VIEW v AS SELECT * FROM t")
+    assert error_of(db, "SELECT * FROM v") == "unsafe use of virtual table \"t\""
+    db.execute("CREATE VIEW w AS SELECT * FROM airtable_bases")
+    assert error_of(db, "SELECT * FROM w") == "unsafe use of virtual table \"airtable_bases\""
+
+
+def test_token_not_in_database_file(tmp_path, server):
+    path = tmp_path / "x.db"
+    conn = connect(str(path))
+    create(conn, "t", SIZES, "One Hundred One")
+    conn.execute("CREATE TABLE copy AS SELECT * FROM t")
+    conn.commit()
+    conn.close()
+    data = path.read_bytes()
+    assert TOKEN.encode() not in data
+    assert b"appSizeTests00001" in data       # the declaration is there
