@@ -1,0 +1,103 @@
+"""The extension in the hosts people use: the sqlite3 shell and sqlite-utils.
+
+The shell run doubles as the leak check: a sanitized build runs it with
+LeakSanitizer (the shell, unlike Python, frees everything at exit), a plain
+build under valgrind. It gets its own server, so its process's rate limiter
+and the pytest process's never share one base's window.
+"""
+import csv
+import io
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import EXT, ROOT, TOKEN, Server, child_env, load_fixture
+
+SANITIZED = "libasan" in os.environ.get("LD_PRELOAD", "")
+
+
+@pytest.fixture(scope="module")
+def own_server():
+    s = Server()
+    yield s
+    s.stop()
+
+
+def run_shell(server, sql_file, extra=()):
+    env = child_env(AIRTABLE_TOKEN=TOKEN, AIRTABLE_API_URL=server.url)
+    cmd = ["sqlite3", "-batch", ":memory:", "-cmd", f".load {EXT}"]
+    if SANITIZED:
+        env["LD_PRELOAD"] = os.environ["LD_PRELOAD"]
+        env["ASAN_OPTIONS"] = "detect_leaks=1:exitcode=86"
+    elif shutil.which("valgrind"):
+        cmd = ["valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite",
+               "--error-exitcode=99", *cmd]
+    with open(sql_file, encoding="utf-8") as f:
+        return subprocess.run(cmd, stdin=f, capture_output=True, text=True, env=env,
+                              timeout=300)
+
+
+def test_shell_workload_exact_output_and_no_leaks(own_server):
+    server = own_server
+    # Page 2 of 'Ninety Nine'... has one page; fail its second scan instead.
+    server.faults({"path": "^/v0/appSizeTests00001/tbl", "action": "status",
+                   "status": 503, "skip": 1})
+    p = run_shell(server, ROOT / "sql" / "test_shell.sql")
+    tasks = next(t for t in load_fixture("appPackagingOps01")["tables"]
+                 if t["name"] == "Packaging Tasks")
+    recs = tasks["records"]
+    quantity = sum(r["fields"].get("Quantity", 0) for r in recs)
+    cost = sum(1 for r in recs if "Cost per kg" in r["fields"])
+    n_fields = sum(len(t["fields"]) for t in load_fixture("appPackagingOps01")["tables"])
+    r0, r1 = recs[0], recs[1]
+
+    def csv_row(r):
+        tags = r["fields"].get("Tags")
+        return [r["id"], r["fields"]["Task"],
+                json.dumps(tags, ensure_ascii=False, separators=(",", ":")) if tags else ""]
+
+    lines = p.stdout.splitlines()
+    assert lines[:8] == [
+        "appPackagingOps01|Packaging Operations",
+        "appSizeTests00001|Size Tests",
+        str(n_fields),
+        f"2500|{quantity}|{cost}",
+        r0["id"], r1["id"],
+        "0",
+        "4950",
+    ]
+    assert list(csv.reader(io.StringIO("\n".join(lines[8:])))) == [
+        ["id", "Task", "Tags"], csv_row(r0), csv_row(r1)]
+    assert p.stderr.splitlines() == [
+        "Runtime error near line 15: airtable: option table: base appPackagingOps01 has "
+        "no table 'Nope' (tables: 'Packaging Tasks', 'Products', 'Vendors')",
+        "Runtime error near line 16: airtable: option base: 'appX' is not an Airtable "
+        "base id ('app' followed by 14 letters or digits)",
+        "Runtime error near line 17: airtable: HTTP 403 "
+        "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND: Invalid permissions, or the "
+        "requested model was not found. Check that both your user and your token "
+        "have the required permissions, and that the model names and/or ids are correct.",
+        "Runtime error near line 20: airtable: HTTP 503 RETRIABLE_ERROR",
+    ], p.stderr
+    assert p.returncode == 1      # errors, but no leak (86) or valgrind error (99)
+
+
+def test_sqlite_utils_loads_the_extension(server, tmp_path):
+    exe = shutil.which("sqlite-utils")
+    if exe is None:
+        pytest.skip("sqlite-utils is not installed (scripts/setup installs it)")
+    env = child_env(AIRTABLE_TOKEN=TOKEN, AIRTABLE_API_URL=server.url)
+    if SANITIZED:
+        env["LD_PRELOAD"] = os.environ["LD_PRELOAD"]
+        env["ASAN_OPTIONS"] = "detect_leaks=0"
+    server.control("POST", "/_test/rate_limit/reset")
+    p = subprocess.run([exe, "memory", "--load-extension", EXT, "--csv",
+                        "SELECT name, field_count FROM airtable_tables('appSizeTests00001') "
+                        "ORDER BY name LIMIT 2"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == ["name,field_count", "Empty,2", "Ninety Nine,2"]
