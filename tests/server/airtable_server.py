@@ -1,0 +1,1211 @@
+#!/usr/bin/python3
+"""An Airtable-compatible HTTP server for tests: the Web API's read side, served
+from JSON fixtures, plus a control API under /_test/ that scripts faults,
+latency, rate limits and record edits.  Python standard library only.
+
+    scripts/test-server [--fixture FILE]... [--port N] [--token T]
+                        [--latency-ms N] [--rate-limit N] [--rate-limit-penalty S]
+
+Prints exactly "http://127.0.0.1:PORT" on stdout, then serves until SIGTERM or
+SIGINT.  The behaviour modelled here is documented in /work/shared/AIRTABLE_API.md
+(facts checked against Airtable's documentation); where Airtable leaves a choice
+open, the comment says "test server's choice".
+"""
+
+import argparse
+import collections
+import copy
+import gzip
+import http.server
+import json
+import os
+import random
+import re
+import signal
+import socket
+import string
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEFAULT_FIXTURES = [
+    os.path.join(REPO_ROOT, "tests", "fixtures", "appPackagingOps01.json"),
+    os.path.join(REPO_ROOT, "tests", "fixtures", "appSizeTests00001.json"),
+]
+
+ALNUM = string.ascii_letters + string.digits
+JSON_TYPE = "application/json; charset=utf-8"
+
+OFFSET_TTL = 600.0          # seconds an offset lives (Airtable: undocumented; test server's choice)
+OFFSET_MAX = 10000          # bound on outstanding offsets
+LOG_MAX = 100000            # bound on the request log
+BASES_PAGE = 1000           # Airtable docs, List bases: 1,000 bases a page
+
+# --- Error bodies ------------------------------------------------------------
+
+PERMISSIONS_MESSAGE = (
+    "Invalid permissions, or the requested model was not found. Check that both your user and "
+    "your token have the required permissions, and that the model names and/or ids are correct.")
+ERR_AUTH = {"error": {"type": "AUTHENTICATION_REQUIRED", "message": "Authentication required"}}
+ERR_PERMISSIONS = {"error": {"type": "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND",
+                             "message": PERMISSIONS_MESSAGE}}
+ERR_NOT_FOUND = {"error": "NOT_FOUND"}
+ERR_RATE_LIMIT = {"error": {"type": "RATE_LIMIT_REACHED",
+                            "message": "Rate limit exceeded. Please try again later"}}
+ERR_ITERATOR = {"error": {"type": "LIST_RECORDS_ITERATOR_NOT_AVAILABLE"}}
+INVALID_REQUEST_MESSAGE = "Invalid request: parameter validation failed. Check your request data."
+
+# Bodies a "status" fault sends when the script gives none.
+DEFAULT_STATUS_BODIES = {
+    401: ERR_AUTH,
+    403: ERR_PERMISSIONS,
+    404: ERR_NOT_FOUND,
+    413: {"error": {"type": "REQUEST_TOO_LARGE"}},
+    422: {"error": {"type": "INVALID_REQUEST_UNKNOWN", "message": INVALID_REQUEST_MESSAGE}},
+    429: ERR_RATE_LIMIT,
+    500: {"error": {"type": "SERVER_ERROR", "message": "Server error"}},
+    502: {"error": {"type": "BAD_GATEWAY"}},
+    503: {"error": {"type": "RETRIABLE_ERROR"}},
+}
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status and JSON body."""
+
+    def __init__(self, status, body):
+        super().__init__(status, body)
+        self.status = status
+        self.body = body
+
+
+def invalid_request(message=INVALID_REQUEST_MESSAGE):
+    # Airtable docs, Errors: 422 INVALID_REQUEST_UNKNOWN for requests that fail validation.
+    return ApiError(422, {"error": {"type": "INVALID_REQUEST_UNKNOWN", "message": message}})
+
+
+def unknown_field(name):
+    # Seen in the wild (not documented): 422 UNKNOWN_FIELD_NAME for an unknown fields[] entry.
+    return ApiError(422, {"error": {"type": "UNKNOWN_FIELD_NAME",
+                                    "message": "Unknown field name: %s" % json.dumps(name, ensure_ascii=False)}})
+
+
+def dumps(value):
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# --- Data model --------------------------------------------------------------
+
+def is_empty(value):
+    # Airtable docs, List records: empty values ("", [], false) are left out of "fields".
+    return value is None or value == "" or value == [] or value is False
+
+
+class Snapshot:
+    """Immutable view of a table's records; edits build a new one and swap it in."""
+
+    __slots__ = ("records", "by_id", "json_by_name", "json_by_id", "version")
+
+    def __init__(self, records, by_id, json_by_name, json_by_id, version):
+        self.records = records            # list of record dicts, fixture order
+        self.by_id = by_id                # record id -> record dict
+        self.json_by_name = json_by_name  # record id -> compact JSON, fields keyed by name
+        self.json_by_id = json_by_id      # record id -> compact JSON, fields keyed by field id
+        self.version = version            # bumped on every edit
+
+
+class Table:
+    def __init__(self, base, spec):
+        self.base = base
+        self.id = spec["id"]
+        self.name = spec["name"]
+        self.primary_field_id = spec.get("primaryFieldId")
+        self.description = spec.get("description")
+        self.fields = spec["fields"]
+        self.field_by_name = {f["name"]: f for f in self.fields}
+        self.field_by_id = {f["id"]: f for f in self.fields}
+        self.name_to_id = {f["name"]: f["id"] for f in self.fields}
+        self.views = spec.get("views", [])
+        self.order_cache = {}
+        self.lock = threading.Lock()
+        self.id_rng = random.Random(self.id)
+        records = spec.get("records", [])
+        self.snapshot = self._build(records, {}, {}, {}, 0, records)
+
+    def _build(self, records, by_id, j_name, j_id, version, changed):
+        by_id = dict(by_id)
+        j_name = dict(j_name)
+        j_id = dict(j_id)
+        for rec in changed:
+            by_id[rec["id"]] = rec
+            j_name[rec["id"]] = dumps(rec)
+            j_id[rec["id"]] = dumps(self.record_by_field_id(rec))
+        return Snapshot(list(records), by_id, j_name, j_id, version)
+
+    def record_by_field_id(self, rec):
+        fields = {self.name_to_id.get(k, k): v for k, v in rec["fields"].items()}
+        return {"id": rec["id"], "createdTime": rec["createdTime"], "fields": fields}
+
+    def field(self, name_or_id):
+        """Field by exact name, else by id; None when neither matches."""
+        f = self.field_by_name.get(name_or_id)
+        if f is None:
+            f = self.field_by_id.get(name_or_id)
+        return f
+
+    def view(self, name_or_id):
+        for v in self.views:
+            if v["name"] == name_or_id:
+                return v
+        for v in self.views:
+            if v["id"] == name_or_id:
+                return v
+        return None
+
+    def meta(self, include_visible=False):
+        out = {"id": self.id, "name": self.name, "primaryFieldId": self.primary_field_id}
+        if self.description is not None:
+            out["description"] = self.description
+        out["fields"] = [{k: f[k] for k in ("type", "id", "name", "description", "options") if k in f}
+                         for f in self.fields]
+        views = []
+        for v in self.views:
+            mv = {"id": v["id"], "name": v["name"], "type": v["type"]}
+            if include_visible and v["type"] == "grid":
+                names = v.get("visibleFields") or [f["name"] for f in self.fields]
+                mv["visibleFieldIds"] = [self.name_to_id[n] for n in names]
+            views.append(mv)
+        out["views"] = views
+        return out
+
+    # -- edits (control API) --
+
+    def new_record_id(self, taken):
+        while True:
+            zId = "rec" + "".join(self.id_rng.choice(ALNUM) for _ in range(14))
+            if zId not in taken:
+                return zId
+
+    def _field_name(self, key):
+        f = self.field(key)
+        if f is None:
+            raise ApiError(422, {"error": {"type": "UNKNOWN_FIELD_NAME",
+                                           "message": "Unknown field name: %s" % json.dumps(key)}})
+        return f["name"]
+
+    def edit(self, create=(), update=(), delete=()):
+        with self.lock:
+            snap = self.snapshot
+            records = list(snap.records)
+            by_id = dict(snap.by_id)
+            changed = []
+            created, updated, deleted = [], [], []
+            for spec in create:
+                zId = spec.get("id") or self.new_record_id(by_id)
+                if zId in by_id:
+                    raise ApiError(422, {"error": {"type": "DUPLICATE_RECORD_ID", "message": zId}})
+                fields = {self._field_name(k): v for k, v in (spec.get("fields") or {}).items()
+                          if not is_empty(v)}
+                created_time = spec.get("createdTime") or time.strftime(
+                    "%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+                rec = {"id": zId, "createdTime": created_time, "fields": fields}
+                records.append(rec)
+                by_id[zId] = rec
+                changed.append(rec)
+                created.append(zId)
+            for spec in update:
+                old = by_id.get(spec.get("id"))
+                if old is None:
+                    raise ApiError(404, {"error": "NOT_FOUND", "message": "No record %s" % spec.get("id")})
+                fields = dict(old["fields"])
+                for k, v in (spec.get("fields") or {}).items():
+                    name = self._field_name(k)
+                    if is_empty(v):
+                        fields.pop(name, None)
+                    else:
+                        fields[name] = v
+                rec = {"id": old["id"], "createdTime": old["createdTime"], "fields": fields}
+                records[records.index(old)] = rec
+                by_id[rec["id"]] = rec
+                changed.append(rec)
+                updated.append(rec["id"])
+            for zId in delete:
+                old = by_id.pop(zId, None)
+                if old is None:
+                    raise ApiError(404, {"error": "NOT_FOUND", "message": "No record %s" % zId})
+                records.remove(old)
+                deleted.append(zId)
+            j_name = {k: v for k, v in snap.json_by_name.items() if k in by_id}
+            j_id = {k: v for k, v in snap.json_by_id.items() if k in by_id}
+            self.snapshot = self._build(records, by_id, j_name, j_id, snap.version + 1, changed)
+            self.order_cache = {}
+        return {"created": created, "updated": updated, "deleted": deleted}
+
+
+class Base:
+    def __init__(self, spec):
+        self.id = spec["id"]
+        self.name = spec["name"]
+        self.permission_level = spec.get("permissionLevel", "create")
+        self.tables = [Table(self, t) for t in spec["tables"]]
+
+    def table(self, name_or_id):
+        for t in self.tables:
+            if t.id == name_or_id:
+                return t
+        for t in self.tables:
+            if t.name == name_or_id:
+                return t
+        return None
+
+
+# --- Sorting, filtering, rendering ------------------------------------------
+
+def sort_key(value):
+    """Test server's choice (Airtable's collation is undocumented): blanks first
+    in asc (last in desc), numbers and booleans numerically, before strings,
+    strings by Python's default comparison; other values by their text."""
+    if is_empty(value):
+        return (0, 0)
+    if isinstance(value, bool):
+        return (1, int(value))
+    if isinstance(value, (int, float)):
+        return (1, value)
+    if isinstance(value, str):
+        return (2, value)
+    return (2, to_text(value, None))
+
+
+def sort_records(records, sort_spec):
+    """sort_spec: [(field name, descending)].  Stable, so ties keep the incoming order."""
+    out = list(records)
+    for name, desc in reversed(sort_spec):
+        out.sort(key=lambda r: sort_key(r["fields"].get(name)), reverse=desc)
+    return out
+
+
+def view_filter(spec):
+    """Predicate for a fixture view's simple filter (test-server fixture format)."""
+    name, op, want = spec["field"], spec["op"], spec.get("value")
+    if op == "=":
+        return lambda r: r["fields"].get(name) == want
+    if op == "!=":
+        # Airtable's "is not" keeps records whose cell is empty.
+        return lambda r: r["fields"].get(name) != want
+    if op == "notEmpty":
+        return lambda r: not is_empty(r["fields"].get(name))
+    if op == "empty":
+        return lambda r: is_empty(r["fields"].get(name))
+    raise ValueError("unknown view filter op %r" % op)
+
+
+def compile_formula(formula, table):
+    """Return a predicate record -> bool for filterByFormula, or raise ApiError.
+
+    Airtable docs, List records: a record is kept when the formula is truthy.
+    This server has no evaluator yet: any non-empty formula fails with 422 rather
+    than being silently ignored.  An evaluator plugs in here."""
+    raise ApiError(422, {"error": {
+        "type": "INVALID_FILTER_BY_FORMULA",
+        "message": "The formula evaluator is not implemented in this test server: %s" % formula}})
+
+
+def format_number(value, precision):
+    if precision is None:
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+    return "%.*f" % (precision, value)
+
+
+def format_duration(seconds, fmt):
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    if fmt == "h:mm":
+        return "%s%d:%02d" % (sign, h, m)
+    decimals = len(fmt.split(".")[1]) if "." in fmt else 0
+    if decimals:
+        return "%s%d:%02d:%0*.*f" % (sign, h, m, 3 + decimals, decimals, s)
+    return "%s%d:%02d:%02d" % (sign, h, m, int(s))
+
+
+def to_text(value, f):
+    """cellFormat=string rendering (test server's approximation of Airtable's:
+    numbers honour precision/symbol/percent/duration options, arrays joined by
+    ", ", objects by their name/filename/label/text, dates left in ISO form)."""
+    if value is None:
+        return ""
+    ftype = f["type"] if f else None
+    opts = (f.get("options") or {}) if f else {}
+    if ftype in ("formula", "rollup", "multipleLookupValues") and isinstance(opts.get("result"), dict):
+        res = opts["result"]
+        if not isinstance(value, list) or ftype != "multipleLookupValues":
+            return to_text(value, {"type": res.get("type"), "options": res.get("options") or {}})
+        inner = {"type": res.get("type"), "options": res.get("options") or {}}
+        return ", ".join(to_text(v, inner) for v in value)
+    if isinstance(value, bool):
+        return "checked" if value else ""
+    if isinstance(value, (int, float)):
+        if ftype == "currency":
+            return "%s%s" % (opts.get("symbol", ""), format_number(value, opts.get("precision")))
+        if ftype == "percent":
+            return "%s%%" % format_number(value * 100, opts.get("precision"))
+        if ftype == "duration":
+            return format_duration(value, opts.get("durationFormat", "h:mm"))
+        return format_number(value, opts.get("precision"))
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return ", ".join(to_text(v, None if ftype == "multipleRecordLinks" else f) for v in value)
+    if isinstance(value, dict):
+        if "error" in value:
+            return str(value["error"])
+        if "specialValue" in value:
+            return str(value["specialValue"])
+        for key in ("name", "filename", "label", "text", "value", "email", "id"):
+            if key in value:
+                return str(value[key])
+        return dumps(value)
+    return str(value)
+
+
+# --- List options ------------------------------------------------------------
+
+class ListOptions:
+    """Normalised List records options, from a query string or a JSON body."""
+
+    def __init__(self):
+        self.page_size = 100        # Airtable docs, List records: pageSize 1..100, default 100
+        self.max_records = None     # total cap across all pages
+        self.offset = None
+        self.view = None
+        self.fields = None          # list of names/ids, or None for all
+        self.sort = []              # [(field, direction)]
+        self.formula = ""
+        self.cell_format = "json"
+        self.time_zone = None
+        self.user_locale = None
+        self.by_field_id = False
+        self.comment_count = False
+
+    def signature(self, table):
+        """What an offset is bound to: everything but pageSize and offset."""
+        return (table.base.id, table.id, self.view, tuple(self.fields) if self.fields is not None else None,
+                tuple(self.sort), self.formula, self.cell_format, self.time_zone, self.user_locale,
+                self.by_field_id, self.comment_count, self.max_records)
+
+
+def parse_int(value, name, low, high=None):
+    if isinstance(value, bool):
+        value = None
+    try:
+        n = int(value)
+        if isinstance(value, float) and value != n:
+            raise ValueError
+    except (TypeError, ValueError):
+        n = None
+    if n is None or n < low or (high is not None and n > high):
+        bounds = "from %d to %d" % (low, high) if high is not None else "of at least %d" % low
+        raise invalid_request("Invalid request: %s must be an integer %s, got %s"
+                              % (name, bounds, json.dumps(value, ensure_ascii=False)))
+    return n
+
+
+def parse_direction(value):
+    # Airtable docs, List records: direction "asc" (default) or "desc".  The error
+    # type for other values is undocumented; test server's choice: the generic
+    # validation failure, INVALID_REQUEST_UNKNOWN.
+    if value is None:
+        return "asc"
+    if value not in ("asc", "desc"):
+        raise invalid_request("Invalid request: sort direction must be \"asc\" or \"desc\", got %s"
+                              % json.dumps(value, ensure_ascii=False))
+    return value
+
+
+def parse_bool_param(value, name):
+    # Airtable docs: returnFieldsByFieldId accepts true or 1.
+    if value in ("true", "1"):
+        return True
+    if value in ("false", "0", ""):
+        return False
+    raise invalid_request("Invalid request: %s must be true or false" % name)
+
+
+def parse_query_options(pairs, opts):
+    """Fill opts from decoded query pairs (GET List records)."""
+    sorts = {}
+    fields = []
+    for key, value in pairs:
+        if key == "pageSize":
+            opts.page_size = parse_int(value, "pageSize", 1, 100)
+        elif key == "maxRecords":
+            opts.max_records = parse_int(value, "maxRecords", 1)
+        elif key == "offset":
+            opts.offset = value
+        elif key == "view":
+            opts.view = value
+        elif key == "fields[]":
+            fields.append(value)
+        elif key == "filterByFormula":
+            opts.formula = value
+        elif key == "cellFormat":
+            opts.cell_format = value
+        elif key == "timeZone":
+            opts.time_zone = value
+        elif key == "userLocale":
+            opts.user_locale = value
+        elif key == "returnFieldsByFieldId":
+            opts.by_field_id = parse_bool_param(value, key)
+        elif key == "recordMetadata[]":
+            if value != "commentCount":
+                raise invalid_request()
+            opts.comment_count = True
+        else:
+            m = re.fullmatch(r"sort\[(\d+)\]\[(field|direction)\]", key)
+            if m is None:
+                raise invalid_request()
+            sorts.setdefault(int(m.group(1)), {})[m.group(2)] = value
+    if fields:
+        opts.fields = fields
+    for idx in sorted(sorts):
+        entry = sorts[idx]
+        if "field" not in entry:
+            raise invalid_request("Invalid request: sort[%d] has no field" % idx)
+        opts.sort.append((entry["field"], parse_direction(entry.get("direction"))))
+
+
+BODY_KEYS = {"pageSize", "maxRecords", "offset", "view", "fields", "sort", "filterByFormula",
+             "cellFormat", "returnFieldsByFieldId", "recordMetadata", "timeZone", "userLocale"}
+
+
+def parse_body_options(body, opts):
+    """Fill opts from a POST listRecords JSON body."""
+    if not isinstance(body, dict) or set(body) - BODY_KEYS:
+        raise invalid_request()
+
+    def want(key, kinds):
+        value = body[key]
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            raise invalid_request("Invalid request: %s has the wrong type" % key)
+        return value
+
+    if "pageSize" in body:
+        opts.page_size = parse_int(want("pageSize", (int,)), "pageSize", 1, 100)
+    if "maxRecords" in body:
+        opts.max_records = parse_int(want("maxRecords", (int,)), "maxRecords", 1)
+    for key, attr in (("offset", "offset"), ("view", "view"), ("filterByFormula", "formula"),
+                      ("cellFormat", "cell_format"), ("timeZone", "time_zone"), ("userLocale", "user_locale")):
+        if key in body and body[key] is not None:
+            setattr(opts, attr, want(key, (str,)))
+    if "fields" in body:
+        fields = want("fields", (list,))
+        if not all(isinstance(x, str) for x in fields):
+            raise invalid_request("Invalid request: fields must be an array of strings")
+        # Test server's choice: an empty array in the body asks for no fields.
+        opts.fields = list(fields)
+    if "sort" in body:
+        for entry in want("sort", (list,)):
+            if not isinstance(entry, dict) or not isinstance(entry.get("field"), str) or set(entry) - {"field", "direction"}:
+                raise invalid_request("Invalid request: sort entries must be {field, direction}")
+            opts.sort.append((entry["field"], parse_direction(entry.get("direction"))))
+    if "returnFieldsByFieldId" in body:
+        opts.by_field_id = want("returnFieldsByFieldId", (bool,))
+    if "recordMetadata" in body:
+        meta = want("recordMetadata", (list,))
+        if any(m != "commentCount" for m in meta):
+            raise invalid_request()
+        opts.comment_count = "commentCount" in meta
+
+
+def check_cell_format(opts):
+    # Airtable docs, List records: cellFormat "json" (default) or "string"; "string"
+    # requires timeZone and userLocale.
+    if opts.cell_format not in ("json", "string"):
+        raise invalid_request("Invalid request: cellFormat must be \"json\" or \"string\"")
+    if opts.cell_format == "string" and (not opts.time_zone or not opts.user_locale):
+        raise invalid_request("Invalid request: cellFormat \"string\" requires timeZone and userLocale")
+
+
+# --- Server state ------------------------------------------------------------
+
+class Fault:
+    def __init__(self, spec):
+        if not isinstance(spec, dict) or "action" not in spec:
+            raise ValueError("a fault needs an action")
+        if spec["action"] not in ("status", "stall", "reset", "malformed", "truncated", "body",
+                                  "expired_offset"):
+            raise ValueError("unknown fault action %r" % spec["action"])
+        self.spec = spec
+        self.path_re = re.compile(spec.get("path", ""))
+        self.query_re = re.compile(spec["query"]) if "query" in spec else None
+        self.method = spec.get("method")
+        self.skip = int(spec.get("skip", 0))
+        self.times = int(spec.get("times", 1))
+        self.hits = 0
+
+    def matches(self, method, path, query):
+        if self.times == 0:
+            return False
+        if self.method is not None and self.method.upper() != method:
+            return False
+        if self.query_re is not None and not self.query_re.search(query):
+            return False
+        return self.path_re.search(path) is not None
+
+    def describe(self):
+        out = dict(self.spec)
+        out["remaining_skip"] = self.skip
+        out["remaining_times"] = self.times
+        out["hits"] = self.hits
+        return out
+
+
+class State:
+    """Everything the handlers share; one lock guards the mutable parts."""
+
+    def __init__(self, fixture_specs, config):
+        self.fixture_specs = fixture_specs      # pristine parsed fixtures, never mutated
+        self.initial_config = dict(config)
+        self.lock = threading.RLock()
+        self.rng = random.Random()
+        self.reset()
+
+    def reset(self):
+        with self.lock:
+            # Rebuild only bases whose records were edited; the rest are unchanged.
+            old = getattr(self, "bases", None)
+            self.bases = [b if old is not None and all(t.snapshot.version == 0 for t in b.tables)
+                          else Base(copy.deepcopy(s))
+                          for s, b in zip(self.fixture_specs, old or [None] * len(self.fixture_specs))]
+            self.base_by_id = {b.id: b for b in self.bases}
+            self.config = dict(self.initial_config)
+            self.log = []
+            self.seq = 0
+            self.faults = []
+            self.offsets = collections.OrderedDict()
+            self.windows = {}
+            self.penalties = {}
+
+    # -- offsets --
+
+    def new_offset(self, signature, position, next_id):
+        with self.lock:
+            now = time.monotonic()
+            while self.offsets:
+                token, (_, _, created) = next(iter(self.offsets.items()))
+                if now - created > OFFSET_TTL or len(self.offsets) >= OFFSET_MAX:
+                    self.offsets.popitem(last=False)
+                else:
+                    break
+            token = "itr%s/%s" % ("".join(self.rng.choice(ALNUM) for _ in range(14)), next_id)
+            self.offsets[token] = (signature, position, now)
+            return token
+
+    def take_offset(self, token, signature):
+        # Airtable docs, List records: an expired or unusable offset gives 422
+        # LIST_RECORDS_ITERATOR_NOT_AVAILABLE (no message).
+        with self.lock:
+            entry = self.offsets.get(token)
+            if entry is None or entry[0] != signature or time.monotonic() - entry[2] > OFFSET_TTL:
+                raise ApiError(422, ERR_ITERATOR)
+            return entry[1]
+
+    # -- rate limit --
+
+    def rate_check(self, base_id):
+        """Raise 429 when base_id is over its limit or serving a penalty.
+
+        Airtable docs, Rate limits: 5 requests per second per base; after a 429,
+        wait 30 seconds.  Refused requests do not count toward the window."""
+        with self.lock:
+            limit = self.config["rate_limit"]
+            if not limit:
+                return
+            now = time.monotonic()
+            if now < self.penalties.get(base_id, 0.0):
+                raise ApiError(429, ERR_RATE_LIMIT)
+            window = self.windows.setdefault(base_id, collections.deque())
+            while window and now - window[0] >= 1.0:
+                window.popleft()
+            if len(window) >= limit:
+                self.penalties[base_id] = now + float(self.config["rate_limit_penalty"])
+                raise ApiError(429, ERR_RATE_LIMIT)
+            window.append(now)
+
+    # -- faults --
+
+    def take_fault(self, method, path, query):
+        """The fault to apply to this request, or None.  The first non-exhausted
+        fault (list order) whose path/method/query match takes the request: while
+        its skip count lasts the request passes untouched, then it fires "times"
+        times (-1: forever).  A request is consumed by at most one fault."""
+        with self.lock:
+            for fault in self.faults:
+                if fault.matches(method, path, query):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        return None
+                    if fault.times > 0:
+                        fault.times -= 1
+                    fault.hits += 1
+                    return fault
+            return None
+
+    # -- request log --
+
+    def record(self, entry):
+        with self.lock:
+            self.seq += 1
+            entry["seq"] = self.seq
+            self.log.append(entry)
+            if len(self.log) > LOG_MAX:
+                del self.log[: len(self.log) - LOG_MAX]
+
+
+# --- HTTP --------------------------------------------------------------------
+
+class Response:
+    def __init__(self, status, body, records=None, headers=None):
+        self.status = status
+        self.body = body if isinstance(body, bytes) else (
+            body.encode("utf-8") if isinstance(body, str) else dumps(body).encode("utf-8"))
+        self.records = records
+        self.headers = headers or {}
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "AirtableTestServer/1.0"
+
+    def setup(self):
+        super().setup()
+        # No Nagle: keep-alive requests must not wait for a delayed ACK.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format, *args):  # noqa: A002 (signature from the base class)
+        if self.server.verbose:
+            sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
+
+    @property
+    def state(self):
+        return self.server.state
+
+    def do_GET(self):
+        self.dispatch("GET")
+
+    def do_POST(self):
+        self.dispatch("POST")
+
+    def do_DELETE(self):
+        self.dispatch("DELETE")
+
+    def do_PUT(self):
+        self.dispatch("PUT")
+
+    def do_PATCH(self):
+        self.dispatch("PATCH")
+
+    def do_HEAD(self):
+        self.dispatch("HEAD")
+
+    def do_OPTIONS(self):
+        self.dispatch("OPTIONS")
+
+    # -- plumbing --
+
+    def read_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def wants_gzip(self):
+        for item in (self.headers.get("Accept-Encoding") or "").split(","):
+            parts = [p.strip() for p in item.split(";")]
+            if parts[0].lower() in ("gzip", "*"):
+                q = [p for p in parts[1:] if p.startswith("q=")]
+                if not q or float(q[0][2:] or 0) > 0:
+                    return True
+        return False
+
+    def encode(self, resp):
+        """(headers, body) as they go on the wire."""
+        body = resp.body
+        headers = [("Content-Type", JSON_TYPE)]
+        if self.wants_gzip() and body:
+            body = gzip.compress(body, compresslevel=5, mtime=0)
+            headers.append(("Content-Encoding", "gzip"))
+        headers.append(("Vary", "Accept-Encoding"))
+        headers.extend(resp.headers.items())
+        headers.append(("Content-Length", str(len(body))))
+        return headers, body
+
+    def send(self, resp, entry=None, body_limit=None):
+        """Send resp; with body_limit, send only that many body bytes.  With entry,
+        log the request first (so the log is complete once the client has the
+        answer)."""
+        headers, body = self.encode(resp)
+        if body_limit is not None:
+            body = body[:body_limit]
+        if entry is not None:
+            entry["status"] = resp.status
+            entry["bytes"] = len(body)
+            if entry["records"] is None:
+                entry["records"] = resp.records
+            self.state.record(entry)
+        self.send_response(resp.status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def abort_connection(self):
+        """Close with a TCP reset: SO_LINGER 0, then close every reference."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        # rfile holds a makefile() reference that would defer the real close;
+        # wfile writes straight to the socket and holds none.
+        try:
+            self.rfile.close()
+        except OSError:
+            pass
+        self.connection.close()
+
+    # -- dispatch --
+
+    def dispatch(self, method):
+        raw_path, _, raw_query = self.path.partition("?")
+        body = self.read_body()
+        if raw_path.startswith("/_test/") or raw_path == "/_test":
+            try:
+                resp = self.control(method, raw_path, body)
+            except ApiError as e:
+                resp = Response(e.status, e.body)
+            self.send(resp)
+            return
+        self.serve_api(method, raw_path, raw_query, body)
+
+    def serve_api(self, method, raw_path, raw_query, body):
+        state = self.state
+        entry = {"seq": 0, "time": time.time(), "method": method, "path": raw_path, "query": raw_query,
+                 "base": None, "status": None, "bytes": 0, "records": None}
+        segs = raw_path.split("/")
+        if len(segs) >= 3 and segs[1] == "v0":
+            if segs[2] == "meta":
+                if len(segs) >= 5 and segs[3] == "bases":
+                    entry["base"] = urllib.parse.unquote(segs[4])
+            elif segs[2]:
+                entry["base"] = urllib.parse.unquote(segs[2])
+        try:
+            latency = state.config["latency_ms"]
+            if latency:
+                time.sleep(latency / 1000.0)
+            fault = state.take_fault(method, raw_path, raw_query)
+            if fault is not None:
+                entry["fault"] = fault.spec["action"]
+                if self.apply_fault(fault, entry, method, raw_path, raw_query, body):
+                    return
+            resp = self.route(method, raw_path, raw_query, body, entry)
+        except ApiError as e:
+            resp = Response(e.status, e.body)
+        except Exception as e:  # a server bug: answer 500 and say what broke on stderr
+            import traceback
+            traceback.print_exc(file=sys.stderr)
+            resp = Response(500, {"error": {"type": "SERVER_ERROR", "message": "Test server bug: %r" % e}})
+        self.send(resp, entry)
+
+    def apply_fault(self, fault, entry, method, raw_path, raw_query, body):
+        """Apply fault; True when the request is fully handled (and logged)."""
+        spec = fault.spec
+        action = spec["action"]
+        state = self.state
+        if action == "stall":
+            time.sleep(float(spec.get("seconds", 1)))
+            if spec.get("then") == "close":
+                self.close_connection = True
+                state.record(entry)
+                return True
+            return False
+        if action == "reset":
+            state.record(entry)
+            self.abort_connection()
+            return True
+        if action == "status":
+            status = int(spec.get("status", 500))
+            resp = Response(status, spec["body"] if "body" in spec else
+                            DEFAULT_STATUS_BODIES.get(status, {"error": {"type": "UNKNOWN_ERROR"}}),
+                            headers=spec.get("headers"))
+        elif action == "body":
+            raw = spec.get("raw")
+            resp = Response(int(spec.get("status", 200)), raw if raw is not None else spec.get("body"),
+                            headers=spec.get("headers"))
+        elif action == "malformed":
+            resp = Response(200, '{"records": [ {"id": "rec', headers=spec.get("headers"))
+            resp.body += b"\x00 <<junk>> not json ]]"
+        elif action == "expired_offset":
+            resp = Response(422, ERR_ITERATOR)
+        elif action == "truncated":
+            try:
+                resp = self.route(method, raw_path, raw_query, body, entry)
+            except ApiError as e:
+                resp = Response(e.status, e.body)
+            _, wire = self.encode(resp)
+            self.send(resp, entry, body_limit=len(wire) // 2)
+            self.close_connection = True
+            return True
+        else:
+            return False
+        self.send(resp, entry)
+        return True
+
+    def route(self, method, raw_path, raw_query, body, entry):
+        """The /v0 API.  Order: auth, path, rate limit, base/table lookup."""
+        state = self.state
+        auth = self.headers.get("Authorization") or ""
+        if auth != "Bearer " + str(state.config["token"]):
+            raise ApiError(401, ERR_AUTH)
+        segs = raw_path.split("/")[1:]  # split before percent-decoding each segment
+        if len(segs) < 2 or segs[0] != "v0" or "" in segs[1:]:
+            raise ApiError(404, ERR_NOT_FOUND)
+        segs = [urllib.parse.unquote(s) for s in segs[1:]]
+        pairs = urllib.parse.parse_qsl(raw_query, keep_blank_values=True)
+
+        if segs[0] == "meta":
+            if segs == ["meta", "bases"] and method == "GET":
+                return self.list_bases(pairs)
+            if len(segs) == 4 and segs[1] == "bases" and segs[3] == "tables" and method == "GET":
+                state.rate_check(segs[2])
+                return self.base_schema(self.find_base(segs[2]), pairs)
+            raise ApiError(404, ERR_NOT_FOUND)
+
+        if len(segs) == 2 and method == "GET":
+            kind = "list"
+        elif len(segs) == 3 and method == "POST" and segs[2] == "listRecords":
+            kind = "post"
+        elif len(segs) == 3 and method == "GET":
+            kind = "get"
+        else:
+            raise ApiError(404, ERR_NOT_FOUND)
+        state.rate_check(segs[0])
+        table = self.find_table(self.find_base(segs[0]), segs[1])
+        if kind == "get":
+            return self.get_record(table, segs[2], pairs)
+        opts = ListOptions()
+        if kind == "list":
+            parse_query_options(pairs, opts)
+        else:
+            for key, value in pairs:
+                if key == "timeZone":
+                    opts.time_zone = value
+                elif key == "userLocale":
+                    opts.user_locale = value
+                else:
+                    raise invalid_request()
+            try:
+                parsed = json.loads(body.decode("utf-8")) if body else {}
+            except (UnicodeDecodeError, ValueError):
+                raise invalid_request("Invalid request: the body is not valid JSON")
+            parse_body_options(parsed, opts)
+        return self.list_records(table, opts)
+
+    def find_base(self, base_id):
+        # Airtable docs, Errors: 403 INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND covers unknown bases.
+        base = self.state.base_by_id.get(base_id)
+        if base is None:
+            raise ApiError(403, ERR_PERMISSIONS)
+        return base
+
+    def find_table(self, base, name_or_id):
+        # ... and unknown tables (never TABLE_NOT_FOUND).
+        table = base.table(name_or_id)
+        if table is None:
+            raise ApiError(403, ERR_PERMISSIONS)
+        return table
+
+    # -- endpoints --
+
+    def list_bases(self, pairs):
+        # Airtable docs, List bases: {"bases": [...], "offset"?}, 1,000 a page.
+        offset = None
+        for key, value in pairs:
+            if key != "offset":
+                raise invalid_request()
+            offset = value
+        bases = self.state.bases
+        start = self.state.take_offset(offset, ("bases",)) if offset is not None else 0
+        page = bases[start:start + BASES_PAGE]
+        out = {"bases": [{"id": b.id, "name": b.name, "permissionLevel": b.permission_level} for b in page]}
+        if start + BASES_PAGE < len(bases):
+            out["offset"] = self.state.new_offset(("bases",), start + BASES_PAGE, bases[start + BASES_PAGE].id)
+        return Response(200, out)
+
+    def base_schema(self, base, pairs):
+        # Airtable docs, Get base schema: not paged; include[]=visibleFieldIds adds
+        # each grid view's visible fields.
+        include_visible = False
+        for key, value in pairs:
+            if key == "include[]" and value == "visibleFieldIds":
+                include_visible = True
+            else:
+                raise invalid_request()
+        return Response(200, {"tables": [t.meta(include_visible) for t in base.tables]})
+
+    def get_record(self, table, record_id, pairs):
+        # Airtable docs, Get record: returnFieldsByFieldId and cellFormat apply.
+        opts = ListOptions()
+        for key, value in pairs:
+            if key == "returnFieldsByFieldId":
+                opts.by_field_id = parse_bool_param(value, key)
+            elif key == "cellFormat":
+                opts.cell_format = value
+            elif key == "timeZone":
+                opts.time_zone = value
+            elif key == "userLocale":
+                opts.user_locale = value
+            else:
+                raise invalid_request()
+        check_cell_format(opts)
+        snap = table.snapshot
+        rec = snap.by_id.get(record_id)
+        if rec is None:
+            raise ApiError(404, ERR_NOT_FOUND)
+        return Response(200, self.render_records(table, snap, [rec], opts, None)[0])
+
+    def ordered(self, table, snap, view, sort_spec, formula):
+        """Records in response order.  Cached per table version."""
+        key = (snap.version, view["id"] if view else None, tuple(sort_spec), formula)
+        cached = table.order_cache.get(key)
+        if cached is not None:
+            return cached
+        records = snap.records
+        if view is not None and view.get("filter"):
+            keep = view_filter(view["filter"])
+            records = [r for r in records if keep(r)]
+        if formula:
+            keep = compile_formula(formula, table)
+            records = [r for r in records if keep(r)]
+        # Airtable docs, List records: sort overrides the view's order; without
+        # either the order is unspecified (here: fixture order).
+        if sort_spec:
+            records = sort_records(records, sort_spec)
+        elif view is not None and view.get("sort"):
+            records = sort_records(records, [(s["field"], s.get("direction") == "desc") for s in view["sort"]])
+        if len(table.order_cache) > 64:
+            table.order_cache.clear()
+        table.order_cache[key] = records
+        return records
+
+    def render_records(self, table, snap, records, opts, field_names):
+        """JSON text of each record.  field_names: names to keep, or None for all."""
+        if field_names is None and opts.cell_format == "json":
+            cache = snap.json_by_id if opts.by_field_id else snap.json_by_name
+            out = [cache[r["id"]] for r in records]
+        else:
+            out = []
+            for r in records:
+                fields = r["fields"]
+                if field_names is not None:
+                    fields = {n: fields[n] for n in field_names if n in fields}
+                if opts.cell_format == "string":
+                    fields = {n: to_text(v, table.field_by_name.get(n)) for n, v in fields.items()}
+                    fields = {n: v for n, v in fields.items() if v != ""}
+                if opts.by_field_id:
+                    fields = {table.name_to_id.get(n, n): v for n, v in fields.items()}
+                out.append(dumps({"id": r["id"], "createdTime": r["createdTime"], "fields": fields}))
+        if opts.comment_count:
+            # Airtable docs, List records: recordMetadata[]=commentCount adds commentCount.
+            out = [s[:-1] + ',"commentCount":0}' for s in out]
+        return out
+
+    def list_records(self, table, opts):
+        check_cell_format(opts)
+        view = None
+        if opts.view is not None and opts.view != "":
+            view = table.view(opts.view)
+            if view is None:
+                # Observed behaviour (undocumented): 404 VIEW_NAME_NOT_FOUND.
+                raise ApiError(404, {"error": {"type": "VIEW_NAME_NOT_FOUND",
+                                               "message": "Could not find view %s" % opts.view}})
+        field_names = None
+        if opts.fields is not None:
+            field_names = []
+            for key in opts.fields:
+                f = table.field(key)
+                if f is None:
+                    raise unknown_field(key)
+                if f["name"] not in field_names:
+                    field_names.append(f["name"])
+        sort_spec = []
+        for key, direction in opts.sort:
+            f = table.field(key)
+            if f is None:
+                raise unknown_field(key)
+            sort_spec.append((f["name"], direction == "desc"))
+        snap = table.snapshot
+        records = self.ordered(table, snap, view, sort_spec, opts.formula)
+        signature = opts.signature(table)
+        position = self.state.take_offset(opts.offset, signature) if opts.offset else 0
+        total = len(records) if opts.max_records is None else min(len(records), opts.max_records)
+        end = min(position + opts.page_size, total)
+        page = records[position:end] if position < total else []
+        parts = self.render_records(table, snap, page, opts, field_names)
+        text = '{"records":[' + ",".join(parts) + "]"
+        if end < total:
+            token = self.state.new_offset(signature, end, records[end]["id"])
+            text += ',"offset":' + dumps(token)
+        return Response(200, text + "}", records=len(page))
+
+    # -- control API --
+
+    def control(self, method, raw_path, body):
+        state = self.state
+        try:
+            data = json.loads(body.decode("utf-8")) if body else {}
+        except (UnicodeDecodeError, ValueError):
+            raise ApiError(400, {"error": {"type": "INVALID_JSON", "message": "control API body is not JSON"}})
+        path = raw_path.rstrip("/")
+        if path == "/_test/requests":
+            if method == "GET":
+                with state.lock:
+                    return Response(200, {"requests": list(state.log)})
+            if method == "DELETE":
+                with state.lock:
+                    state.log = []
+                return Response(200, {"ok": True})
+        elif path == "/_test/faults":
+            if method == "GET":
+                with state.lock:
+                    return Response(200, {"faults": [f.describe() for f in state.faults]})
+            if method == "DELETE":
+                with state.lock:
+                    state.faults = []
+                return Response(200, {"ok": True})
+            if method == "POST":
+                specs = data.get("faults") if isinstance(data, dict) else None
+                if not isinstance(specs, list):
+                    raise ApiError(400, {"error": {"type": "INVALID_FAULT", "message": "expected {\"faults\": [...]}"}})
+                try:
+                    faults = [Fault(s) for s in specs]
+                except (ValueError, TypeError, re.error) as e:
+                    raise ApiError(400, {"error": {"type": "INVALID_FAULT", "message": str(e)}})
+                with state.lock:
+                    state.faults.extend(faults)
+                    return Response(200, {"faults": [f.describe() for f in state.faults]})
+        elif path == "/_test/config":
+            if method == "GET":
+                return Response(200, dict(state.config))
+            if method == "POST":
+                if not isinstance(data, dict) or set(data) - set(state.config):
+                    raise ApiError(400, {"error": {"type": "INVALID_CONFIG",
+                                                   "message": "known keys: %s" % sorted(state.config)}})
+                with state.lock:
+                    state.config.update(data)
+                    return Response(200, dict(state.config))
+        elif path == "/_test/rate_limit/reset" and method == "POST":
+            with state.lock:
+                state.windows = {}
+                state.penalties = {}
+            return Response(200, {"ok": True})
+        elif path == "/_test/offsets/expire" and method == "POST":
+            with state.lock:
+                state.offsets.clear()
+            return Response(200, {"ok": True})
+        elif path == "/_test/reset" and method == "POST":
+            state.reset()
+            return Response(200, {"ok": True})
+        elif path.startswith("/_test/records/") and method == "POST":
+            segs = [urllib.parse.unquote(s) for s in path[len("/_test/records/"):].split("/")]
+            if len(segs) != 2:
+                raise ApiError(404, ERR_NOT_FOUND)
+            base = self.find_base(segs[0])
+            table = self.find_table(base, segs[1])
+            if not isinstance(data, dict) or set(data) - {"create", "update", "delete"}:
+                raise ApiError(400, {"error": {"type": "INVALID_EDIT",
+                                               "message": "expected {create?, update?, delete?}"}})
+            return Response(200, table.edit(data.get("create") or [], data.get("update") or [],
+                                             data.get("delete") or []))
+        raise ApiError(404, ERR_NOT_FOUND)
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, address, state, verbose=False):
+        self.state = state
+        self.verbose = verbose
+        super().__init__(address, Handler)
+
+    def handle_error(self, request, client_address):
+        # Clients hanging up mid-response are routine in fault tests: stay quiet.
+        if self.verbose or not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
+def load_fixtures(paths):
+    specs = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            specs.append(json.load(f))
+    return specs
+
+
+def resolve_fixture(path):
+    """Relative fixture paths are taken relative to the repository (falling back
+    to the working directory when no such file exists there)."""
+    if os.path.isabs(path):
+        return path
+    in_repo = os.path.join(REPO_ROOT, path)
+    return in_repo if os.path.exists(in_repo) or not os.path.exists(path) else os.path.abspath(path)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description="Airtable-compatible test server")
+    p.add_argument("--fixture", action="append", help="base fixture JSON (repeatable)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="0: a free port chosen by the OS")
+    p.add_argument("--token", default="test-token")
+    p.add_argument("--latency-ms", type=float, default=0)
+    p.add_argument("--rate-limit", type=int, default=5, help="requests per second per base; 0 = off")
+    p.add_argument("--rate-limit-penalty", type=float, default=30,
+                   help="seconds a base is refused after exceeding the limit")
+    p.add_argument("--verbose", action="store_true", help="log requests on stderr")
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    paths = [resolve_fixture(p) for p in (args.fixture or DEFAULT_FIXTURES)]
+    config = {"latency_ms": args.latency_ms, "rate_limit": args.rate_limit,
+              "rate_limit_penalty": args.rate_limit_penalty, "token": args.token}
+    state = State(load_fixtures(paths), config)
+    server = Server((args.host, args.port), state, verbose=args.verbose)
+
+    def stop(signum, frame):
+        # serve_forever() runs in this thread, so shut it down from another one.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    sys.stdout.write("http://%s:%d\n" % (args.host, server.server_address[1]))
+    sys.stdout.flush()
+    try:
+        server.serve_forever(poll_interval=0.1)
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    rc = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(rc)  # do not wait for handler threads stalled by faults

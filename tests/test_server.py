@@ -1,0 +1,823 @@
+"""Tests of the Airtable-compatible test server (tests/server/airtable_server.py).
+
+    /usr/bin/python3 -m pytest -q tests/test_server.py
+
+One server process serves the module (rate limit off by default); every test
+starts from POST /_test/reset.  Tests that need a fresh process start their own.
+"""
+
+import gzip
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+SERVER = os.path.join(HERE, "server", "airtable_server.py")
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+SAMPLE = "appPackagingOps01"
+SIZES = "appSizeTests00001"
+TASKS = "/v0/%s/Packaging%%20Tasks" % SAMPLE
+ODD_NAME = 'Odd/Name?#% "quoted" ☃'
+
+PERMISSIONS = {"error": {"type": "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND", "message": (
+    "Invalid permissions, or the requested model was not found. Check that both your user and "
+    "your token have the required permissions, and that the model names and/or ids are correct.")}}
+INVALID = {"error": {"type": "INVALID_REQUEST_UNKNOWN",
+                     "message": "Invalid request: parameter validation failed. Check your request data."}}
+ITERATOR = {"error": {"type": "LIST_RECORDS_ITERATOR_NOT_AVAILABLE"}}
+RATE = {"error": {"type": "RATE_LIMIT_REACHED", "message": "Rate limit exceeded. Please try again later"}}
+AUTH = {"error": {"type": "AUTHENTICATION_REQUIRED", "message": "Authentication required"}}
+NOT_FOUND = {"error": "NOT_FOUND"}
+
+DOC_FIELD_TYPES = {
+    "singleLineText", "email", "url", "multilineText", "phoneNumber", "richText", "number", "percent",
+    "currency", "duration", "rating", "autoNumber", "count", "checkbox", "singleSelect",
+    "multipleSelects", "singleCollaborator", "multipleCollaborators", "createdBy", "lastModifiedBy",
+    "multipleRecordLinks", "multipleLookupValues", "date", "dateTime", "createdTime",
+    "lastModifiedTime", "formula", "rollup", "multipleAttachments", "barcode", "button", "aiText",
+    "externalSyncSource"}
+
+
+class Reply:
+    def __init__(self, status, headers, raw):
+        self.status = status
+        self.headers = headers
+        self.raw = raw
+
+    @property
+    def json(self):
+        return json.loads(self.raw.decode("utf-8"))
+
+
+class Client:
+    def __init__(self, url, proc=None):
+        self.url = url
+        self.host, port = urllib.parse.urlsplit(url).netloc.split(":")
+        self.port = int(port)
+        self.proc = proc
+
+    def conn(self, timeout=10):
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
+    def request(self, method, path, query=None, body=None, token="test-token", headers=None, conn=None):
+        if query:
+            path += "?" + (query if isinstance(query, str) else urllib.parse.urlencode(query))
+        hdrs = dict(headers or {})
+        if token is not None:
+            hdrs["Authorization"] = "Bearer " + token
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+            hdrs["Content-Type"] = "application/json"
+        c = conn or self.conn()
+        try:
+            c.request(method, path, body=body, headers=hdrs)
+            r = c.getresponse()
+            return Reply(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+        finally:
+            if conn is None:
+                c.close()
+
+    def get(self, path, query=None, **kw):
+        return self.request("GET", path, query, **kw)
+
+    def control(self, method, path, body=None):
+        r = self.request(method, path, body=body, token=None)
+        assert r.status == 200, (path, r.status, r.raw)
+        return r.json
+
+    def list_all(self, path, query=(), page_cb=None):
+        """All records of a listing, following offsets.  Returns (records, page sizes)."""
+        records, sizes, offset = [], [], None
+        conn = self.conn()
+        try:
+            while True:
+                q = list(query) + ([("offset", offset)] if offset else [])
+                r = self.get(path, q, conn=conn)
+                assert r.status == 200, r.raw
+                data = r.json
+                records += data["records"]
+                sizes.append(len(data["records"]))
+                offset = data.get("offset")
+                if offset is None:
+                    return records, sizes
+                assert isinstance(offset, str)
+        finally:
+            conn.close()
+
+
+def start_server(*args):
+    proc = subprocess.Popen([PYTHON, SERVER] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    line = proc.stdout.readline().decode()
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+\n", line), line
+    return Client(line.strip(), proc)
+
+
+def stop_server(client):
+    client.proc.send_signal(signal.SIGTERM)
+    rc = client.proc.wait(10)
+    out, err = client.proc.communicate()
+    return rc, out, err
+
+
+@pytest.fixture(scope="module")
+def server():
+    client = start_server("--rate-limit", "0")
+    yield client
+    rc, out, err = stop_server(client)
+    assert (rc, out, err.decode()) == (0, b"", "")  # quiet: nothing after the URL line
+
+
+@pytest.fixture(autouse=True)
+def fresh(server):
+    server.control("POST", "/_test/reset")
+    yield
+
+
+def fixture_json(name):
+    with open(os.path.join(HERE, "fixtures", name + ".json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+# --- Listing and paging --------------------------------------------------------
+
+def test_first_page_shape_and_headers(server):
+    r = server.get(TASKS, "pageSize=2")
+    assert r.status == 200
+    assert r.headers["content-type"] == "application/json; charset=utf-8"
+    assert int(r.headers["content-length"]) == len(r.raw)
+    data = r.json
+    assert list(data) == ["records", "offset"]
+    assert len(data["records"]) == 2
+    rec = data["records"][0]
+    assert list(rec) == ["id", "createdTime", "fields"]
+    assert re.fullmatch(r"rec[A-Za-z0-9]{14}", rec["id"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", rec["createdTime"])
+    assert re.fullmatch(r"itr[A-Za-z0-9]{14}/rec[A-Za-z0-9]{14}", data["offset"])
+    assert b"\\u" not in r.raw  # UTF-8, not ASCII escapes
+    compact = server.get("/v0/%s/One" % SIZES).raw
+    assert compact == json.dumps(json.loads(compact), separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def test_sample_table_pages_in_fixture_order(server):
+    records, sizes = server.list_all(TASKS)
+    assert sizes == [100] * 25
+    expected = [r["id"] for r in fixture_json(SAMPLE)["tables"][0]["records"]]
+    assert [r["id"] for r in records] == expected
+
+
+@pytest.mark.parametrize("table,n,sizes", [
+    ("Empty", 0, [0]), ("One", 1, [1]), ("Ninety%20Nine", 99, [99]),
+    ("One%20Hundred", 100, [100]), ("One+Hundred+One", 101, None), ("One%20Hundred%20One", 101, [100, 1])])
+def test_size_tables(server, table, n, sizes):
+    if sizes is None:  # "+" in a path is a literal plus, not a space
+        assert server.get("/v0/%s/%s" % (SIZES, table)).json == PERMISSIONS
+        return
+    records, got = server.list_all("/v0/%s/%s" % (SIZES, table))
+    assert got == sizes
+    assert [r["fields"]["N"] for r in records] == list(range(1, n + 1))
+
+
+def test_page_size(server):
+    _, sizes = server.list_all("/v0/%s/Ninety%%20Nine" % SIZES, [("pageSize", "40")])
+    assert sizes == [40, 40, 19]
+    for bad in ("0", "101", "abc", "1.5", "-1", ""):
+        r = server.get(TASKS, [("pageSize", bad)])
+        assert r.status == 422, bad
+        assert r.json["error"]["type"] == "INVALID_REQUEST_UNKNOWN"
+        assert "pageSize" in r.json["error"]["message"]
+
+
+def test_max_records(server):
+    path = "/v0/%s/One%%20Hundred%%20One" % SIZES
+    records, sizes = server.list_all(path, [("maxRecords", "3"), ("pageSize", "2")])
+    assert sizes == [2, 1]
+    assert [r["fields"]["N"] for r in records] == [1, 2, 3]
+    _, sizes = server.list_all(path, [("maxRecords", "100")])
+    assert sizes == [100]
+    _, sizes = server.list_all(path, [("maxRecords", "500")])
+    assert sizes == [100, 1]
+    assert server.get(path, "maxRecords=0").status == 422
+
+
+def test_offsets_are_bound_to_their_query(server):
+    path = "/v0/%s/Ninety%%20Nine" % SIZES
+    first = server.get(path, "pageSize=10&fields%5B%5D=N").json
+    offset = first["offset"]
+    again = server.get(path, [("pageSize", "10"), ("fields[]", "N"), ("offset", offset)])
+    assert again.status == 200 and again.json["records"][0]["fields"] == {"N": 11}
+    # pageSize may change between pages.
+    assert server.get(path, [("pageSize", "50"), ("fields[]", "N"), ("offset", offset)]).status == 200
+    # Anything else in the query may not.
+    for q in ([("offset", offset)], [("fields[]", "Name"), ("offset", offset)]):
+        r = server.get(path, q)
+        assert (r.status, r.json) == (422, ITERATOR)
+    r = server.get(path, [("offset", "itrNOTAREALTOKEN/rec00000000000000")])
+    assert (r.status, r.json) == (422, ITERATOR)
+    r = server.get("/v0/%s/One%%20Hundred%%20One" % SIZES, [("pageSize", "10"), ("fields[]", "N"), ("offset", offset)])
+    assert (r.status, r.json) == (422, ITERATOR)
+
+
+def test_offsets_expire_on_request_and_on_restart(server):
+    offset = server.get(TASKS, "pageSize=1").json["offset"]
+    assert server.get(TASKS, [("pageSize", "1"), ("offset", offset)]).status == 200
+    server.control("POST", "/_test/offsets/expire")
+    r = server.get(TASKS, [("pageSize", "1"), ("offset", offset)])
+    assert (r.status, r.json) == (422, ITERATOR)
+    other = start_server("--fixture", "tests/fixtures/appSizeTests00001.json")
+    try:
+        offset = server.get("/v0/%s/One%%20Hundred%%20One" % SIZES).json["offset"]
+        r = other.get("/v0/%s/One%%20Hundred%%20One" % SIZES, [("offset", offset)])
+        assert (r.status, r.json) == (422, ITERATOR)
+    finally:
+        stop_server(other)
+
+
+# --- fields[], sort, view, formula, cellFormat ------------------------------
+
+def test_fields_by_name_id_and_encodings(server):
+    meta = server.get("/v0/meta/bases/%s/tables" % SAMPLE).json["tables"][0]
+    ids = {f["name"]: f["id"] for f in meta["fields"]}
+    for query in ("fields[]=Due+Date&fields[]=Status", "fields%5B%5D=Due%20Date&fields%5B%5D=Status",
+                  "fields[]=%s&fields[]=Status" % ids["Due Date"]):
+        recs = server.get(TASKS, query + "&pageSize=20").json["records"]
+        keys = set().union(*(r["fields"] for r in recs))
+        assert keys == {"Due Date", "Status"}, query
+    recs = server.get(TASKS, [("fields[]", "Unit Cost (USD).net"), ("fields[]", "Notes {internal}"),
+                              ("fields[]", "Length/Width"), ("fields[]", "id"),
+                              ("fields[]", "Customer's \"Nickname\""), ("pageSize", "100")]).json["records"]
+    assert set().union(*(r["fields"] for r in recs)) == {
+        "Unit Cost (USD).net", "Notes {internal}", "Length/Width", "id", "Customer's \"Nickname\""}
+    r = server.get(TASKS, [("fields[]", "Nope")])
+    assert (r.status, r.json) == (422, {"error": {"type": "UNKNOWN_FIELD_NAME", "message": "Unknown field name: \"Nope\""}})
+    r = server.get(TASKS, [("fields[]", "due date")])  # names are case-sensitive
+    assert r.status == 422
+
+
+def test_case_distinct_fields(server):
+    recs = server.get(TASKS, "fields[]=status&pageSize=10").json["records"]
+    assert set().union(*(r["fields"] for r in recs)) == {"status"}
+    recs = server.get(TASKS, "fields[]=Status&pageSize=10").json["records"]
+    assert set().union(*(r["fields"] for r in recs)) == {"Status"}
+
+
+def test_sort(server):
+    path = "/v0/%s/Ninety%%20Nine" % SIZES
+    recs = server.get(path, "sort[0][field]=N&sort[0][direction]=desc").json["records"]
+    assert [r["fields"]["N"] for r in recs] == list(range(99, 0, -1))
+    meta = server.get("/v0/meta/bases/%s/tables" % SIZES).json["tables"][2]
+    n_id = [f["id"] for f in meta["fields"] if f["name"] == "N"][0]
+    recs = server.get(path, "sort%5B0%5D%5Bfield%5D=" + n_id).json["records"]
+    assert [r["fields"]["N"] for r in recs] == list(range(1, 100))
+    r = server.get(path, "sort[0][field]=Nope")
+    assert (r.status, r.json["error"]["type"]) == (422, "UNKNOWN_FIELD_NAME")
+    r = server.get(path, "sort[0][field]=N&sort[0][direction]=up")
+    assert (r.status, r.json["error"]["type"]) == (422, "INVALID_REQUEST_UNKNOWN")
+
+
+def test_sort_blanks_ties_and_multiple_keys(server):
+    fixture = fixture_json(SAMPLE)["tables"][0]["records"]
+    pos = {r["id"]: i for i, r in enumerate(fixture)}
+    recs, _ = server.list_all(TASKS, [("sort[0][field]", "Priority"), ("fields[]", "Priority")])
+    pri = [r["fields"].get("Priority") for r in recs]
+    blanks = pri.count(None)
+    assert blanks > 0 and pri[:blanks] == [None] * blanks
+    assert pri[blanks:] == sorted(pri[blanks:])
+    for a, b in zip(recs, recs[1:]):  # stable: ties keep fixture order
+        if a["fields"].get("Priority") == b["fields"].get("Priority"):
+            assert pos[a["id"]] < pos[b["id"]]
+    recs, _ = server.list_all(TASKS, [("sort[0][field]", "Priority"), ("sort[0][direction]", "desc"),
+                                      ("sort[1][field]", "Quantity"), ("fields[]", "Priority"),
+                                      ("fields[]", "Quantity")])
+    pri = [r["fields"].get("Priority") for r in recs]
+    assert pri[-blanks:] == [None] * blanks  # blanks last in desc
+    keys = [(-(r["fields"].get("Priority") or 0), r["fields"].get("Quantity", float("-inf"))) for r in recs[:-blanks]]
+    assert keys == sorted(keys)
+
+
+def test_views(server):
+    fixture = fixture_json(SAMPLE)["tables"][0]
+    all_recs = fixture["records"]
+    open_recs, _ = server.list_all(TASKS, [("view", "Open tasks")])
+    assert all(r["fields"].get("Status") != "Done" for r in open_recs)
+    assert len(open_recs) == sum(1 for r in all_recs if r["fields"].get("Status") != "Done")
+    due = [r["fields"].get("Due Date") for r in open_recs]
+    blanks = due.count(None)
+    assert due[:blanks] == [None] * blanks and due[blanks:] == sorted(due[blanks:])
+    # Hidden fields are still returned.
+    assert any("Notes" in r["fields"] for r in open_recs)
+    view_id = [v["id"] for v in fixture["views"] if v["name"] == "Open tasks"][0]
+    by_id, _ = server.list_all(TASKS, [("view", view_id)])
+    assert by_id == open_recs
+    by_pri = server.get(TASKS, "view=By+priority&pageSize=100").json["records"]
+    assert [r["fields"].get("Priority") for r in by_pri] == [5] * 100
+    grid, _ = server.list_all(TASKS, [("view", "Grid view")])
+    assert [r["id"] for r in grid] == [r["id"] for r in all_recs]
+    # sort overrides the view's order, the view's filter still applies.
+    sorted_open, _ = server.list_all(TASKS, [("view", "Open tasks"), ("sort[0][field]", "Task Number"),
+                                             ("sort[0][direction]", "desc")])
+    assert [r["fields"]["Task Number"] for r in sorted_open] == sorted(
+        (r["fields"]["Task Number"] for r in open_recs), reverse=True)
+    r = server.get(TASKS, "view=Nope")
+    assert (r.status, r.json) == (404, {"error": {"type": "VIEW_NAME_NOT_FOUND", "message": "Could not find view Nope"}})
+
+
+def test_filter_by_formula(server):
+    assert len(server.get(TASKS, "filterByFormula=").json["records"]) == 100
+    r = server.get(TASKS, [("filterByFormula", "{Status} = 'Done'")])
+    assert (r.status, r.json) == (422, {"error": {"type": "INVALID_FILTER_BY_FORMULA", "message":
+                                                  "The formula evaluator is not implemented in this test server: {Status} = 'Done'"}})
+
+
+def test_cell_format_string(server):
+    r = server.get(TASKS, "cellFormat=string")
+    assert (r.status, r.json["error"]["type"]) == (422, "INVALID_REQUEST_UNKNOWN")
+    r = server.get(TASKS, "cellFormat=string&timeZone=UTC")
+    assert r.status == 422
+    r = server.get(TASKS, "cellFormat=xml&timeZone=UTC&userLocale=en")
+    assert r.status == 422
+    recs = server.get(TASKS, "cellFormat=string&timeZone=UTC&userLocale=en-us&pageSize=10").json["records"]
+    for rec in recs:
+        assert all(isinstance(v, str) for v in rec["fields"].values())
+    f0 = recs[0]["fields"]
+    assert f0["Fragile"] == "checked"
+    assert f0["Tags"] == "cold chain, bulk, oversize"
+    assert f0["Owner"] == "Ada Lovelace"
+    assert f0["Unit Cost (USD).net"] == "$8.10"
+    assert f0["Quantity"] == "0"
+    assert f0["Photos"] == "photo.jpg"
+    assert f0["Cost per kg"] == "#ERROR!"
+
+
+def test_return_fields_by_field_id_and_comment_count(server):
+    meta = server.get("/v0/meta/bases/%s/tables" % SAMPLE).json["tables"][0]
+    ids = {f["id"] for f in meta["fields"]}
+    by_name = server.get(TASKS, "pageSize=5").json["records"]
+    for flag in ("true", "1"):
+        recs = server.get(TASKS, "pageSize=5&returnFieldsByFieldId=" + flag).json["records"]
+        assert all(set(r["fields"]) <= ids for r in recs)
+        assert [len(r["fields"]) for r in recs] == [len(r["fields"]) for r in by_name]
+    recs = server.get(TASKS, "pageSize=5&returnFieldsByFieldId=true&fields[]=Status").json["records"]
+    assert {k for r in recs for k in r["fields"]} <= {f["id"] for f in meta["fields"] if f["name"] == "Status"}
+    recs = server.get(TASKS, "pageSize=5&recordMetadata[]=commentCount").json["records"]
+    assert all(r["commentCount"] == 0 for r in recs)
+    assert list(recs[0]) == ["id", "createdTime", "fields", "commentCount"]
+
+
+def test_unknown_parameter(server):
+    for q in ("bogus=1", "fields=Status", "sort[0][fieldx]=N", "recordMetadata[]=likes"):
+        r = server.get(TASKS, q)
+        assert (r.status, r.json) == (422, INVALID), q
+
+
+# --- POST listRecords, record get -----------------------------------------
+
+def test_post_list_records_matches_get(server):
+    path = TASKS + "/listRecords"
+    body = {"pageSize": 7, "fields": ["Task", "Priority"], "sort": [{"field": "Priority", "direction": "desc"}],
+            "view": "Open tasks", "maxRecords": 20}
+    get_recs, sizes = server.list_all(TASKS, [("pageSize", "7"), ("fields[]", "Task"), ("fields[]", "Priority"),
+                                              ("sort[0][field]", "Priority"), ("sort[0][direction]", "desc"),
+                                              ("view", "Open tasks"), ("maxRecords", "20")])
+    assert sizes == [7, 7, 6]
+    post_recs = []
+    while True:
+        r = server.request("POST", path, body=body)
+        assert r.status == 200, r.raw
+        post_recs += r.json["records"]
+        if "offset" not in r.json:
+            break
+        body["offset"] = r.json["offset"]
+    assert post_recs == get_recs
+    # An empty body is a plain listing.
+    assert len(server.request("POST", path, body=b"").json["records"]) == 100
+
+
+def test_post_list_records_options_and_errors(server):
+    path = TASKS + "/listRecords"
+    r = server.request("POST", path, body={"returnFieldsByFieldId": True, "recordMetadata": ["commentCount"],
+                                           "pageSize": 1})
+    rec = r.json["records"][0]
+    assert all(k.startswith("fld") for k in rec["fields"]) and rec["commentCount"] == 0
+    r = server.request("POST", path + "?timeZone=UTC&userLocale=en", body={"cellFormat": "string", "pageSize": 1})
+    assert r.json["records"][0]["fields"]["Fragile"] == "checked"
+    assert server.request("POST", path, body={"fields": []}).json["records"][0]["fields"] == {}
+    for bad in (b"{not json", b"[]", {"bogus": 1}, {"pageSize": "10"}, {"pageSize": 0}, {"fields": "Task"},
+                {"sort": [{"field": "Task", "direction": "sideways"}]}, {"returnFieldsByFieldId": "true"}):
+        r = server.request("POST", path, body=bad)
+        assert (r.status, r.json["error"]["type"]) == (422, "INVALID_REQUEST_UNKNOWN"), bad
+    r = server.request("POST", path, body={"fields": ["Nope"]})
+    assert r.json["error"]["type"] == "UNKNOWN_FIELD_NAME"
+    r = server.request("POST", path, body={"offset": "itrXXXXXXXXXXXXXX/rec00000000000000"})
+    assert (r.status, r.json) == (422, ITERATOR)
+    r = server.request("POST", path + "?pageSize=3", body={})
+    assert (r.status, r.json) == (422, INVALID)
+
+
+def test_get_record(server):
+    first = server.get(TASKS, "pageSize=1").json["records"][0]
+    r = server.get(TASKS + "/" + first["id"])
+    assert r.status == 200 and r.json == first
+    by_id = server.get(TASKS + "/" + first["id"], "returnFieldsByFieldId=true").json
+    assert len(by_id["fields"]) == len(first["fields"]) and all(k.startswith("fld") for k in by_id["fields"])
+    s = server.get(TASKS + "/" + first["id"], "cellFormat=string&timeZone=UTC&userLocale=en").json
+    assert s["fields"]["Quantity"] == "0"
+    r = server.get(TASKS + "/recAAAAAAAAAAAAAA")
+    assert (r.status, r.json) == (404, NOT_FOUND)
+    assert server.get(TASKS + "/" + first["id"], "pageSize=1").status == 422
+
+
+# --- Metadata --------------------------------------------------------------
+
+def test_meta_bases(server):
+    r = server.get("/v0/meta/bases")
+    assert r.json == {"bases": [
+        {"id": SAMPLE, "name": "Packaging Operations", "permissionLevel": "create"},
+        {"id": SIZES, "name": "Size Tests", "permissionLevel": "read"}]}
+    assert server.get("/v0/meta/bases", "offset=itrnope").json == ITERATOR
+    assert server.get("/v0/meta/bases", token="wrong").status == 401
+
+
+def test_meta_tables(server):
+    tables = server.get("/v0/meta/bases/%s/tables" % SAMPLE).json["tables"]
+    assert [t["name"] for t in tables] == ["Packaging Tasks", "Products", "Vendors"]
+    tasks = tables[0]
+    assert tasks["primaryFieldId"] == tasks["fields"][0]["id"]
+    for t in tables:
+        for v in t["views"]:
+            assert set(v) == {"id", "name", "type"}
+        for f in t["fields"]:
+            assert set(f) <= {"id", "name", "type", "description", "options"}
+            assert re.fullmatch(r"fld[A-Za-z0-9]{14}", f["id"])
+    types = {f["type"] for f in tasks["fields"]}
+    assert DOC_FIELD_TYPES <= types and "futureFieldType" in types
+    names = [f["name"] for f in tasks["fields"]]
+    for n in ("id", "Created_Time", "Status", "status", "Unit Cost (USD).net", "Notes {internal}", "Length/Width"):
+        assert n in names
+    assert [v["name"] for v in tasks["views"]] == ["Grid view", "Open tasks", "By priority"]
+    by_name = {t["id"]: t for t in tables}
+    for f in tasks["fields"]:
+        if f["type"] == "multipleRecordLinks":
+            linked = by_name[f["options"]["linkedTableId"]]
+            inverse = [g for g in linked["fields"] if g["id"] == f["options"]["inverseLinkFieldId"]]
+            assert inverse and inverse[0]["options"]["linkedTableId"] == tasks["id"]
+    vis = server.get("/v0/meta/bases/%s/tables" % SAMPLE, "include[]=visibleFieldIds").json["tables"][0]["views"]
+    assert len(vis[1]["visibleFieldIds"]) == 5 and len(vis[0]["visibleFieldIds"]) == len(tasks["fields"])
+    sizes = server.get("/v0/meta/bases/%s/tables" % SIZES).json["tables"]
+    assert [t["name"] for t in sizes] == ["Empty", "One", "Ninety Nine", "One Hundred", "One Hundred One", ODD_NAME]
+    assert server.get("/v0/meta/bases/appNOPE0000000000/tables").json == PERMISSIONS
+    assert server.get("/v0/meta/bases/%s/tables" % SAMPLE, "bogus=1").json == INVALID
+
+
+def test_odd_table_name(server):
+    sizes = server.get("/v0/meta/bases/%s/tables" % SIZES).json["tables"]
+    odd_id = sizes[-1]["id"]
+    by_name = server.get("/v0/%s/%s" % (SIZES, urllib.parse.quote(ODD_NAME, safe="")))
+    assert by_name.status == 200 and len(by_name.json["records"]) == 3
+    assert server.get("/v0/%s/%s" % (SIZES, odd_id)).json == by_name.json
+    rec_id = by_name.json["records"][0]["id"]
+    one = server.get("/v0/%s/%s/%s" % (SIZES, urllib.parse.quote(ODD_NAME, safe=""), rec_id))
+    assert one.json == by_name.json["records"][0]
+    # Unencoded "/" splits the path: record "Name" of a table "Odd", which does not exist.
+    assert server.get("/v0/%s/Odd/Name" % SIZES).json == PERMISSIONS
+
+
+# --- Errors ------------------------------------------------------------------
+
+def test_auth(server):
+    for token in (None, "wrong", ""):
+        r = server.get(TASKS, token=token)
+        assert (r.status, r.json) == (401, AUTH)
+    r = server.get(TASKS, headers={"Authorization": "test-token"}, token=None)
+    assert r.status == 401
+
+
+def test_not_found_and_permissions(server):
+    assert (server.get("/v0/appNOPE0000000000/Packaging%20Tasks").json) == PERMISSIONS
+    r = server.get("/v0/%s/No%%20Such%%20Table" % SAMPLE)
+    assert (r.status, r.json) == (403, PERMISSIONS)
+    r = server.get("/v0/%s/No%%20Such%%20Table/recAAAAAAAAAAAAAA" % SAMPLE)
+    assert (r.status, r.json) == (403, PERMISSIONS)
+    r = server.request("POST", "/v0/%s/Nope/listRecords" % SAMPLE, body={})
+    assert (r.status, r.json) == (403, PERMISSIONS)
+    for method, path in (("GET", "/v1/x"), ("GET", "/"), ("GET", "/v0"), ("GET", TASKS + "/a/b"),
+                         ("POST", TASKS), ("DELETE", TASKS), ("PATCH", TASKS), ("GET", TASKS + "/listRecords"),
+                         ("GET", "/v0/meta/whatever"), ("POST", "/v0/meta/bases")):
+        r = server.request(method, path, body=b"" if method != "GET" else None)
+        assert (r.status, r.json) == (404, NOT_FOUND), (method, path)
+    assert b"TABLE_NOT_FOUND" not in r.raw
+
+
+# --- Transport -------------------------------------------------------------
+
+def test_gzip(server):
+    plain = server.get(TASKS)
+    r = server.get(TASKS, headers={"Accept-Encoding": "gzip, deflate"})
+    assert r.headers["content-encoding"] == "gzip"
+    assert int(r.headers["content-length"]) == len(r.raw) < len(plain.raw) / 3
+    assert json.loads(gzip.decompress(r.raw))["records"] == plain.json["records"]
+    assert "content-encoding" not in plain.headers
+    log = server.control("GET", "/_test/requests")["requests"]
+    assert [e["bytes"] for e in log] == [len(plain.raw), len(r.raw)]
+
+
+def test_keep_alive_is_fast(server):
+    conn = server.conn()
+    try:
+        server.get(TASKS, "pageSize=1", conn=conn)
+        sock = conn.sock
+        t0 = time.monotonic()
+        for _ in range(20):
+            r = server.get(TASKS, "pageSize=1", conn=conn)
+            assert r.status == 200
+        elapsed = time.monotonic() - t0
+        assert conn.sock is sock  # one connection throughout
+    finally:
+        conn.close()
+    assert elapsed < 0.6, elapsed  # a 40 ms delayed-ACK stall per request would show
+
+
+# --- Rate limit --------------------------------------------------------------
+
+def test_rate_limit_and_penalty(server):
+    server.control("POST", "/_test/config", {"rate_limit": 5, "rate_limit_penalty": 1.2})
+    conn = server.conn()
+    try:
+        statuses = [server.get(TASKS, "pageSize=1", conn=conn).status for _ in range(5)]
+        assert statuses == [200] * 5
+        r = server.get("/v0/meta/bases/%s/tables" % SAMPLE, conn=conn)  # counts toward the base
+        t429 = time.monotonic()
+        assert (r.status, r.json) == (429, RATE)
+        # The other base is unaffected; /v0/meta/bases is not per base.
+        assert server.get("/v0/%s/One" % SIZES, conn=conn).status == 200
+        assert server.get("/v0/meta/bases", conn=conn).status == 200
+        time.sleep(max(0.0, t429 + 1.0 - time.monotonic()))
+        assert server.get(TASKS, "pageSize=1", conn=conn).status == 429  # window has room, penalty holds
+        time.sleep(max(0.0, t429 + 1.3 - time.monotonic()))
+        assert server.get(TASKS, "pageSize=1", conn=conn).status == 200
+    finally:
+        conn.close()
+    log = server.control("GET", "/_test/requests")["requests"]
+    assert [e["status"] for e in log] == [200] * 5 + [429, 200, 200, 429, 200]
+    assert log[5]["base"] == SAMPLE and log[6]["base"] == SIZES and log[7]["base"] is None
+    # Refused requests do not count: after the penalty, 4 more fit in the window.
+    statuses = [server.get(TASKS, "pageSize=1").status for _ in range(5)]
+    assert statuses == [200] * 4 + [429], statuses
+    assert server.get(TASKS, "pageSize=1").status == 429
+    server.control("POST", "/_test/rate_limit/reset")
+    assert server.get(TASKS, "pageSize=1").status == 200
+
+
+def test_rate_limit_default_from_command_line():
+    client = start_server("--fixture", "tests/fixtures/appSizeTests00001.json", "--rate-limit-penalty", "5")
+    try:
+        assert client.control("GET", "/_test/config") == {
+            "latency_ms": 0, "rate_limit": 5, "rate_limit_penalty": 5, "token": "test-token"}
+        statuses = [client.get("/v0/%s/One" % SIZES).status for _ in range(7)]
+        assert statuses == [200] * 5 + [429, 429]
+    finally:
+        rc, out, err = stop_server(client)
+    assert rc == 0 and out == b"" and err == b""
+
+
+# --- Faults --------------------------------------------------------------------
+
+def add_faults(server, *faults):
+    return server.control("POST", "/_test/faults", {"faults": list(faults)})
+
+
+@pytest.mark.parametrize("status,body", [
+    (503, {"error": {"type": "RETRIABLE_ERROR"}}),
+    (500, {"error": {"type": "SERVER_ERROR", "message": "Server error"}}),
+    (502, {"error": {"type": "BAD_GATEWAY"}}),
+    (429, RATE)])
+def test_fault_status_defaults(server, status, body):
+    add_faults(server, {"path": "Packaging", "action": "status", "status": status})
+    r = server.get(TASKS)
+    assert (r.status, r.json) == (status, body)
+    assert server.get(TASKS).status == 200  # times defaults to 1
+
+
+def test_fault_status_custom_and_counting(server):
+    add_faults(server,
+               {"path": "Ninety", "method": "GET", "skip": 2, "times": 2, "action": "status", "status": 503,
+                "body": {"error": "CUSTOM"}, "headers": {"Retry-After": "1"}},
+               {"path": "Ninety", "action": "status", "status": 500})
+    path = "/v0/%s/Ninety%%20Nine" % SIZES
+    assert server.request("POST", path + "/listRecords", body={}).status == 500  # method filter: 2nd fault
+    got = [server.get(path) for _ in range(5)]
+    assert [r.status for r in got] == [200, 200, 503, 503, 200]
+    assert got[2].json == {"error": "CUSTOM"} and got[2].headers["retry-after"] == "1"
+    faults = server.control("GET", "/_test/faults")["faults"]
+    assert [(f["remaining_skip"], f["remaining_times"], f["hits"]) for f in faults] == [(0, 0, 2), (0, 0, 1)]
+    assert server.get(path).status == 200
+    add_faults(server, {"path": "^/v0/%s/One$" % SIZES, "times": -1, "action": "status", "status": 502})
+    assert [server.get("/v0/%s/One" % SIZES).status for _ in range(3)] == [502] * 3
+    assert server.get("/v0/%s/Empty" % SIZES).status == 200
+    server.control("DELETE", "/_test/faults")
+    assert server.control("GET", "/_test/faults") == {"faults": []}
+    assert server.get("/v0/%s/One" % SIZES).status == 200
+    r = server.request("POST", "/_test/faults", body={"faults": [{"action": "explode"}]}, token=None)
+    assert r.status == 400
+
+
+def test_fault_stall(server):
+    add_faults(server, {"path": "One$", "action": "stall", "seconds": 0.3})
+    t0 = time.monotonic()
+    r = server.get("/v0/%s/One" % SIZES)
+    assert r.status == 200 and time.monotonic() - t0 >= 0.3
+    add_faults(server, {"path": "One$", "action": "stall", "seconds": 0.1, "then": "close"})
+    with pytest.raises(http.client.RemoteDisconnected):
+        server.get("/v0/%s/One" % SIZES)
+
+
+def test_fault_reset(server):
+    add_faults(server, {"path": "One$", "action": "reset"})
+    with pytest.raises(ConnectionResetError):
+        server.get("/v0/%s/One" % SIZES)
+    assert server.get("/v0/%s/One" % SIZES).status == 200
+
+
+def test_fault_malformed_and_body(server):
+    add_faults(server, {"path": "One$", "action": "malformed"},
+               {"path": "One$", "action": "body", "body": {"records": "not a list"}},
+               {"path": "One$", "action": "body", "status": 202, "raw": "plain text"})
+    r = server.get("/v0/%s/One" % SIZES)
+    assert r.status == 200 and r.raw.startswith(b'{"records": [ {"id": "rec')
+    with pytest.raises(ValueError):
+        json.loads(r.raw)
+    r = server.get("/v0/%s/One" % SIZES)
+    assert (r.status, r.json) == (200, {"records": "not a list"})
+    r = server.get("/v0/%s/One" % SIZES)
+    assert (r.status, r.raw) == (202, b"plain text")
+
+
+def test_fault_truncated(server):
+    full = server.get(TASKS)
+    add_faults(server, {"path": "Packaging", "action": "truncated"})
+    conn = server.conn()
+    try:
+        conn.request("GET", TASKS, headers={"Authorization": "Bearer test-token"})
+        resp = conn.getresponse()
+        assert int(resp.getheader("Content-Length")) == len(full.raw)
+        with pytest.raises(http.client.IncompleteRead) as info:
+            resp.read()
+        assert len(info.value.partial) == len(full.raw) // 2
+    finally:
+        conn.close()
+    log = server.control("GET", "/_test/requests")["requests"]
+    assert log[-1]["bytes"] == len(full.raw) // 2 and log[-1]["fault"] == "truncated"
+
+
+def test_fault_expired_offset(server):
+    add_faults(server, {"path": "Packaging", "skip": 1, "action": "expired_offset"})
+    offset = server.get(TASKS).json["offset"]
+    r = server.get(TASKS, [("offset", offset)])
+    assert (r.status, r.json) == (422, ITERATOR)
+
+
+# --- Control API: config, log, records, reset ---------------------------------
+
+def test_latency_and_token_config(server):
+    server.control("POST", "/_test/config", {"latency_ms": 150})
+    t0 = time.monotonic()
+    assert server.get("/v0/%s/One" % SIZES).status == 200
+    assert time.monotonic() - t0 >= 0.15
+    t0 = time.monotonic()
+    server.control("GET", "/_test/config")  # control API is not delayed
+    assert time.monotonic() - t0 < 0.1
+    cfg = server.control("POST", "/_test/config", {"latency_ms": 0, "token": "other"})
+    assert cfg["token"] == "other"
+    assert server.get("/v0/%s/One" % SIZES).status == 401
+    assert server.get("/v0/%s/One" % SIZES, token="other").status == 200
+    r = server.request("POST", "/_test/config", body={"nope": 1}, token=None)
+    assert r.status == 400
+    server.control("POST", "/_test/reset")
+    assert server.control("GET", "/_test/config")["token"] == "test-token"
+
+
+def test_request_log(server):
+    server.get(TASKS, "pageSize=3&fields%5B%5D=Task")
+    server.get("/v0/%s/Nope" % SAMPLE)
+    server.control("GET", "/_test/config")
+    log = server.control("GET", "/_test/requests")["requests"]
+    assert len(log) == 2
+    e = log[0]
+    assert set(e) == {"seq", "time", "method", "path", "query", "base", "status", "bytes", "records"}
+    assert (e["method"], e["path"], e["query"], e["base"], e["status"], e["records"]) == (
+        "GET", "/v0/appPackagingOps01/Packaging%20Tasks", "pageSize=3&fields%5B%5D=Task", SAMPLE, 200, 3)
+    assert abs(e["time"] - time.time()) < 5 and log[1]["seq"] == e["seq"] + 1
+    assert (log[1]["status"], log[1]["records"]) == (403, None)
+    server.control("DELETE", "/_test/requests")
+    assert server.control("GET", "/_test/requests") == {"requests": []}
+
+
+def test_record_edits(server):
+    path = "/_test/records/%s/Ninety%%20Nine" % SIZES
+    listing = "/v0/%s/Ninety%%20Nine" % SIZES
+    recs = server.get(listing).json["records"]
+    out = server.control("POST", path, {
+        "create": [{"fields": {"Name": "new", "N": 1000}}, {"id": "recNEWNEWNEWNEW01", "fields": {"Name": "x"}}],
+        "update": [{"id": recs[0]["id"], "fields": {"N": None, "Name": "renamed"}}],
+        "delete": [recs[1]["id"]]})
+    assert re.fullmatch(r"rec[A-Za-z0-9]{14}", out["created"][0])
+    assert out["created"][1] == "recNEWNEWNEWNEW01"
+    assert out["updated"] == [recs[0]["id"]] and out["deleted"] == [recs[1]["id"]]
+    after = server.get(listing).json["records"]
+    assert len(after) == 100
+    assert after[0]["fields"] == {"Name": "renamed"}
+    assert after[1]["id"] == recs[2]["id"]
+    assert after[-2]["fields"] == {"Name": "new", "N": 1000}
+    by_id = server.get(listing + "/" + recs[0]["id"], "returnFieldsByFieldId=1").json
+    assert list(by_id["fields"].values()) == ["renamed"]
+    assert server.get(listing + "/" + recs[1]["id"]).status == 404
+    r = server.request("POST", path, body={"update": [{"id": "recAAAAAAAAAAAAAA", "fields": {}}]}, token=None)
+    assert r.status == 404
+    server.control("POST", "/_test/reset")
+    assert server.get(listing).json["records"] == recs
+
+
+def test_control_unknown_path(server):
+    r = server.request("GET", "/_test/nope", token=None)
+    assert (r.status, r.json) == (404, NOT_FOUND)
+    r = server.request("POST", "/_test/requests", token=None)
+    assert r.status == 404
+
+
+# --- Process -------------------------------------------------------------------
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_clean_exit(sig):
+    client = start_server("--fixture", "tests/fixtures/appSizeTests00001.json", "--port", "0")
+    assert client.get("/v0/%s/One" % SIZES).status == 200
+    client.proc.send_signal(sig)
+    rc = client.proc.wait(10)
+    out, err = client.proc.communicate()
+    assert (rc, out, err) == (0, b"", b"")
+
+
+def test_explicit_port_and_token():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = start_server("--fixture", os.path.join(REPO, "tests/fixtures/appSizeTests00001.json"),
+                          "--port", str(port), "--token", "sekret")
+    try:
+        assert client.port == port
+        assert client.get("/v0/%s/One" % SIZES, token="sekret").status == 200
+        assert client.get("/v0/%s/One" % SIZES).status == 401
+        assert client.get("/v0/%s/One" % SAMPLE, token="sekret").status == 403  # only the given fixture
+    finally:
+        stop_server(client)
+
+
+# --- Fixtures --------------------------------------------------------------
+
+def test_fixtures_regenerate_identically():
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([PYTHON, os.path.join(HERE, "gen_fixtures.py"), tmp], check=True, stdout=subprocess.DEVNULL)
+        for name in (SAMPLE, SIZES):
+            with open(os.path.join(tmp, name + ".json"), "rb") as a, \
+                    open(os.path.join(HERE, "fixtures", name + ".json"), "rb") as b:
+                assert a.read() == b.read(), name
+
+
+def test_sample_fixture_contents():
+    base = fixture_json(SAMPLE)
+    assert os.path.getsize(os.path.join(HERE, "fixtures", SAMPLE + ".json")) < 6 * 1024 * 1024
+    tasks, products, vendors = base["tables"]
+    assert (len(tasks["records"]), len(products["records"]), len(vendors["records"])) == (2500, 60, 15)
+    id_re = re.compile(r"(app|tbl|viw|fld|rec)[A-Za-z0-9]{14}")
+    for t in base["tables"]:
+        assert id_re.fullmatch(t["id"])
+        assert all(id_re.fullmatch(x["id"]) for x in t["fields"] + t["views"] + t["records"])
+    values = [v for r in tasks["records"] for v in r["fields"].values()]
+    texts = [v for v in values if isinstance(v, str)]
+    assert any(len(v) > 10000 for v in texts)
+    assert any("\u200d" in v for v in texts) and any("\n" in v for v in texts)
+    assert any(re.search(r"[\u0600-\u06ff]", v) for v in texts) and any(re.search(r"[\u4e00-\u9fff]", v) for v in texts)
+    qty = [r["fields"].get("Quantity") for r in tasks["records"]]
+    assert 0 in qty and any(q is not None and q < 0 for q in qty) and any(q is not None and q > 2 ** 31 for q in qty)
+    assert {"error": "#ERROR!"} in values and {"specialValue": "NaN"} in values
+    assert any(r["fields"].get("Fragile") is True for r in tasks["records"])
+    assert any("Fragile" not in r["fields"] for r in tasks["records"])
+    for r in tasks["records"]:
+        assert all(v is not False and v is not None and v != "" and v != [] for v in r["fields"].values())
+    # Links resolve and inverse links agree.
+    prod_ids = {r["id"] for r in products["records"]}
+    for r in tasks["records"]:
+        assert set(r["fields"].get("Product", [])) <= prod_ids
+    inverse = {r["id"]: set(r["fields"].get("Packaging Tasks", [])) for r in products["records"]}
+    for r in tasks["records"]:
+        for pid in r["fields"].get("Product", []):
+            assert r["id"] in inverse[pid]
