@@ -123,6 +123,9 @@ def test_every_cell_of_every_record_matches_the_fixture(tasks, server):
     assert len(log) == 25
     assert all(r["status"] == 200 for r in log)
     assert [r["records"] for r in log] == [100] * 25
+    # One kept-alive connection for the whole scan, compressed responses.
+    assert len({r["client_port"] for r in log}) == 1
+    assert all(r["gzip"] for r in log)
 
 
 def test_exact_values_of_each_field_type(tasks, server):

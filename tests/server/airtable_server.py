@@ -794,8 +794,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def serve_api(self, method, raw_path, raw_query, body):
         state = self.state
+        # client_port tells tests which requests shared a keep-alive
+        # connection; gzip whether the client accepted a compressed body.
         entry = {"seq": 0, "time": time.time(), "method": method, "path": raw_path, "query": raw_query,
-                 "base": None, "status": None, "bytes": 0, "records": None}
+                 "base": None, "status": None, "bytes": 0, "records": None,
+                 "client_port": self.client_address[1], "gzip": self.wants_gzip()}
         segs = raw_path.split("/")
         if len(segs) >= 3 and segs[1] == "v0":
             if segs[2] == "meta":
