@@ -246,6 +246,10 @@ struct AtSchema {
 ** SQLITE_OK or SQLITE_NOMEM (azCol then holds NULLs for names not done). */
 int atColumnNames(int n, const char *const *azName, char **azCol);
 
+/* "'a', 'b', 'c'": the "name" members of the objects in array pArr ("none"
+** if there are none), for messages that list the choices. NULL on OOM. */
+char *atNameList(const cJSON *pArr);
+
 /* Find table zTable (id, else exact name) in a metadata "tables" array.
 ** Returns NULL if absent. */
 const cJSON *atMetaFindTable(const cJSON *pTables, const char *zTable);

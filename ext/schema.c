@@ -58,8 +58,7 @@ const cJSON *atMetaFindTable(const cJSON *pTables, const char *zTable){
   return findByIdOrName(pTables, zTable);
 }
 
-/* "'a', 'b', 'c'": the names in pArr, for messages that list choices. */
-static char *listNames(const cJSON *pArr){
+char *atNameList(const cJSON *pArr){
   sqlite3_str *pStr = sqlite3_str_new(0);
   const cJSON *p;
   int n = 0;
@@ -102,7 +101,7 @@ int atSchemaBuild(const cJSON *pTable, const char *zView, AtSchema *p,
     const cJSON *pViews = cJSON_GetObjectItemCaseSensitive(pTable, "views");
     const cJSON *pView = findByIdOrName(pViews, zView);
     if( pView==0 || !jsonString(pView, "id") ){
-      char *zList = listNames(pViews);
+      char *zList = atNameList(pViews);
       atSetError(pzErr, "option view: table '%s' has no view '%s' (views: %s)",
                  p->zTableName, zView, zList ? zList : "?");
       sqlite3_free(zList);

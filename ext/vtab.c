@@ -45,21 +45,6 @@ static int airtableDisconnect(sqlite3_vtab *pVtab){
   return SQLITE_OK;
 }
 
-/* "'A', 'B'": table names of a metadata "tables" array, for messages. */
-static char *tableNames(const cJSON *pTables){
-  sqlite3_str *pStr = sqlite3_str_new(0);
-  const cJSON *p;
-  int n = 0;
-  cJSON_ArrayForEach(p, pTables){
-    const cJSON *pName = cJSON_GetObjectItemCaseSensitive(p, "name");
-    if( cJSON_IsString(pName) ){
-      sqlite3_str_appendf(pStr, "%s'%s'", n++ ? ", " : "", pName->valuestring);
-    }
-  }
-  if( n==0 ) sqlite3_str_appendall(pStr, "none");
-  return sqlite3_str_finish(pStr);
-}
-
 /*
 ** xConnect and xCreate: argv[0] is the module name, argv[1] the database,
 ** argv[2] the table name, argv[3..] the options (see options.c).
@@ -97,7 +82,7 @@ static int airtableConnect(sqlite3 *db, void *pAux, int argc,
   pTable = atMetaFindTable(cJSON_GetObjectItemCaseSensitive(pMeta, "tables"),
                            opt.zTable);
   if( pTable==0 ){
-    char *zList = tableNames(cJSON_GetObjectItemCaseSensitive(pMeta, "tables"));
+    char *zList = atNameList(cJSON_GetObjectItemCaseSensitive(pMeta, "tables"));
     atSetError(pzErr, "option table: base %s has no table '%s' (tables: %s)",
                p->zBase, opt.zTable, zList ? zList : "?");
     sqlite3_free(zList);
