@@ -147,10 +147,21 @@ char *atErrorBodyMessage(const char *zBody, size_t nBody);
 
 /* ----------------------------------------------------------- ratelimit.c */
 
+/* A request's claim on its base's window, from acquire to release. */
+typedef struct AtRateTicket AtRateTicket;
+struct AtRateTicket {
+  int iWin;             /* window index */
+  int iSlot;            /* slot in the window's ring */
+  sqlite3_int64 iSeq;   /* ticket number: a recycled slot is not stamped */
+};
+
 /* Block until one more request under zKey keeps at most nPerSec requests in
-** any one-second window, process-wide and thread-safe. Returns the number of
-** milliseconds waited. */
-int atRateLimitWait(const char *zKey, int nPerSec);
+** any one-second window, counting each earlier request from when it
+** completed; process-wide and thread-safe. Fills *pTicket, which the caller
+** must pass to atRateLimitRelease() when the request is over (whatever its
+** outcome). Returns the number of milliseconds waited. */
+int atRateLimitAcquire(const char *zKey, int nPerSec, AtRateTicket *pTicket);
+void atRateLimitRelease(AtRateTicket *pTicket);
 
 /* ---------------------------------------------------------------- page.c */
 

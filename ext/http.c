@@ -144,8 +144,9 @@ int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
   CURLcode cc;
   long iStatus = 0;
   int bPost = pReq->zBody!=0;
+  AtRateTicket ticket;
 
-  if( p->zLimitKey ) atRateLimitWait(p->zLimitKey, AT_RATE_PER_BASE);
+  if( p->zLimitKey ) atRateLimitAcquire(p->zLimitKey, AT_RATE_PER_BASE, &ticket);
   p->nBuf = 0;
   p->bTooBig = 0;
   p->zCurlErr[0] = 0;
@@ -160,6 +161,7 @@ int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
     curl_easy_setopt(p->pCurl, CURLOPT_HTTPGET, 1L);
   }
   cc = curl_easy_perform(p->pCurl);
+  if( p->zLimitKey ) atRateLimitRelease(&ticket);
   if( cc!=CURLE_OK ){
     if( p->bTooBig ){
       atSetError(pzErr, "the response to %s %s is larger than %d bytes",

@@ -113,3 +113,34 @@ def test_cmake_install_puts_extension_and_header_in_place(tmp_path):
     assert (tmp_path / "lib" / "sqlite3" / "airtable.so").is_file()
     header = (tmp_path / "include" / "airtable.h").read_text()
     assert "int sqlite3_airtable_init(sqlite3 *db, char **pzErrMsg," in header
+
+
+def massif_peak(server, query):
+    """Peak heap bytes (valgrind massif) of the sqlite3 shell running query
+    against a fresh connection to the Packaging Tasks table."""
+    out = pathlib.Path(server.tmp) / "massif.out"
+    server.control("POST", "/_test/rate_limit/reset")
+    env = child_env(AIRTABLE_TOKEN=TOKEN, AIRTABLE_API_URL=server.url)
+    p = subprocess.run(
+        ["valgrind", "-q", "--tool=massif", f"--massif-out-file={out}", "sqlite3", ":memory:",
+         f".load {EXT}",
+         "CREATE VIRTUAL TABLE tasks USING airtable(base='appPackagingOps01', "
+         "table='Packaging Tasks')", query],
+        capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr
+    peak = max(int(line.split("=")[1]) for line in out.read_text().splitlines()
+               if line.startswith("mem_heap_B="))
+    return p.stdout.strip(), peak
+
+
+@pytest.mark.skipif(SANITIZED or not shutil.which("valgrind"),
+                    reason="measured on the plain build under valgrind")
+def test_memory_holds_one_page_whatever_the_table_size(own_server, tmp_path):
+    own_server.tmp = tmp_path
+    out1, one_page = massif_peak(own_server, 'SELECT count(*), max(length("Notes")) '
+                                 "FROM (SELECT * FROM tasks LIMIT 100)")
+    out25, full = massif_peak(own_server, 'SELECT count(*), max(length("Notes")) FROM tasks')
+    assert out1.split("|")[0] == "100" and out25.split("|")[0] == "2500"
+    # 25 times the records, the same peak: one page at a time. (Measured
+    # 1,081,576 bytes for one page and 1,074,344 for all 25.)
+    assert full < one_page * 1.25, (one_page, full)
