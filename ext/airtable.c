@@ -1,7 +1,8 @@
 /*
 ** airtable.c: the extension's entry point. Loading the extension registers
-** the "airtable" module and the discovery tables airtable_bases,
-** airtable_tables and airtable_fields.
+** the "airtable" module, the discovery tables airtable_bases,
+** airtable_tables and airtable_fields, and airtable_requests, the log of
+** the connection's requests.
 **
 **   sqlite3 shell:  .load ./build/airtable
 **   Python:         conn.load_extension("./build/airtable")
@@ -20,6 +21,7 @@ SQLITE_EXTENSION_INIT1
 
 AIRTABLE_EXPORT int sqlite3_airtable_init(sqlite3 *db, char **pzErrMsg,
                           const sqlite3_api_routines *pApi){
+  AtContext *pCtx;
   int rc;
 #ifndef SQLITE_CORE
   SQLITE_EXTENSION_INIT2(pApi);
@@ -32,7 +34,11 @@ AIRTABLE_EXPORT int sqlite3_airtable_init(sqlite3 *db, char **pzErrMsg,
     *pzErrMsg = sqlite3_mprintf("airtable: libcurl failed to initialise");
     return SQLITE_ERROR;
   }
-  rc = atRegisterTable(db);
-  if( rc==SQLITE_OK ) rc = atRegisterMeta(db);
+  pCtx = atContextNew();
+  if( pCtx==0 ) return SQLITE_NOMEM;
+  rc = atRegisterTable(db, pCtx);
+  if( rc==SQLITE_OK ) rc = atRegisterMeta(db, pCtx);
+  if( rc==SQLITE_OK ) rc = atRegisterRequests(db, pCtx);
+  atContextUnref(pCtx);   /* the modules hold their own references */
   return rc;
 }

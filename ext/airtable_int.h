@@ -47,6 +47,29 @@ int atIsId(const char *z, const char *zPrefix);
 
 /* ------------------------------------------------------------- options.c */
 
+/* How requests are made and retried (README: "Reliability options"). */
+typedef struct AtHttpConfig AtHttpConfig;
+struct AtHttpConfig {
+  int nRatePerSec;          /* rate_limit: requests per second per base, 1..5 */
+  int nMaxRetries;          /* max_retries: retries of one request */
+  double rRateLimitWait;    /* rate_limit_wait: seconds after a 429 without Retry-After */
+  double rRetryBackoff;     /* retry_backoff: first wait (s) after a 5xx or network error */
+  double rRetryBudget;      /* retry_budget: most seconds one request may take in all */
+  double rConnectTimeout;   /* connect_timeout: seconds */
+  int nTimeout;             /* timeout: seconds with no data before giving up */
+  const char *zCaFile;      /* ca_file: CA bundle for https, or NULL (copied) */
+};
+
+/* Airtable's limits and the defaults (README documents them). */
+#define AT_DEFAULT_RATE          5      /* Airtable: 5 requests/s per base */
+#define AT_DEFAULT_MAX_RETRIES   5
+#define AT_DEFAULT_429_WAIT      30.0   /* Airtable: wait 30 s after a 429 */
+#define AT_DEFAULT_BACKOFF       1.0
+#define AT_DEFAULT_BUDGET        300.0
+#define AT_DEFAULT_CONNECT       30.0
+#define AT_DEFAULT_TIMEOUT       60
+
+
 /* The arguments of CREATE VIRTUAL TABLE ... USING airtable(...). */
 typedef struct AtOptions AtOptions;
 struct AtOptions {
@@ -56,6 +79,9 @@ struct AtOptions {
   char *zApiUrl;      /* api_url=   or $AIRTABLE_API_URL, or the default */
   char *zTokenEnv;    /* token_env= name of the variable holding the token */
   char *zTokenFile;   /* token_file= path of a file holding the token */
+  char *zCaFile;      /* ca_file=   CA bundle for https, or NULL */
+  char *azNumber[7];  /* rate_limit= ... timeout= as given, or NULL */
+  AtHttpConfig cfg;   /* the retry policy they make (cfg.zCaFile = zCaFile) */
 };
 
 /* Parse the module arguments azArg[0..nArg-1] (already past the module,
@@ -121,29 +147,81 @@ void atRequestClear(AtRequest *pReq);
 ** nSeg segments in azSeg. sqlite3_malloc'd; NULL on OOM. */
 char *atUrlPath(const char *zApiUrl, int nSeg, const char *const *azSeg);
 
+/* ------------------------------------------------------------- context.c */
+
+#define AT_LOG_MAX 1000   /* requests airtable_requests remembers per connection */
+
+/* One request, as airtable_requests shows it. */
+typedef struct AtLogEntry AtLogEntry;
+struct AtLogEntry {
+  sqlite3_int64 iSeq;     /* 1, 2, ... in this database connection */
+  double rTime;           /* when it started, Unix time in seconds */
+  const char *zMethod;    /* "GET" or "POST" (a static string) */
+  char *zUrl;             /* the URL; the token is never in it */
+  int iStatus;            /* the last HTTP status, 0 if none came */
+  int nMs;                /* start to end, retries and waits included */
+  sqlite3_int64 nBytes;   /* bytes of the last response body */
+  int nRecords;           /* records on the page; -1 if not a listing */
+  int nRetries;           /* retries made */
+  int nWaitMs;            /* time spent waiting on the rate limit or a retry */
+  char *zError;           /* the error, or NULL if the request succeeded */
+};
+
+/* What the tables of one database connection share. Reference counted:
+** atContextNew() returns it with one reference; atContextUnref (usable as
+** a module destructor) frees it with the last. */
+typedef struct AtContext AtContext;
+AtContext *atContextNew(void);
+void atContextRef(AtContext *p);
+void atContextUnref(void *p);
+
+/* A new, zeroed log entry with the next seq (the oldest beyond AT_LOG_MAX
+** is dropped); NULL if p is NULL. */
+AtLogEntry *atLogAppend(AtContext *p);
+/* The entry with seq iSeq, or NULL if it is gone or never was. */
+AtLogEntry *atLogGet(AtContext *p, sqlite3_int64 iSeq);
+sqlite3_int64 atLogLastSeq(AtContext *p);
+
 /* ---------------------------------------------------------------- http.c */
+
+void atHttpConfigDefault(AtHttpConfig *p);
 
 typedef struct AtHttp AtHttp;
 
 /* A connection to the API: one libcurl handle (reused, so keep-alive works),
-** the token, and the key under which the rate limiter counts requests.
+** the token, the rate limiter key, the retry policy, and where requests are
+** logged (pCtx, may be NULL) and interrupts are seen (db, may be NULL).
 ** Returns NULL on OOM. The token is copied and wiped from memory on free. */
-AtHttp *atHttpNew(const char *zToken, const char *zLimitKey);
+AtHttp *atHttpNew(const char *zToken, const char *zLimitKey,
+                  const AtHttpConfig *pCfg, sqlite3 *db, AtContext *pCtx);
 void atHttpFree(AtHttp *p);
 
-/* Perform one request. On a 2xx answer returns SQLITE_OK and points *pzBody /
-** *pnBody at the body, owned by p and valid until the next request on p.
-** Otherwise returns SQLITE_ERROR with *pzErr set to
+/* Perform one request, retrying as the config allows: 429 after Retry-After
+** or rate_limit_wait; 500, 502, 503, 504, resets, truncated bodies and
+** timeouts after exponential backoff with jitter. On a 2xx answer returns
+** SQLITE_OK and points *pzBody / *pnBody at the body, owned by p and valid
+** until the next request on p. Otherwise returns SQLITE_ERROR (or
+** SQLITE_INTERRUPT, SQLITE_NOMEM) with *pzErr set to
 **   "airtable: HTTP <status> <type>: <message>"    (an Airtable error body)
 **   "airtable: HTTP <status>"                       (no usable error body)
 **   "airtable: <curl's error> (<method> <url>)"     (transport failure)
+** followed by " (gave up after N retries in S s)" when retries were made.
 ** The token never appears in any message. */
 int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
              size_t *pnBody, char **pzErr);
 
+/* The last request's HTTP status (0 if none) and Airtable error type ("" if
+** none; valid until the next request). */
+int atHttpLastStatus(AtHttp *p);
+const char *atHttpLastErrorType(AtHttp *p);
+
+/* Record the number of records the last request returned, in its log entry. */
+void atHttpNoteRecords(AtHttp *p, int nRecords);
+
 /* Parse an Airtable error body (either documented shape) into a message
-** "<type>: <message>" or "<type>". Returns NULL if the body is not one. */
-char *atErrorBodyMessage(const char *zBody, size_t nBody);
+** "<type>: <message>" or "<type>". Returns NULL if the body is not one.
+** If pzType is not NULL, *pzType gets the type alone (sqlite3_malloc'd). */
+char *atErrorBodyMessage(const char *zBody, size_t nBody, char **pzType);
 
 /* ----------------------------------------------------------- ratelimit.c */
 
@@ -159,8 +237,10 @@ struct AtRateTicket {
 ** any one-second window, counting each earlier request from when it
 ** completed; process-wide and thread-safe. Fills *pTicket, which the caller
 ** must pass to atRateLimitRelease() when the request is over (whatever its
-** outcome). Returns the number of milliseconds waited. */
-int atRateLimitAcquire(const char *zKey, int nPerSec, AtRateTicket *pTicket);
+** outcome). Returns the number of milliseconds waited, or -1 without a
+** ticket if xAbort (may be NULL; polled while waiting) returned true. */
+int atRateLimitAcquire(const char *zKey, int nPerSec, AtRateTicket *pTicket,
+                       int (*xAbort)(void*), void *pAbortArg);
 void atRateLimitRelease(AtRateTicket *pTicket);
 
 /* ---------------------------------------------------------------- page.c */
@@ -286,7 +366,9 @@ int atMetaFetchTables(AtHttp *pHttp, const char *zApiUrl, const char *zBase,
 
 /* ---------------------------------------------------- vtab.c and meta.c */
 
-int atRegisterTable(sqlite3 *db);      /* the "airtable" module */
-int atRegisterMeta(sqlite3 *db);       /* airtable_bases/_tables/_fields */
+/* Register the modules on db; each takes a reference to pCtx. */
+int atRegisterTable(sqlite3 *db, AtContext *pCtx);    /* "airtable" */
+int atRegisterMeta(sqlite3 *db, AtContext *pCtx);     /* airtable_bases/_tables/_fields */
+int atRegisterRequests(sqlite3 *db, AtContext *pCtx); /* airtable_requests */
 
 #endif /* AIRTABLE_INT_H */

@@ -2,27 +2,81 @@
 ** http.c: the one HTTP layer. Every request to the API goes through
 ** atHttpDo(): it waits on the process-wide rate limiter, performs the request
 ** on the connection's reused libcurl handle (keep-alive, compressed
-** responses), and turns HTTP and transport failures into messages that name
-** the status and Airtable's error type, never the token.
+** responses), retries what Airtable and the network make worth retrying,
+** logs the request for airtable_requests, stops promptly when SQLite is
+** interrupted, and turns failures into messages that name the status and
+** Airtable's error type, never the token.
 */
+#include <math.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #include <curl/curl.h>
 #include "airtable_int.h"
-
-/* Airtable docs (Rate limits): 5 requests per second per base. */
-#define AT_RATE_PER_BASE 5
 
 struct AtHttp {
   CURL *pCurl;                  /* the handle, reused for keep-alive */
   struct curl_slist *pHdrGet;   /* Authorization header */
   struct curl_slist *pHdrPost;  /* Authorization and Content-Type headers */
   char *zLimitKey;              /* rate limiter key ("<api url> <base>"), or NULL */
+  AtHttpConfig cfg;             /* retry policy (cfg.zCaFile is owned) */
+  sqlite3 *db;                  /* connection whose interrupts stop us, or NULL */
+  sqlite3_stmt *pProbe;         /* "SELECT 1" that sees interrupts (during a request) */
+  AtContext *pCtx;              /* request log owner (a reference), or NULL */
+  sqlite3_int64 iLogSeq;        /* log entry of the last request */
   char *zBuf;                   /* response body, NUL-terminated */
   size_t nBuf;                  /* bytes of body in zBuf */
   size_t nAlloc;                /* bytes allocated for zBuf */
   int bTooBig;                  /* body exceeded AT_MAX_RESPONSE */
+  int bInterrupted;             /* the progress callback saw an interrupt */
+  int iLastStatus;              /* HTTP status of the last attempt */
+  char *zLastType;              /* Airtable error type of the last attempt */
   char zCurlErr[CURL_ERROR_SIZE];  /* curl's message for the last failure */
 };
+
+void atHttpConfigDefault(AtHttpConfig *p){
+  memset(p, 0, sizeof(*p));
+  p->nRatePerSec = AT_DEFAULT_RATE;
+  p->nMaxRetries = AT_DEFAULT_MAX_RETRIES;
+  p->rRateLimitWait = AT_DEFAULT_429_WAIT;
+  p->rRetryBackoff = AT_DEFAULT_BACKOFF;
+  p->rRetryBudget = AT_DEFAULT_BUDGET;
+  p->rConnectTimeout = AT_DEFAULT_CONNECT;
+  p->nTimeout = AT_DEFAULT_TIMEOUT;
+}
+
+static sqlite3_int64 nowMs(void){
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (sqlite3_int64)ts.tv_sec*1000 + ts.tv_nsec/1000000;
+}
+
+/* True if the database connection has been interrupted (sqlite3_interrupt,
+** Ctrl-C in the shell). SQLite before 3.41 has no sqlite3_is_interrupted():
+** there, stepping a trivial statement while ours runs reports the pending
+** interrupt (sqlite3_step clears the flag only when no statement is active). */
+static int isInterrupted(void *pArg){
+  AtHttp *p = (AtHttp*)pArg;
+  if( p->db==0 ) return 0;
+  if( p->bInterrupted ) return 1;
+#if SQLITE_VERSION_NUMBER >= 3041000
+  p->bInterrupted = sqlite3_is_interrupted(p->db);
+#else
+  if( p->pProbe ){
+    int rc = sqlite3_step(p->pProbe);
+    sqlite3_reset(p->pProbe);
+    p->bInterrupted = rc==SQLITE_INTERRUPT;
+  }
+#endif
+  return p->bInterrupted;
+}
+
+/* libcurl progress callback: non-zero aborts the transfer. */
+static int onProgress(void *pArg, curl_off_t a, curl_off_t b, curl_off_t c,
+                      curl_off_t d){
+  (void)a; (void)b; (void)c; (void)d;
+  return isInterrupted(pArg);
+}
 
 /* libcurl write callback: append to the growable body buffer. Returning
 ** less than asked makes curl fail the transfer (CURLE_WRITE_ERROR). */
@@ -63,16 +117,23 @@ static int addHeader(struct curl_slist **ppList, const char *zFmt,
   return 1;
 }
 
-AtHttp *atHttpNew(const char *zToken, const char *zLimitKey){
+AtHttp *atHttpNew(const char *zToken, const char *zLimitKey,
+                  const AtHttpConfig *pCfg, sqlite3 *db, AtContext *pCtx){
   AtHttp *p = sqlite3_malloc64(sizeof(*p));
   if( p==0 ) return 0;
   memset(p, 0, sizeof(*p));
+  p->cfg = *pCfg;
+  p->cfg.zCaFile = 0;
+  p->db = db;
+  p->pCtx = pCtx;
+  atContextRef(pCtx);
   p->pCurl = curl_easy_init();
   if( p->pCurl==0
    || !addHeader(&p->pHdrGet, "Authorization: Bearer %s", zToken)
    || !addHeader(&p->pHdrPost, "Authorization: Bearer %s", zToken)
    || !addHeader(&p->pHdrPost, "Content-Type: %s", "application/json")
    || (zLimitKey && (p->zLimitKey = atStrdup(zLimitKey))==0)
+   || (pCfg->zCaFile && (p->cfg.zCaFile = atStrdup(pCfg->zCaFile))==0)
   ){
     atHttpFree(p);
     return 0;
@@ -83,11 +144,18 @@ AtHttp *atHttpNew(const char *zToken, const char *zLimitKey){
   curl_easy_setopt(p->pCurl, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(p->pCurl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(p->pCurl, CURLOPT_USERAGENT, "airtable-sqlite/" AT_VERSION);
-  curl_easy_setopt(p->pCurl, CURLOPT_CONNECTTIMEOUT_MS, 30000L);
-  /* A stalled server fails the request instead of hanging the query:
-  ** fewer than 1 byte/s for 60 s aborts the transfer. */
+  curl_easy_setopt(p->pCurl, CURLOPT_CONNECTTIMEOUT_MS,
+                   (long)(p->cfg.rConnectTimeout*1000));
+  /* A stalled server fails the attempt instead of hanging the query: less
+  ** than 1 byte/s for the timeout aborts the transfer. */
   curl_easy_setopt(p->pCurl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(p->pCurl, CURLOPT_LOW_SPEED_TIME, 60L);
+  curl_easy_setopt(p->pCurl, CURLOPT_LOW_SPEED_TIME, (long)p->cfg.nTimeout);
+  curl_easy_setopt(p->pCurl, CURLOPT_XFERINFOFUNCTION, onProgress);
+  curl_easy_setopt(p->pCurl, CURLOPT_XFERINFODATA, p);
+  curl_easy_setopt(p->pCurl, CURLOPT_NOPROGRESS, 0L);
+  /* Certificates are always verified (curl's default, never turned off);
+  ** ca_file only chooses which authorities are trusted. */
+  if( p->cfg.zCaFile ) curl_easy_setopt(p->pCurl, CURLOPT_CAINFO, p->cfg.zCaFile);
 #if LIBCURL_VERSION_NUM >= 0x075500
   curl_easy_setopt(p->pCurl, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
@@ -110,49 +178,110 @@ void atHttpFree(AtHttp *p){
   if( p->pCurl ) curl_easy_cleanup(p->pCurl);
   freeHeaders(p->pHdrGet);
   freeHeaders(p->pHdrPost);
+  atContextUnref(p->pCtx);
+  sqlite3_free((char*)p->cfg.zCaFile);
   sqlite3_free(p->zLimitKey);
+  sqlite3_free(p->zLastType);
   sqlite3_free(p->zBuf);
   sqlite3_free(p);
 }
 
-char *atErrorBodyMessage(const char *zBody, size_t nBody){
+char *atErrorBodyMessage(const char *zBody, size_t nBody, char **pzType){
   cJSON *pRoot = cJSON_ParseWithLength(zBody, nBody);
   const cJSON *pErr, *pType, *pMsg;
+  const char *zType = 0;
   char *zOut = 0;
+  if( pzType ) *pzType = 0;
   if( pRoot==0 ) return 0;
   pErr = cJSON_GetObjectItemCaseSensitive(pRoot, "error");
   if( cJSON_IsString(pErr) ){
     /* Airtable docs (Errors): {"error": "NOT_FOUND"} */
-    zOut = sqlite3_mprintf("%.200s", pErr->valuestring);
+    zType = pErr->valuestring;
+    zOut = sqlite3_mprintf("%.200s", zType);
   }else if( cJSON_IsObject(pErr) ){
     /* Airtable docs (Errors): {"error": {"type": "...", "message": "..."}} */
     pType = cJSON_GetObjectItemCaseSensitive(pErr, "type");
     pMsg = cJSON_GetObjectItemCaseSensitive(pErr, "message");
-    if( cJSON_IsString(pType) && cJSON_IsString(pMsg) ){
-      zOut = sqlite3_mprintf("%.200s: %.1000s", pType->valuestring,
-                             pMsg->valuestring);
-    }else if( cJSON_IsString(pType) ){
-      zOut = sqlite3_mprintf("%.200s", pType->valuestring);
+    if( cJSON_IsString(pType) ){
+      zType = pType->valuestring;
+      if( cJSON_IsString(pMsg) ){
+        zOut = sqlite3_mprintf("%.200s: %.1000s", zType, pMsg->valuestring);
+      }else{
+        zOut = sqlite3_mprintf("%.200s", zType);
+      }
     }
   }
+  if( zOut && pzType ) *pzType = sqlite3_mprintf("%.200s", zType);
   cJSON_Delete(pRoot);
   return zOut;
 }
 
-int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
-             size_t *pnBody, char **pzErr){
+/* Is a failed attempt worth retrying? Airtable docs: 429 means wait and
+** retry; 503 RETRIABLE_ERROR says so; 500, 502 and 504 are transient
+** server or gateway failures. Network failures that may pass: resets,
+** empty replies, truncated bodies, timeouts, refused connections. */
+static int isRetryable(CURLcode cc, long iStatus){
+  if( cc==CURLE_OK ){
+    return iStatus==429 || iStatus==500 || iStatus==502 || iStatus==503
+        || iStatus==504;
+  }
+  switch( cc ){
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+/* How long to wait (ms) before retry number iRetry (1, 2, ...) after a
+** failure with status iStatus: Retry-After when the server sent one; after
+** a 429, rate_limit_wait; else retry_backoff doubled per retry, with
+** jitter (a random 50-100% of it) so that clients do not retry in step. */
+static sqlite3_int64 retryWaitMs(AtHttp *p, long iStatus, int iRetry){
+  curl_off_t nAfter = -1;
+  double r;
+  unsigned int u;
+  curl_easy_getinfo(p->pCurl, CURLINFO_RETRY_AFTER, &nAfter);
+  if( nAfter>0 ) return (sqlite3_int64)nAfter*1000;
+  if( iStatus==429 ) return (sqlite3_int64)(p->cfg.rRateLimitWait*1000);
+  r = p->cfg.rRetryBackoff*1000 * pow(2.0, iRetry-1);
+  sqlite3_randomness(sizeof(u), &u);
+  return (sqlite3_int64)(r * (0.5 + 0.5*(u/4294967295.0)));
+}
+
+/* Sleep ms, in slices, returning early (non-zero) if interrupted. */
+static int sleepInterruptible(AtHttp *p, sqlite3_int64 ms){
+  sqlite3_int64 iEnd = nowMs() + ms;
+  while( nowMs()<iEnd ){
+    sqlite3_int64 iLeft = iEnd - nowMs();
+    struct timespec ts;
+    if( isInterrupted(p) ) return 1;
+    if( iLeft>50 ) iLeft = 50;
+    ts.tv_sec = 0;
+    ts.tv_nsec = (long)iLeft*1000000;
+    nanosleep(&ts, 0);
+  }
+  return isInterrupted(p);
+}
+
+/* One attempt: perform the request and describe any failure in *pzErr. */
+static int attempt(AtHttp *p, const AtRequest *pReq, CURLcode *pcc,
+                   long *piStatus, char **pzErr){
   CURLcode cc;
   long iStatus = 0;
-  int bPost = pReq->zBody!=0;
-  AtRateTicket ticket;
-
-  if( p->zLimitKey ) atRateLimitAcquire(p->zLimitKey, AT_RATE_PER_BASE, &ticket);
   p->nBuf = 0;
   p->bTooBig = 0;
   p->zCurlErr[0] = 0;
   if( p->zBuf ) p->zBuf[0] = 0;
+  sqlite3_free(p->zLastType);
+  p->zLastType = 0;
   curl_easy_setopt(p->pCurl, CURLOPT_URL, pReq->zUrl);
-  if( bPost ){
+  if( pReq->zBody ){
     curl_easy_setopt(p->pCurl, CURLOPT_HTTPHEADER, p->pHdrPost);
     curl_easy_setopt(p->pCurl, CURLOPT_POSTFIELDSIZE, (long)strlen(pReq->zBody));
     curl_easy_setopt(p->pCurl, CURLOPT_POSTFIELDS, pReq->zBody);
@@ -161,8 +290,14 @@ int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
     curl_easy_setopt(p->pCurl, CURLOPT_HTTPGET, 1L);
   }
   cc = curl_easy_perform(p->pCurl);
-  if( p->zLimitKey ) atRateLimitRelease(&ticket);
+  *pcc = cc;
   if( cc!=CURLE_OK ){
+    *piStatus = 0;
+    p->iLastStatus = 0;
+    if( cc==CURLE_ABORTED_BY_CALLBACK && p->bInterrupted ){
+      atSetError(pzErr, "interrupted (%s %s)", pReq->zMethod, pReq->zUrl);
+      return SQLITE_INTERRUPT;
+    }
     if( p->bTooBig ){
       atSetError(pzErr, "the response to %s %s is larger than %d bytes",
                  pReq->zMethod, pReq->zUrl, AT_MAX_RESPONSE);
@@ -174,8 +309,10 @@ int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
     return SQLITE_ERROR;
   }
   curl_easy_getinfo(p->pCurl, CURLINFO_RESPONSE_CODE, &iStatus);
+  *piStatus = iStatus;
+  p->iLastStatus = (int)iStatus;
   if( iStatus<200 || iStatus>299 ){
-    char *zMsg = p->zBuf ? atErrorBodyMessage(p->zBuf, p->nBuf) : 0;
+    char *zMsg = p->zBuf ? atErrorBodyMessage(p->zBuf, p->nBuf, &p->zLastType) : 0;
     if( zMsg ){
       atSetError(pzErr, "HTTP %ld %s", iStatus, zMsg);
       sqlite3_free(zMsg);
@@ -184,7 +321,102 @@ int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
     }
     return SQLITE_ERROR;
   }
-  *pzBody = p->zBuf ? p->zBuf : "";
-  *pnBody = p->nBuf;
   return SQLITE_OK;
+}
+
+int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
+             size_t *pnBody, char **pzErr){
+  sqlite3_int64 iStart = nowMs();
+  AtLogEntry *pLog = atLogAppend(p->pCtx);
+  struct timeval tv;
+  int nRetry = 0, nWaitMs = 0, rc;
+  CURLcode cc = CURLE_OK;
+  long iStatus = 0;
+
+  if( pLog ){
+    gettimeofday(&tv, 0);
+    pLog->rTime = tv.tv_sec + tv.tv_usec/1e6;
+    pLog->zMethod = pReq->zMethod;
+    pLog->zUrl = atStrdup(pReq->zUrl);
+    p->iLogSeq = pLog->iSeq;
+  }
+  p->bInterrupted = 0;
+  if( p->db && SQLITE_VERSION_NUMBER<3041000 ){
+    /* The interrupt probe lives only while this request does, so it never
+    ** holds the connection open. A parser that sees an interrupt fails. */
+    if( sqlite3_prepare_v2(p->db, "SELECT 1", -1, &p->pProbe, 0)==SQLITE_INTERRUPT ){
+      p->bInterrupted = 1;
+    }
+  }
+
+  for(;;){
+    AtRateTicket ticket;
+    sqlite3_int64 iWait;
+    int ms = 0;
+    if( p->zLimitKey ){
+      ms = atRateLimitAcquire(p->zLimitKey, p->cfg.nRatePerSec, &ticket,
+                              isInterrupted, p);
+    }else if( isInterrupted(p) ){
+      ms = -1;
+    }
+    if( ms<0 ){
+      atSetError(pzErr, "interrupted (%s %s)", pReq->zMethod, pReq->zUrl);
+      rc = SQLITE_INTERRUPT;
+      break;
+    }
+    nWaitMs += ms;
+    rc = attempt(p, pReq, &cc, &iStatus, pzErr);
+    if( p->zLimitKey ) atRateLimitRelease(&ticket);
+    if( rc!=SQLITE_ERROR || !isRetryable(cc, iStatus) ) break;
+    if( nRetry>=p->cfg.nMaxRetries ) break;
+    iWait = retryWaitMs(p, iStatus, nRetry+1);
+    if( nowMs() + iWait - iStart > (sqlite3_int64)(p->cfg.rRetryBudget*1000) ) break;
+    if( sleepInterruptible(p, iWait) ){
+      nWaitMs += (int)iWait;
+      atSetError(pzErr, "interrupted (%s %s)", pReq->zMethod, pReq->zUrl);
+      rc = SQLITE_INTERRUPT;
+      break;
+    }
+    nWaitMs += (int)iWait;
+    nRetry++;
+  }
+  if( rc==SQLITE_ERROR && nRetry>0 && *pzErr ){
+    char *zMore = sqlite3_mprintf("%s (gave up after %d %s in %.1f s)", *pzErr,
+                                  nRetry, nRetry==1 ? "retry" : "retries",
+                                  (nowMs()-iStart)/1000.0);
+    if( zMore ){
+      sqlite3_free(*pzErr);
+      *pzErr = zMore;
+    }
+  }
+  if( p->pProbe ){
+    sqlite3_finalize(p->pProbe);
+    p->pProbe = 0;
+  }
+  if( pLog ){
+    pLog->iStatus = (int)iStatus;
+    pLog->nMs = (int)(nowMs() - iStart);
+    pLog->nBytes = (sqlite3_int64)p->nBuf;
+    pLog->nRetries = nRetry;
+    pLog->nWaitMs = nWaitMs;
+    if( rc!=SQLITE_OK && *pzErr ) pLog->zError = atStrdup(*pzErr);
+  }
+  if( rc==SQLITE_OK ){
+    *pzBody = p->zBuf ? p->zBuf : "";
+    *pnBody = p->nBuf;
+  }
+  return rc;
+}
+
+int atHttpLastStatus(AtHttp *p){
+  return p->iLastStatus;
+}
+
+const char *atHttpLastErrorType(AtHttp *p){
+  return p->zLastType ? p->zLastType : "";
+}
+
+void atHttpNoteRecords(AtHttp *p, int nRecords){
+  AtLogEntry *e = atLogGet(p->pCtx, p->iLogSeq);
+  if( e ) e->nRecords = nRecords;
 }

@@ -62,7 +62,22 @@ typedef struct MetaVtab MetaVtab;
 struct MetaVtab {
   sqlite3_vtab base;   /* base class: must be first */
   int eWhich;          /* META_BASES, META_TABLES or META_FIELDS */
+  sqlite3 *db;         /* the connection (for interrupts) */
+  AtContext *pCtx;     /* request log */
 };
+
+/* A module's client data: which table, and the connection's context. */
+typedef struct MetaAux MetaAux;
+struct MetaAux {
+  int eWhich;          /* META_BASES, META_TABLES or META_FIELDS */
+  AtContext *pCtx;     /* a reference, dropped by metaAuxFree */
+};
+
+static void metaAuxFree(void *pArg){
+  MetaAux *pAux = (MetaAux*)pArg;
+  atContextUnref(pAux->pCtx);
+  sqlite3_free(pAux);
+}
 
 typedef struct MetaCursor MetaCursor;
 struct MetaCursor {
@@ -82,7 +97,7 @@ struct MetaCursor {
 static int metaConnect(sqlite3 *db, void *pAux, int argc,
                        const char *const *argv, sqlite3_vtab **ppVtab,
                        char **pzErr){
-  int eWhich = (int)(size_t)pAux;
+  int eWhich = ((MetaAux*)pAux)->eWhich;
   MetaVtab *p;
   int rc;
   (void)argc; (void)argv;
@@ -92,6 +107,8 @@ static int metaConnect(sqlite3 *db, void *pAux, int argc,
   if( p==0 ) return SQLITE_NOMEM;
   memset(p, 0, sizeof(*p));
   p->eWhich = eWhich;
+  p->db = db;
+  p->pCtx = ((MetaAux*)pAux)->pCtx;
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   *ppVtab = &p->base;
   (void)pzErr;
@@ -238,6 +255,7 @@ static int metaFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   MetaVtab *p = (MetaVtab*)cur->pVtab;
   const char *zEnv = getenv("AIRTABLE_API_URL");
   char *zToken = 0, *zKey = 0;
+  AtHttpConfig cfg;
   int rc, iArg = 0;
   (void)idxStr; (void)argc;
 
@@ -273,7 +291,8 @@ static int metaFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   if( pCur->zBase ){
     zKey = sqlite3_mprintf("%s %s", pCur->zApiUrl, pCur->zBase);
   }
-  pCur->pHttp = atHttpNew(zToken, zKey);
+  atHttpConfigDefault(&cfg);
+  pCur->pHttp = atHttpNew(zToken, zKey, &cfg, p->db, p->pCtx);
   memset(zToken, 0, strlen(zToken));
   sqlite3_free(zToken);
   sqlite3_free(zKey);
@@ -432,10 +451,17 @@ static sqlite3_module metaModule = {
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 };
 
-int atRegisterMeta(sqlite3 *db){
+int atRegisterMeta(sqlite3 *db, AtContext *pCtx){
   int i, rc = SQLITE_OK;
   for(i=0; rc==SQLITE_OK && i<3; i++){
-    rc = sqlite3_create_module(db, azMetaName[i], &metaModule, (void*)(size_t)i);
+    MetaAux *pAux = sqlite3_malloc64(sizeof(*pAux));
+    if( pAux==0 ) return SQLITE_NOMEM;
+    pAux->eWhich = i;
+    pAux->pCtx = pCtx;
+    atContextRef(pCtx);
+    /* On failure create_module_v2 calls the destructor itself. */
+    rc = sqlite3_create_module_v2(db, azMetaName[i], &metaModule, pAux,
+                                  metaAuxFree);
   }
   return rc;
 }

@@ -18,7 +18,9 @@
 
 /* The options, in the order the README documents them. */
 static const char *const azKnown[] = {
-  "base", "table", "view", "api_url", "token_env", "token_file"
+  "base", "table", "view", "api_url", "token_env", "token_file",
+  "rate_limit", "max_retries", "rate_limit_wait", "retry_backoff",
+  "retry_budget", "connect_timeout", "timeout", "ca_file"
 };
 #define N_KNOWN ((int)(sizeof(azKnown)/sizeof(azKnown[0])))
 
@@ -53,8 +55,80 @@ static char **optionSlot(AtOptions *p, int iOpt){
     case 2: return &p->zView;
     case 3: return &p->zApiUrl;
     case 4: return &p->zTokenEnv;
-    default: return &p->zTokenFile;
+    case 5: return &p->zTokenFile;
+    case 13: return &p->zCaFile;
+    default: return &p->azNumber[iOpt-6];
   }
+}
+
+/* The numeric options: where each goes and the range it must be in. The
+** rate limit can only be lowered: Airtable allows 5 requests per second
+** per base and a 429 costs 30 seconds. */
+static const struct NumOpt {
+  const char *zName;    /* option name */
+  int bInteger;         /* whole numbers only */
+  double rMin, rMax;    /* allowed range */
+  const char *zUnit;    /* for the message */
+} aNumOpt[7] = {
+  { "rate_limit",      1, 1,   AT_DEFAULT_RATE, "requests per second" },
+  { "max_retries",     1, 0,   20,              "retries" },
+  { "rate_limit_wait", 0, 0,   3600,            "seconds" },
+  { "retry_backoff",   0, 0,   600,             "seconds" },
+  { "retry_budget",    0, 0,   86400,           "seconds" },
+  { "connect_timeout", 0, 0.001, 3600,          "seconds" },
+  { "timeout",         1, 1,   86400,           "seconds" },
+};
+
+/* Parse numeric option i's text z into *pr. */
+static int parseNumber(int i, const char *z, double *pr, char **pzErr){
+  const struct NumOpt *o = &aNumOpt[i];
+  char *zEnd = 0;
+  double r = strtod(z, &zEnd);
+  if( zEnd==z || *zEnd!=0 || r!=r || (o->bInteger && r!=(double)(sqlite3_int64)r) ){
+    atSetError(pzErr, "option %s: '%s' is not a %s", o->zName, z,
+               o->bInteger ? "whole number" : "number");
+    return SQLITE_ERROR;
+  }
+  if( r<o->rMin || r>o->rMax ){
+    atSetError(pzErr, "option %s: %s is out of range (%g to %g %s)%s",
+               o->zName, z, o->rMin, o->rMax, o->zUnit,
+               i==0 ? "; Airtable allows 5 requests per second per base, so "
+                      "the limit can only be lowered" : "");
+    return SQLITE_ERROR;
+  }
+  *pr = r;
+  return SQLITE_OK;
+}
+
+/* Fill p->cfg from the defaults and the numeric options given. */
+static int parseConfig(AtOptions *p, char **pzErr){
+  double r;
+  int i;
+  atHttpConfigDefault(&p->cfg);
+  for(i=0; i<7; i++){
+    if( p->azNumber[i]==0 ) continue;
+    if( parseNumber(i, p->azNumber[i], &r, pzErr) ) return SQLITE_ERROR;
+    switch( i ){
+      case 0: p->cfg.nRatePerSec = (int)r; break;
+      case 1: p->cfg.nMaxRetries = (int)r; break;
+      case 2: p->cfg.rRateLimitWait = r; break;
+      case 3: p->cfg.rRetryBackoff = r; break;
+      case 4: p->cfg.rRetryBudget = r; break;
+      case 5: p->cfg.rConnectTimeout = r; break;
+      default: p->cfg.nTimeout = (int)r; break;
+    }
+  }
+  if( p->zCaFile ){
+    FILE *f = fopen(p->zCaFile, "rb");
+    if( f==0 ){
+      atSetError(pzErr, "option ca_file: cannot read '%s': %s", p->zCaFile,
+                 strerror(errno));
+      return SQLITE_ERROR;
+    }
+    fclose(f);
+    p->cfg.zCaFile = p->zCaFile;
+  }
+  return SQLITE_OK;
 }
 
 static int isEnvName(const char *z){
@@ -70,6 +144,7 @@ int atOptionsParse(int nArg, const char *const *azArg, AtOptions *p,
                    char **pzErr){
   int i;
   memset(p, 0, sizeof(*p));
+  atHttpConfigDefault(&p->cfg);
   for(i=0; i<nArg; i++){
     const char *zArg = azArg[i];
     const char *zEq = strchr(zArg, '=');
@@ -95,7 +170,9 @@ int atOptionsParse(int nArg, const char *const *azArg, AtOptions *p,
     }
     if( iOpt==N_KNOWN ){
       atSetError(pzErr, "unknown option '%.*s' (known options: base, table, "
-                 "view, api_url, token_env, token_file)", nKey, zArg);
+                 "view, api_url, token_env, token_file, rate_limit, max_retries, "
+                 "rate_limit_wait, retry_backoff, retry_budget, connect_timeout, "
+                 "timeout, ca_file)", nKey, zArg);
       return SQLITE_ERROR;
     }
     pzSlot = optionSlot(p, iOpt);
@@ -146,6 +223,7 @@ int atOptionsParse(int nArg, const char *const *azArg, AtOptions *p,
                "name", p->zTokenEnv);
     return SQLITE_ERROR;
   }
+  if( parseConfig(p, pzErr) ) return SQLITE_ERROR;
   if( p->zApiUrl==0 ){
     const char *zEnv = getenv("AIRTABLE_API_URL");
     p->zApiUrl = atStrdup(zEnv && zEnv[0] ? zEnv : AT_DEFAULT_API_URL);

@@ -64,7 +64,8 @@ static int findWindow(const char *zKey){
   return iOld;
 }
 
-int atRateLimitAcquire(const char *zKey, int nPerSec, AtRateTicket *pTicket){
+int atRateLimitAcquire(const char *zKey, int nPerSec, AtRateTicket *pTicket,
+                       int (*xAbort)(void*), void *pAbortArg){
   sqlite3_int64 iStart = nowMs(), iNow;
   Window *w;
   int iWin;
@@ -87,7 +88,8 @@ int atRateLimitAcquire(const char *zKey, int nPerSec, AtRateTicket *pTicket){
     }
     if( iWait<=0 ) break;
     pthread_mutex_unlock(&mutex);
-    sleepMs(iWait);
+    if( xAbort && xAbort(pAbortArg) ) return -1;
+    sleepMs(iWait>50 ? 50 : iWait);   /* in slices, to notice an abort */
     pthread_mutex_lock(&mutex);
   }
   pTicket->iWin = iWin;

@@ -25,12 +25,17 @@ struct AtVtab {
   AtHttp *pHttp;       /* connection (curl handle + token) for this table */
 };
 
+/* Times a scan may start over after Airtable expires its offset before any
+** row has been returned (Airtable docs: restart from the first page). */
+#define AT_MAX_RESTARTS 3
+
 typedef struct AtCursor AtCursor;
 struct AtCursor {
   sqlite3_vtab_cursor base;  /* base class: must be first */
   AtPage page;               /* the page being read */
   const cJSON **apCell;      /* per field: its value in the current record */
   sqlite3_int64 iRowid;      /* 1 for the first row of the scan, and so on */
+  int nRestart;              /* restarts after an expired offset */
   int bEof;                  /* no more rows */
 };
 
@@ -52,13 +57,13 @@ static int airtableDisconnect(sqlite3_vtab *pVtab){
 static int airtableConnect(sqlite3 *db, void *pAux, int argc,
                            const char *const *argv, sqlite3_vtab **ppVtab,
                            char **pzErr){
+  AtContext *pCtx = (AtContext*)pAux;
   AtOptions opt;
   AtVtab *p = 0;
   char *zToken = 0, *zKey = 0, *zSql = 0;
   cJSON *pMeta = 0;
   const cJSON *pTable;
   int rc;
-  (void)pAux;
 
   *ppVtab = 0;
   rc = atOptionsParse(argc-3, argv+3, &opt, pzErr);
@@ -74,7 +79,7 @@ static int airtableConnect(sqlite3 *db, void *pAux, int argc,
   p->zBase = opt.zBase;      opt.zBase = 0;
   zKey = sqlite3_mprintf("%s %s", p->zApiUrl, p->zBase);
   if( zKey==0 ) goto done;
-  p->pHttp = atHttpNew(zToken, zKey);
+  p->pHttp = atHttpNew(zToken, zKey, &opt.cfg, db, pCtx);
   if( p->pHttp==0 ) goto done;
 
   rc = atMetaFetchTables(p->pHttp, p->zApiUrl, p->zBase, &pMeta, pzErr);
@@ -155,7 +160,16 @@ static int airtableOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur){
 static void cursorReset(AtCursor *pCur){
   atPageClear(&pCur->page);
   pCur->iRowid = 0;
+  pCur->nRestart = 0;
   pCur->bEof = 1;
+}
+
+/* True if the last request failed because Airtable expired the offset
+** (Airtable docs: 422 LIST_RECORDS_ITERATOR_NOT_AVAILABLE). */
+static int offsetExpired(AtVtab *p){
+  return atHttpLastStatus(p->pHttp)==422
+      && strcmp(atHttpLastErrorType(p->pHttp),
+                "LIST_RECORDS_ITERATOR_NOT_AVAILABLE")==0;
 }
 
 static int airtableClose(sqlite3_vtab_cursor *cur){
@@ -187,6 +201,7 @@ static int fetchPage(AtCursor *pCur, const char *zOffset){
   rc = atHttpDo(p->pHttp, &req, &zBody, &nBody, &p->base.zErrMsg);
   if( rc==SQLITE_OK ){
     rc = atPageParse(zBody, nBody, "records", &pCur->page, &p->base.zErrMsg);
+    if( rc==SQLITE_OK ) atHttpNoteRecords(p->pHttp, pCur->page.nRecord);
     if( rc==SQLITE_ERROR ){
       char *zWas = p->base.zErrMsg;
       p->base.zErrMsg = 0;
@@ -212,6 +227,21 @@ static int cursorSettle(AtCursor *pCur){
       return SQLITE_OK;
     }
     rc = fetchPage(pCur, pCur->page.zOffset);
+    if( rc==SQLITE_ERROR && offsetExpired(p) ){
+      if( pCur->iRowid==0 && pCur->nRestart<AT_MAX_RESTARTS ){
+        /* Nothing returned yet: start over, as Airtable advises. */
+        pCur->nRestart++;
+        sqlite3_free(p->base.zErrMsg);
+        p->base.zErrMsg = 0;
+        rc = fetchPage(pCur, 0);
+      }else if( pCur->iRowid>0 ){
+        atSetError(&p->base.zErrMsg, "table '%s': Airtable expired the "
+            "listing's offset after %lld rows had been returned (HTTP 422 "
+            "LIST_RECORDS_ITERATOR_NOT_AVAILABLE); starting over would repeat "
+            "or miss rows, so the statement fails: run it again",
+            p->schema.zTableName, pCur->iRowid);
+      }
+    }
     if( rc!=SQLITE_OK ) return rc;
   }
   pCur->bEof = 0;
@@ -306,6 +336,8 @@ static sqlite3_module airtableModule = {
   0                    /* xShadowName */
 };
 
-int atRegisterTable(sqlite3 *db){
-  return sqlite3_create_module(db, "airtable", &airtableModule, 0);
+int atRegisterTable(sqlite3 *db, AtContext *pCtx){
+  atContextRef(pCtx);
+  return sqlite3_create_module_v2(db, "airtable", &airtableModule, pCtx,
+                                  atContextUnref);
 }

@@ -45,7 +45,7 @@ class Server:
             [sys.executable, str(ROOT / "tests" / "server" / "airtable_server.py"), *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env(), text=True)
         self.url = self.proc.stdout.readline().strip()
-        if not self.url.startswith("http://127.0.0.1:"):
+        if not self.url.startswith(("http://127.0.0.1:", "https://127.0.0.1:")):
             self.proc.kill()
             raise RuntimeError("test server did not start: " + self.proc.stderr.read())
 
@@ -53,8 +53,10 @@ class Server:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.url + path, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
+        with urllib.request.urlopen(req, timeout=10, context=self.ssl_context) as r:
             return json.loads(r.read() or b"null")
+
+    ssl_context = None   # set for a TLS server: trusts its certificate
 
     def api(self, path, token=TOKEN):
         """GET an API path directly (for comparing with what SQL returns)."""
@@ -66,9 +68,12 @@ class Server:
     def requests(self):
         return self.control("GET", "/_test/requests")["requests"]
 
-    def list_requests(self):
-        """The list-records requests in the log (metadata calls left out)."""
-        return [r for r in self.requests() if not r["path"].startswith("/v0/meta/")]
+    def list_requests(self, base=None):
+        """The list-records requests in the log (metadata calls left out), of
+        one base if given (a request stalled by an earlier test's fault is
+        logged when its handler wakes, perhaps during a later test)."""
+        return [r for r in self.requests() if not r["path"].startswith("/v0/meta/")
+                and (base is None or r["path"].startswith(f"/v0/{base}/"))]
 
     def clear_log(self):
         self.control("DELETE", "/_test/requests")

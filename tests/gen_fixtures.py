@@ -476,8 +476,13 @@ def build_size_base():
                 days=t, seconds=k)
             records.append({"id": ids("rec"), "createdTime": iso_ms(created),
                             "fields": {"Name": "%s #%d" % (name, k + 1), "N": k + 1}})
-        base["tables"].append({"id": ids("tbl"), "name": name, "primaryFieldId": f_name["id"],
-                               "fields": [f_name, f_n], "views": [view(ids, "Grid view")],
+        table_id = ids("tbl")
+        views = [view(ids, "Grid view")]
+        if n == 3:
+            # A view whose name needs encoding everywhere it could go.
+            views.append(view(ids, 'Odd/View?#% "q" \u2603', sort=[{"field": "N", "direction": "desc"}]))
+        base["tables"].append({"id": table_id, "name": name, "primaryFieldId": f_name["id"],
+                               "fields": [f_name, f_n], "views": views,
                                "records": records})
     return base
 

@@ -1,5 +1,6 @@
 """Every failure the read path can meet gives a clear error naming what was
 wrong, never a crash, a partial result presented as complete, or the token."""
+import re
 import sqlite3
 
 import pytest
@@ -46,7 +47,9 @@ def test_literal_token_is_refused_and_not_stored(tmp_path):
     ("base='appNope', table='T'", "airtable: option base: 'appNope' is not an "
      "Airtable base id ('app' followed by 14 letters or digits)"),
     (f"base='{SAMPLE}', table='T', colour='red'", "airtable: unknown option 'colour' "
-     "(known options: base, table, view, api_url, token_env, token_file)"),
+     "(known options: base, table, view, api_url, token_env, token_file, rate_limit, "
+     "max_retries, rate_limit_wait, retry_backoff, retry_budget, connect_timeout, "
+     "timeout, ca_file)"),
     (f"base='{SAMPLE}', base='{SAMPLE}', table='T'",
      "airtable: option base is given more than once"),
     (f"base='{SAMPLE}', table='T', api_url='http://example.com'",
@@ -117,7 +120,7 @@ def test_unknown_view_lists_the_views(db, server):
 
 
 def test_rate_limit_429(db, server):
-    create(db, "t", SIZES, "One")
+    create(db, "t", SIZES, "One", max_retries=0)
     server.config(rate_limit=1, rate_limit_penalty=1)
     errors = []
     for _ in range(2):   # two requests within a second: the second at least fails
@@ -137,7 +140,7 @@ def test_rate_limit_429(db, server):
     (404, "airtable: HTTP 404 NOT_FOUND"),
 ])
 def test_server_errors_fail_the_statement(db, server, status, message):
-    create(db, "t", SIZES, "One")
+    create(db, "t", SIZES, "One", max_retries=0)
     body = {404: {"error": "NOT_FOUND"}}.get(status)
     fault = {"path": "^/v0/appSize", "action": "status", "status": status}
     if body:
@@ -162,7 +165,7 @@ def test_422_unknown_field_and_bad_formula_bodies(db, server):
 
 
 def test_error_body_that_is_not_json(db, server):
-    create(db, "t", SIZES, "One")
+    create(db, "t", SIZES, "One", max_retries=0)
     server.faults({"path": "^/v0/appSize", "action": "body", "status": 502,
                    "raw": "<html>Bad gateway</html>"})
     assert error_of(db, "SELECT * FROM t") == "airtable: HTTP 502"
@@ -170,7 +173,7 @@ def test_error_body_that_is_not_json(db, server):
 
 def test_failure_on_a_later_page_fails_the_whole_statement(db, server):
     """No partial result: rows of pages 1-2 are not returned as if complete."""
-    create(db, "t", SAMPLE, "Packaging Tasks")
+    create(db, "t", SAMPLE, "Packaging Tasks", max_retries=0)
     server.faults({"path": "^/v0/appPackaging", "action": "status", "status": 503,
                    "skip": 2})
     cur = db.execute("SELECT id FROM t")
@@ -179,11 +182,13 @@ def test_failure_on_a_later_page_fails_the_whole_statement(db, server):
     assert len(server.list_requests()) == 3
 
 
-def test_expired_offset_mid_scan_fails_clearly(db, server):
+def test_expired_offset_after_rows_were_returned_fails_clearly(db, server):
     create(db, "t", SIZES, "One Hundred One")
     server.faults({"path": "^/v0/appSize", "action": "expired_offset", "skip": 1})
     assert error_of(db, "SELECT * FROM t") == (
-        "airtable: HTTP 422 LIST_RECORDS_ITERATOR_NOT_AVAILABLE")
+        "airtable: table 'One Hundred One': Airtable expired the listing's offset "
+        "after 100 rows had been returned (HTTP 422 LIST_RECORDS_ITERATOR_NOT_AVAILABLE); "
+        "starting over would repeat or miss rows, so the statement fails: run it again")
 
 
 @pytest.mark.parametrize("fault,message", [
@@ -204,7 +209,7 @@ def test_expired_offset_mid_scan_fails_clearly(db, server):
      r"^airtable: (Recv failure: Connection reset by peer|Empty reply from server) \(GET .*\)$"),
 ])
 def test_bad_responses_are_errors_not_crashes(db, server, fault, message):
-    create(db, "t", SIZES, "One")
+    create(db, "t", SIZES, "One", max_retries=0)
     server.faults({"path": "^/v0/appSize", **fault})
     with pytest.raises(sqlite3.OperationalError, match=message) as e:
         db.execute("SELECT * FROM t").fetchall()
@@ -229,12 +234,15 @@ def test_wrongly_typed_values_keep_their_data(db, server):
         == [("recAAAAAAAAAAAAAA", None, 12, "integer", "twelve")]
 
 
-def test_connection_refused(db, server):
+def test_connection_refused_is_retried_then_named(db, server):
     with pytest.raises(sqlite3.OperationalError) as e:
-        create(db, "t", SIZES, "One", api_url="http://127.0.0.1:9")
-    assert str(e.value).startswith("airtable: ")
-    assert "(GET http://127.0.0.1:9/v0/meta/bases/appSizeTests00001/tables)" in str(e.value)
-    assert "onnect" in str(e.value)
+        create(db, "t", SIZES, "One", api_url="http://127.0.0.1:9",
+               max_retries=2, retry_backoff=0.01)
+    assert re.fullmatch(
+        r"airtable: Failed to connect to 127\.0\.0\.1 port 9 after \d+ ms: "
+        r"(Connection refused|Couldn't connect to server) "
+        r"\(GET http://127\.0\.0\.1:9/v0/meta/bases/appSizeTests00001/tables\) "
+        r"\(gave up after 2 retries in \d+\.\d s\)", str(e.value)), str(e.value)
 
 
 def test_tables_are_direct_only(db, server):

@@ -538,7 +538,7 @@ class Fault:
         if not isinstance(spec, dict) or "action" not in spec:
             raise ValueError("a fault needs an action")
         if spec["action"] not in ("status", "stall", "reset", "malformed", "truncated", "body",
-                                  "expired_offset"):
+                                  "expired_offset", "pad"):
             raise ValueError("unknown fault action %r" % spec["action"])
         self.spec = spec
         self.path_re = re.compile(spec.get("path", ""))
@@ -547,6 +547,10 @@ class Fault:
         self.skip = int(spec.get("skip", 0))
         self.times = int(spec.get("times", 1))
         self.hits = 0
+        # "probability": fire on that share of the requests it would take,
+        # drawn from a generator seeded with "seed", so runs repeat exactly.
+        self.probability = float(spec.get("probability", 1.0))
+        self.rng = random.Random(spec.get("seed", 0))
 
     def matches(self, method, path, query):
         if self.times == 0:
@@ -649,6 +653,8 @@ class State:
                 if fault.matches(method, path, query):
                     if fault.skip > 0:
                         fault.skip -= 1
+                        return None
+                    if fault.probability < 1.0 and fault.rng.random() >= fault.probability:
                         return None
                     if fault.times > 0:
                         fault.times -= 1
@@ -854,6 +860,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             resp.body += b"\x00 <<junk>> not json ]]"
         elif action == "expired_offset":
             resp = Response(422, ERR_ITERATOR)
+        elif action == "pad":
+            # A normal answer padded with "pad_bytes" spaces of JSON white
+            # space: an oversized but valid response.
+            try:
+                resp = self.route(method, raw_path, raw_query, body, entry)
+            except ApiError as e:
+                resp = Response(e.status, e.body)
+            resp.body += b" " * int(spec.get("pad_bytes", 0))
         elif action == "truncated":
             try:
                 resp = self.route(method, raw_path, raw_query, body, entry)
@@ -1181,6 +1195,8 @@ def parse_args(argv):
     p.add_argument("--rate-limit-penalty", type=float, default=30,
                    help="seconds a base is refused after exceeding the limit")
     p.add_argument("--verbose", action="store_true", help="log requests on stderr")
+    p.add_argument("--tls-cert", help="serve https with this certificate (PEM)")
+    p.add_argument("--tls-key", help="the certificate's private key (PEM)")
     return p.parse_args(argv)
 
 
@@ -1191,6 +1207,13 @@ def main(argv=None):
               "rate_limit_penalty": args.rate_limit_penalty, "token": args.token}
     state = State(load_fixtures(paths), config)
     server = Server((args.host, args.port), state, verbose=args.verbose)
+    scheme = "http"
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
 
     def stop(signum, frame):
         # serve_forever() runs in this thread, so shut it down from another one.
@@ -1198,7 +1221,7 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    sys.stdout.write("http://%s:%d\n" % (args.host, server.server_address[1]))
+    sys.stdout.write("%s://%s:%d\n" % (scheme, args.host, server.server_address[1]))
     sys.stdout.flush()
     try:
         server.serve_forever(poll_interval=0.1)

@@ -54,7 +54,9 @@ static void testParse(void){
         "token_env= or a file with token_file=",
         "base=appPackagingOps01", "table=T", "token=patXXXX");
   PARSE("airtable: unknown option 'colour' (known options: base, table, view, "
-        "api_url, token_env, token_file)", "base=appPackagingOps01", "colour=red");
+        "api_url, token_env, token_file, rate_limit, max_retries, rate_limit_wait, "
+        "retry_backoff, retry_budget, connect_timeout, timeout, ca_file)",
+        "base=appPackagingOps01", "colour=red");
   PARSE("airtable: option base is given more than once",
         "base=appPackagingOps01", "base=appPackagingOps02");
   PARSE("airtable: argument 2 (Packaging Tasks) is not of the form key=value",
@@ -159,6 +161,50 @@ static void testToken(void){
   rmdir(zDir);
 }
 
+/* Parse and describe the retry policy, or return the error. */
+static char *config(int n, const char *const *az){
+  AtOptions o;
+  char *zErr = 0, *zOut;
+  if( atOptionsParse(n, az, &o, &zErr)==SQLITE_OK ){
+    zOut = sqlite3_mprintf("rate=%d retries=%d wait429=%g backoff=%g budget=%g "
+        "connect=%g timeout=%d ca=%s", o.cfg.nRatePerSec, o.cfg.nMaxRetries,
+        o.cfg.rRateLimitWait, o.cfg.rRetryBackoff, o.cfg.rRetryBudget,
+        o.cfg.rConnectTimeout, o.cfg.nTimeout, o.cfg.zCaFile ? o.cfg.zCaFile : "-");
+  }else{
+    zOut = sqlite3_mprintf("%s", zErr);
+  }
+  sqlite3_free(zErr);
+  atOptionsClear(&o);
+  return zOut;
+}
+
+#define CONFIG(want, ...) do{ \
+  const char *const a_[] = { "base=appPackagingOps01", "table=T", __VA_ARGS__ }; \
+  char *z_ = config((int)(sizeof(a_)/sizeof(a_[0])), a_); \
+  CHECK_STR(z_, want); sqlite3_free(z_); }while(0)
+
+static void testConfig(void){
+  CONFIG("rate=5 retries=5 wait429=30 backoff=1 budget=300 connect=30 timeout=60 ca=-",
+         "view=V");
+  CONFIG("rate=2 retries=0 wait429=0.5 backoff=0.05 budget=10 connect=2.5 timeout=3 ca=/dev/null",
+         "rate_limit=2", "max_retries=0", "rate_limit_wait=0.5", "retry_backoff=0.05",
+         "retry_budget=10", "connect_timeout=2.5", "timeout=3", "ca_file=/dev/null");
+  CONFIG("airtable: option rate_limit: 6 is out of range (1 to 5 requests per "
+         "second); Airtable allows 5 requests per second per base, so the limit "
+         "can only be lowered", "rate_limit=6");
+  CONFIG("airtable: option rate_limit: '2.5' is not a whole number", "rate_limit=2.5");
+  CONFIG("airtable: option max_retries: 21 is out of range (0 to 20 retries)",
+         "max_retries=21");
+  CONFIG("airtable: option timeout: 'soon' is not a whole number", "timeout=soon");
+  CONFIG("airtable: option retry_backoff: '1s' is not a number", "retry_backoff=1s");
+  CONFIG("airtable: option rate_limit_wait: -1 is out of range (0 to 3600 seconds)",
+         "rate_limit_wait=-1");
+  CONFIG("airtable: option connect_timeout: 0 is out of range (0.001 to 3600 seconds)",
+         "connect_timeout=0");
+  CONFIG("airtable: option ca_file: cannot read '/nonexistent/ca.pem': No such "
+         "file or directory", "ca_file=/nonexistent/ca.pem");
+}
+
 static void testIds(void){
   CHECK(atIsId("appPackagingOps01", "app"));
   CHECK(atIsId("rec00000000000000", "rec"));
@@ -172,6 +218,7 @@ static void testIds(void){
 int main(void){
   testParse();
   testToken();
+  testConfig();
   testIds();
   DONE();
 }

@@ -47,9 +47,9 @@ static void testPages(void){
 }
 
 static void testErrorBodies(void){
-  char *z;
+  char *z, *zType;
 #define ERRBODY(body, want) \
-  z = atErrorBodyMessage(body, strlen(body)); CHECK_STR(z, want); sqlite3_free(z)
+  z = atErrorBodyMessage(body, strlen(body), 0); CHECK_STR(z, want); sqlite3_free(z)
   ERRBODY("{\"error\":\"NOT_FOUND\"}", "NOT_FOUND");
   ERRBODY("{\"error\":{\"type\":\"LIST_RECORDS_ITERATOR_NOT_AVAILABLE\"}}",
           "LIST_RECORDS_ITERATOR_NOT_AVAILABLE");
@@ -59,6 +59,17 @@ static void testErrorBodies(void){
   ERRBODY("<html>502 Bad Gateway</html>", 0);
   ERRBODY("{\"error\":42}", 0);
   ERRBODY("{\"message\":\"x\"}", 0);
+  z = atErrorBodyMessage("{\"error\":{\"type\":\"T\",\"message\":\"M\"}}", 36, &zType);
+  CHECK_STR(z, "T: M");
+  CHECK_STR(zType, "T");
+  sqlite3_free(z);
+  sqlite3_free(zType);
+  z = atErrorBodyMessage("{\"error\":\"NOT_FOUND\"}", 21, &zType);
+  CHECK_STR(zType, "NOT_FOUND");
+  sqlite3_free(z);
+  sqlite3_free(zType);
+  z = atErrorBodyMessage("nope", 4, &zType);
+  CHECK(z==0 && zType==0);
 }
 
 int main(void){

@@ -16,15 +16,15 @@ static void testFiveThenWait(void){
   AtRateTicket a[6];
   int i, ms;
   for(i=0; i<5; i++){
-    ms = atRateLimitAcquire("http://x appA", 5, &a[i]);
+    ms = atRateLimitAcquire("http://x appA", 5, &a[i], 0, 0);
     CHECK(ms < 1000);                /* the first five do not wait */
     atRateLimitRelease(&a[i]);
   }
-  ms = atRateLimitAcquire("http://x appA", 5, &a[5]);
+  ms = atRateLimitAcquire("http://x appA", 5, &a[5], 0, 0);
   CHECK(ms >= 990);                  /* the sixth waits for the window */
   atRateLimitRelease(&a[5]);
   /* Another base has its own window. */
-  ms = atRateLimitAcquire("http://x appB", 5, &a[0]);
+  ms = atRateLimitAcquire("http://x appB", 5, &a[0], 0, 0);
   CHECK(ms < 1000);
   atRateLimitRelease(&a[0]);
 }
@@ -32,10 +32,10 @@ static void testFiveThenWait(void){
 static void testLowerRate(void){
   AtRateTicket t;
   int ms;
-  ms = atRateLimitAcquire("http://x appC", 1, &t);
+  ms = atRateLimitAcquire("http://x appC", 1, &t, 0, 0);
   CHECK(ms < 1000);
   atRateLimitRelease(&t);
-  ms = atRateLimitAcquire("http://x appC", 1, &t);
+  ms = atRateLimitAcquire("http://x appC", 1, &t, 0, 0);
   CHECK(ms >= 990);
   atRateLimitRelease(&t);
 }
@@ -45,7 +45,7 @@ static void testLowerRate(void){
 static AtRateTicket aHeld[5];
 static void *sixth(void *pArg){
   AtRateTicket t;
-  *(int*)pArg = atRateLimitAcquire("http://x appD", 5, &t);
+  *(int*)pArg = atRateLimitAcquire("http://x appD", 5, &t, 0, 0);
   atRateLimitRelease(&t);
   return 0;
 }
@@ -53,7 +53,7 @@ static void *sixth(void *pArg){
 static void testInFlight(void){
   pthread_t th;
   int i, ms = -1;
-  for(i=0; i<5; i++) atRateLimitAcquire("http://x appD", 5, &aHeld[i]);
+  for(i=0; i<5; i++) atRateLimitAcquire("http://x appD", 5, &aHeld[i], 0, 0);
   pthread_create(&th, 0, sixth, &ms);
   sleepMs(300);                      /* the first request is slow */
   for(i=0; i<5; i++) atRateLimitRelease(&aHeld[i]);

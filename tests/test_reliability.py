@@ -1,0 +1,394 @@
+"""Rate limits, retries, timeouts, expired offsets, interrupts, the request
+log, oversized responses, TLS and secrets. Every scan under faults must
+return exactly the fixture's records, in order: nothing lost, nothing
+duplicated."""
+import os
+import re
+import sqlite3
+import ssl
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import SAMPLE, SIZES, TOKEN, Server, connect, create, table_fixture
+
+TASK_IDS = [r["id"] for r in table_fixture(SAMPLE, "Packaging Tasks")["records"]]
+FAST = dict(retry_backoff=0.01, rate_limit_wait=0.3)
+
+
+def scan_ids(conn, table="t"):
+    return [r[0] for r in conn.execute(f"SELECT id FROM {table}")]
+
+
+def requests_log(conn):
+    return conn.execute("SELECT seq, method, url, status, records, retries, wait_ms, "
+                        "error FROM airtable_requests ORDER BY seq").fetchall()
+
+
+def arrivals(server, base):
+    return [r["time"] for r in server.list_requests(base)]
+
+
+def assert_spacing(times, per_second):
+    """No window of one second holds more than per_second arrivals."""
+    for a, b in zip(times, times[per_second:]):
+        assert b - a >= 1.0, (a, b)
+
+
+# --- the limiter ----------------------------------------------------------
+
+def test_full_scan_keeps_to_five_requests_per_second(db, server):
+    create(db, "t", SAMPLE, "Packaging Tasks")
+    server.clear_log()
+    assert scan_ids(db) == TASK_IDS
+    assert [r["status"] for r in server.list_requests(SAMPLE)] == [200] * 25
+    assert_spacing(arrivals(server, SAMPLE), 5)
+
+
+def test_rate_limit_option_lowers_the_rate(db, server):
+    create(db, "t", SIZES, "One Hundred One", rate_limit=2)
+    server.clear_log()
+    for _ in range(3):
+        assert len(scan_ids(db)) == 101
+    assert len(arrivals(server, SIZES)) == 6
+    assert_spacing(arrivals(server, SIZES), 2)
+
+
+def test_limiter_is_shared_by_every_connection_in_the_process(server):
+    """Two connections in two threads scanning one base stay under 5/s
+    together: no 429, and the server sees the spacing."""
+    errors, done = [], []
+
+    def worker():
+        try:
+            conn = connect()
+            create(conn, "t", SIZES, "One Hundred One")
+            for _ in range(4):
+                assert len(scan_ids(conn)) == 101
+            conn.close()
+            done.append(1)
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(done) == 2
+    log = [r for r in server.requests() if SIZES in r["path"]]
+    assert all(r["status"] == 200 for r in log)
+    assert len(log) == 2 * (1 + 4 * 2)
+    assert_spacing([r["time"] for r in log], 5)
+
+
+# --- retries --------------------------------------------------------------
+
+def test_scan_under_a_429_storm_returns_every_record_once(db, server):
+    """The server allows only 3 requests a second (and refuses the base for
+    0.5 s after): the extension's 5/s meets 429 after 429, waits, retries."""
+    create(db, "t", SAMPLE, "Packaging Tasks", **FAST)
+    server.config(rate_limit=3, rate_limit_penalty=0.5)
+    server.clear_log()
+    assert scan_ids(db) == TASK_IDS
+    statuses = [r["status"] for r in server.list_requests(SAMPLE)]
+    assert statuses.count(429) > 0 and statuses.count(200) == 25
+    log = [r for r in requests_log(db) if "/meta/" not in r[2]]
+    assert len(log) == 25
+    assert sum(r[5] for r in log) == statuses.count(429)       # retries
+    assert all(r[6] >= 300 for r in log if r[5] > 0)             # waited rate_limit_wait
+    assert all(r[3] == 200 and r[7] is None for r in log)
+
+
+def test_scan_under_random_503s_returns_every_record_once(db, server):
+    create(db, "t", SAMPLE, "Packaging Tasks", max_retries=10, **FAST)
+    server.faults({"path": "^/v0/appPackagingOps01/tbl", "action": "status",
+                   "status": 503, "times": -1, "probability": 0.3, "seed": 7})
+    server.clear_log()
+    assert scan_ids(db) == TASK_IDS
+    statuses = [r["status"] for r in server.list_requests(SAMPLE)]
+    assert statuses.count(503) >= 3 and statuses.count(200) == 25
+    assert sum(r[5] for r in requests_log(db)) == statuses.count(503)
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_other_server_errors_are_retried(db, server, status):
+    create(db, "t", SIZES, "One", **FAST)
+    server.faults({"path": "^/v0/appSize", "action": "status", "status": status,
+                   "times": 2})
+    assert db.execute('SELECT "N" FROM t').fetchall() == [(1,)]
+    assert requests_log(db)[-1][3:6] == (200, 1, 2)
+
+
+def test_client_errors_are_not_retried(db, server):
+    create(db, "t", SIZES, "One", **FAST)
+    server.faults({"path": "^/v0/appSize", "action": "status", "status": 422, "times": -1,
+                   "body": {"error": {"type": "INVALID_REQUEST_UNKNOWN"}}})
+    with pytest.raises(sqlite3.OperationalError, match="^airtable: HTTP 422 INVALID_REQUEST_UNKNOWN$"):
+        db.execute("SELECT * FROM t").fetchall()
+    assert len(server.list_requests(SIZES)) == 1
+
+
+def test_scan_with_connection_resets_mid_scan(db, server):
+    create(db, "t", SAMPLE, "Packaging Tasks", **FAST)
+    # Requests 6 and 7 are reset: curl retries the first on a new
+    # connection, the extension the second.
+    server.faults({"path": "^/v0/appPackagingOps01/tbl", "action": "reset",
+                   "skip": 5, "times": 2})
+    server.clear_log()
+    assert scan_ids(db) == TASK_IDS
+    log = server.list_requests(SAMPLE)
+    assert [r.get("fault") for r in log].count("reset") == 2
+    assert sum(r[5] for r in requests_log(db)) == 1
+
+
+def test_truncated_body_is_retried(db, server):
+    create(db, "t", SIZES, "One Hundred One", **FAST)
+    server.faults({"path": "^/v0/appSize", "action": "truncated", "skip": 1})
+    assert [r[0] for r in db.execute('SELECT "N" FROM t')] == list(range(1, 102))
+    assert [r[5] for r in requests_log(db)][-2:] == [0, 1]
+
+
+def test_retry_after_header_is_honoured(db, server):
+    create(db, "t", SIZES, "One", rate_limit_wait=60)
+    server.faults({"path": "^/v0/appSize", "action": "status", "status": 429,
+                   "headers": {"Retry-After": "1"}})
+    assert db.execute('SELECT "N" FROM t').fetchall() == [(1,)]
+    retries, wait_ms = requests_log(db)[-1][5:7]
+    # Waited what the header said, not rate_limit_wait's 60 seconds.
+    assert retries == 1 and 1000 <= wait_ms < 60000
+
+
+def test_max_retries_bounds_the_attempts(db, server):
+    create(db, "t", SIZES, "One", max_retries=3, **FAST)
+    server.faults({"path": "^/v0/appSize", "action": "status", "status": 503, "times": -1})
+    with pytest.raises(sqlite3.OperationalError) as e:
+        db.execute("SELECT * FROM t").fetchall()
+    assert re.fullmatch(r"airtable: HTTP 503 RETRIABLE_ERROR \(gave up after 3 retries "
+                        r"in \d+\.\d s\)", str(e.value)), str(e.value)
+    assert len(server.list_requests(SIZES)) == 4
+    row = requests_log(db)[-1]
+    assert row[3:6] == (503, None, 3) and row[7] == str(e.value)
+
+
+def test_retry_budget_bounds_the_time(db, server):
+    create(db, "t", SIZES, "One", max_retries=20, retry_backoff=0.2, retry_budget=1)
+    server.faults({"path": "^/v0/appSize", "action": "status", "status": 503, "times": -1})
+    with pytest.raises(sqlite3.OperationalError, match=r"gave up after \d+ retr"):
+        db.execute("SELECT * FROM t").fetchall()
+    # 0.1-0.2 s, then 0.2-0.4, 0.4-0.8: the budget of 1 s ends it long before 20.
+    assert 2 <= len(server.list_requests(SIZES)) <= 5
+
+
+def test_stalled_server_times_out_and_is_retried(db, server):
+    create(db, "t", SIZES, "One", timeout=1, **FAST)
+    server.faults({"path": "^/v0/appSize", "action": "stall", "seconds": 4})
+    assert db.execute('SELECT "N" FROM t').fetchall() == [(1,)]
+    assert requests_log(db)[-1][5] == 1
+
+
+def test_stalled_server_without_retries_fails_with_curls_message(db, server):
+    create(db, "t", SIZES, "One", timeout=1, max_retries=0)
+    server.faults({"path": "^/v0/appSize", "action": "stall", "seconds": 4})
+    with pytest.raises(sqlite3.OperationalError) as e:
+        db.execute("SELECT * FROM t").fetchall()
+    assert re.fullmatch(r"airtable: Operation too slow\. Less than 1 bytes/sec transferred "
+                        r"the last 1 seconds \(GET http://127\.0\.0\.1:\d+/v0/"
+                        r"appSizeTests00001/tbl\w{14}\?returnFieldsByFieldId=true\)",
+                        str(e.value)), str(e.value)
+
+
+# --- expired offsets ------------------------------------------------------
+
+def test_expired_offset_before_the_first_row_restarts_the_scan(db, server):
+    """A first page with no records but an offset, whose offset then turns
+    out to be expired: no row was returned, so the scan starts over."""
+    create(db, "t", SAMPLE, "Packaging Tasks")
+    server.faults({"path": "^/v0/appPackagingOps01/tbl", "action": "body",
+                   "body": {"records": [], "offset": "itrGONE/recGONE"}})
+    server.clear_log()
+    assert scan_ids(db) == TASK_IDS
+    log = server.list_requests(SAMPLE)
+    assert [r["status"] for r in log[:3]] == [200, 422, 200]
+    assert "offset=itrGONE" in log[1]["query"] and "offset" not in log[2]["query"]
+    assert len(log) == 27
+
+
+def test_expired_offset_after_rows_fails_without_partial_result(db, server):
+    create(db, "t", SAMPLE, "Packaging Tasks")
+    server.faults({"path": "^/v0/appPackagingOps01/tbl", "action": "expired_offset",
+                   "skip": 10})
+    cur = db.execute("SELECT id FROM t")
+    with pytest.raises(sqlite3.OperationalError) as e:
+        cur.fetchall()
+    assert str(e.value) == (
+        "airtable: table 'Packaging Tasks': Airtable expired the listing's offset after "
+        "1000 rows had been returned (HTTP 422 LIST_RECORDS_ITERATOR_NOT_AVAILABLE); "
+        "starting over would repeat or miss rows, so the statement fails: run it again")
+
+
+def test_offsets_expired_by_the_server_between_pages(db, server):
+    """The server forgets every offset while a scan is between pages."""
+    create(db, "t", SIZES, "One Hundred One")
+    cur = db.execute("SELECT id FROM t")
+    first = cur.fetchmany(50)          # the first page is in memory
+    assert len(first) == 50
+    server.control("POST", "/_test/offsets/expire")
+    with pytest.raises(sqlite3.OperationalError, match="expired the listing's offset after 100 rows"):
+        cur.fetchall()
+
+
+# --- interrupts -----------------------------------------------------------
+
+def interrupt_after(conn, seconds):
+    t = threading.Timer(seconds, conn.interrupt)
+    t.start()
+    return t
+
+
+def test_interrupt_stops_a_stalled_request(db, server):
+    """Without the interrupt the statement would succeed after 30 s."""
+    create(db, "t", SIZES, "One")
+    server.faults({"path": "^/v0/appSize", "action": "stall", "seconds": 30})
+    timer = interrupt_after(db, 0.5)
+    with pytest.raises(sqlite3.OperationalError) as e:
+        db.execute("SELECT * FROM t").fetchall()
+    timer.join()
+    assert re.fullmatch(r"airtable: interrupted \(GET http://127\.0\.0\.1:\d+/v0/"
+                        r"appSizeTests00001/tbl\w{14}\?returnFieldsByFieldId=true\)", str(e.value))
+    assert requests_log(db)[-1][7] == str(e.value)
+    # The connection works afterwards.
+    server.control("DELETE", "/_test/faults")
+    assert db.execute('SELECT "N" FROM t').fetchall() == [(1,)]
+
+
+def test_interrupt_stops_a_429_wait(db, server):
+    create(db, "t", SIZES, "One", rate_limit_wait=60)
+    server.faults({"path": "^/v0/appSize", "action": "status", "status": 429})
+    timer = interrupt_after(db, 0.5)
+    with pytest.raises(sqlite3.OperationalError, match=r"^airtable: interrupted \(GET "):
+        db.execute("SELECT * FROM t").fetchall()
+    timer.join()
+    assert requests_log(db)[-1][3:6] == (429, None, 0)     # no retry was made
+
+
+# --- the request log ------------------------------------------------------
+
+def test_airtable_requests_shows_each_request(db, server):
+    create(db, "t", SIZES, "One Hundred One")
+    scan_ids(db)
+    rows = requests_log(db)
+    table_id = table_fixture(SIZES, "One Hundred One")["id"]
+    base = f"{server.url}/v0/{SIZES}/{table_id}?returnFieldsByFieldId=true"
+    assert [(r[1], r[2], r[3], r[4], r[5], r[7]) for r in rows] == [
+        ("GET", f"{server.url}/v0/meta/bases/{SIZES}/tables", 200, None, 0, None),
+        ("GET", base, 200, 100, 0, None),
+        ("GET", base + "&offset=" + rows[2][2].split("offset=")[1], 200, 1, 0, None),
+    ]
+    assert [r[0] for r in rows] == [1, 2, 3]
+    t, ms, nbytes = db.execute("SELECT time, ms, bytes FROM airtable_requests "
+                               "WHERE seq = 2").fetchone()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", t)
+    assert ms >= 0 and nbytes > 1000
+
+
+def test_request_log_is_per_connection(server):
+    a, b = connect(), connect()
+    create(a, "t", SIZES, "One")
+    scan_ids(a)
+    assert len(requests_log(a)) == 2
+    assert requests_log(b) == []
+    a.close()
+    b.close()
+
+
+# --- bad input from the server ---------------------------------------------
+
+def test_oversized_response_is_refused(db, server):
+    create(db, "t", SIZES, "One", max_retries=0)
+    server.faults({"path": "^/v0/appSize", "action": "pad", "pad_bytes": 65 * 1024 * 1024})
+    with pytest.raises(sqlite3.OperationalError) as e:
+        db.execute("SELECT * FROM t").fetchall()
+    assert re.fullmatch(r"airtable: the response to GET http://127\.0\.0\.1:\d+/v0/"
+                        r"appSizeTests00001/tbl\w{14}\?returnFieldsByFieldId=true is larger "
+                        r"than 67108864 bytes", str(e.value)), str(e.value)
+
+
+def test_view_names_of_any_characters(db, server):
+    view = 'Odd/View?#% "q" ☃'
+    create(db, "t", SIZES, 'Odd/Name?#% "quoted" ☃', view=view)
+    fixture = table_fixture(SIZES, 'Odd/Name?#% "quoted" ☃')
+    want = [r["fields"]["N"] for r in fixture["records"]]
+    assert [r[0] for r in db.execute('SELECT "N" FROM t')] == sorted(want, reverse=True)
+    view_id = next(v["id"] for v in fixture["views"] if v["name"] == view)
+    assert server.list_requests(SIZES)[-1]["query"] == f"view={view_id}&returnFieldsByFieldId=true"
+
+
+# --- TLS ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = d / "cert.pem", d / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    s = Server("--tls-cert", str(cert), "--tls-key", str(key))
+    s.ssl_context = ssl.create_default_context(cafile=str(cert))
+    s.cert = cert
+    yield s
+    s.stop()
+
+
+def test_https_verifies_certificates(db, tls_server):
+    assert tls_server.url.startswith("https://127.0.0.1:")
+    with pytest.raises(sqlite3.OperationalError) as e:
+        create(db, "t", SIZES, "One", api_url=tls_server.url, max_retries=0)
+    assert re.fullmatch(r"airtable: SSL certificate problem: self.signed certificate "
+                        r"\(GET https://127\.0\.0\.1:\d+/v0/meta/bases/appSizeTests00001/tables\)",
+                        str(e.value)), str(e.value)
+    create(db, "t", SIZES, "One", api_url=tls_server.url, ca_file=str(tls_server.cert))
+    assert db.execute('SELECT "N" FROM t').fetchall() == [(1,)]
+
+
+def test_verification_cannot_be_turned_off(db):
+    with pytest.raises(sqlite3.OperationalError, match="^airtable: unknown option 'ssl_verify'"):
+        create(db, "t", SIZES, "One", ssl_verify="0")
+
+
+# --- secrets -------------------------------------------------------------------
+
+def test_token_appears_nowhere(tmp_path, server, monkeypatch):
+    """Errors, the request log, EXPLAIN and the database file, across
+    successes, retries and failures, never hold the token."""
+    secret = "patSECRETtokenABCDEF.0123456789abcdef"
+    server.config(token=secret)
+    monkeypatch.setenv("AIRTABLE_TOKEN", secret)
+    path = tmp_path / "secret.db"
+    conn = connect(str(path))
+    seen = []
+    create(conn, "t", SIZES, "One Hundred One", **FAST)
+    server.faults({"path": "^/v0/appSize", "action": "status", "status": 503, "times": 2})
+    seen += [repr(r) for r in conn.execute("SELECT * FROM t")]
+    seen += [repr(r) for r in conn.execute("EXPLAIN SELECT * FROM t WHERE id = 'x'")]
+    seen += [repr(r) for r in conn.execute("EXPLAIN QUERY PLAN SELECT * FROM t")]
+    conn.execute("CREATE TABLE copy AS SELECT * FROM t")
+    for sql in ["CREATE VIRTUAL TABLE bad USING airtable(base='appSizeTests00001', table='x')",
+                "SELECT * FROM airtable_tables('appDoesNotExist01')"]:
+        with pytest.raises(sqlite3.Error) as e:
+            conn.execute(sql).fetchall()
+        seen.append(str(e.value))
+    server.config(token="rotated")
+    with pytest.raises(sqlite3.Error) as e:
+        conn.execute("SELECT * FROM t").fetchall()
+    seen.append(str(e.value))
+    seen += [repr(r) for r in conn.execute("SELECT * FROM airtable_requests")]
+    conn.commit()
+    conn.close()
+    assert any(s.startswith("airtable: HTTP 401 AUTHENTICATION_REQUIRED") for s in seen)
+    assert all(secret not in s for s in seen)
+    assert secret.encode() not in path.read_bytes()
+    assert all(secret not in (r["path"] + r["query"]) for r in server.requests())
