@@ -9,6 +9,7 @@
 */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +85,9 @@ static int parseNumber(int i, const char *z, double *pr, char **pzErr){
   const struct NumOpt *o = &aNumOpt[i];
   char *zEnd = 0;
   double r = strtod(z, &zEnd);
-  if( zEnd==z || *zEnd!=0 || r!=r || (o->bInteger && r!=(double)(sqlite3_int64)r) ){
+  /* r!=r: NaN. floor(), not a cast, tests wholeness: casting a double
+  ** beyond the integer range is undefined (found by fuzz_options). */
+  if( zEnd==z || *zEnd!=0 || r!=r || (o->bInteger && r!=floor(r)) ){
     atSetError(pzErr, "option %s: '%s' is not a %s", o->zName, z,
                o->bInteger ? "whole number" : "number");
     return SQLITE_ERROR;

@@ -193,6 +193,12 @@ static void testConfig(void){
          "second); Airtable allows 5 requests per second per base, so the limit "
          "can only be lowered", "rate_limit=6");
   CONFIG("airtable: option rate_limit: '2.5' is not a whole number", "rate_limit=2.5");
+  /* Found by fuzz_options: beyond any integer, once undefined behaviour. */
+  CONFIG("airtable: option rate_limit: 38012297829382473034410 is out of range "
+         "(1 to 5 requests per second); Airtable allows 5 requests per second per "
+         "base, so the limit can only be lowered", "rate_limit=38012297829382473034410");
+  CONFIG("airtable: option timeout: 1e400 is out of range (1 to 86400 seconds)",
+         "timeout=1e400");
   CONFIG("airtable: option max_retries: 21 is out of range (0 to 20 retries)",
          "max_retries=21");
   CONFIG("airtable: option timeout: 'soon' is not a whole number", "timeout=soon");
