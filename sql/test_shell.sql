@@ -15,7 +15,7 @@ SELECT count(*) FROM open_tasks WHERE "Status" = 'Done';
 CREATE VIRTUAL TABLE nope USING airtable(base='appPackagingOps01', table='Nope');
 CREATE VIRTUAL TABLE bad USING airtable(base='appX', table='y');
 SELECT * FROM airtable_tables('appDoesNotExist01');
-CREATE VIRTUAL TABLE n99 USING airtable(base='appSizeTests00001', table='Ninety Nine');
+CREATE VIRTUAL TABLE n99 USING airtable(base='appSizeTests00001', table='Ninety Nine', max_retries=0);
 SELECT sum("N") FROM n99;
 SELECT count(*) FROM n99;
 .mode csv

@@ -10,8 +10,11 @@ import io
 import json
 import os
 import pathlib
+import re
 import shutil
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -144,3 +147,38 @@ def test_memory_holds_one_page_whatever_the_table_size(own_server, tmp_path):
     # 25 times the records, the same peak: one page at a time. (Measured
     # 1,081,576 bytes for one page and 1,074,344 for all 25.)
     assert full < one_page * 1.25, (one_page, full)
+
+
+def test_ctrl_c_in_the_shell_stops_a_stalled_request(own_server, tmp_path):
+    """SIGINT makes the shell call sqlite3_interrupt(): the stalled request
+    stops at once and the statement fails with our message. (Reading a script
+    rather than a terminal, the shell then stops, as after any Ctrl-C.)"""
+    server = own_server
+    server.control("POST", "/_test/rate_limit/reset")
+    server.control("DELETE", "/_test/faults")
+    server.faults({"path": "^/v0/appSizeTests00001/tbl", "action": "stall", "seconds": 60})
+    sql = tmp_path / "stall.sql"
+    sql.write_text("CREATE VIRTUAL TABLE t USING airtable(base='appSizeTests00001', "
+                   "table='One');\nSELECT * FROM t;\nSELECT 'after';\n")
+    env = child_env(AIRTABLE_TOKEN=TOKEN, AIRTABLE_API_URL=server.url)
+    if SANITIZED:
+        env["LD_PRELOAD"] = os.environ["LD_PRELOAD"]
+        env["ASAN_OPTIONS"] = "detect_leaks=1:exitcode=86"
+    with open(sql) as f:
+        p = subprocess.Popen(["sqlite3", "-batch", ":memory:", "-cmd", f".load {EXT}"],
+                             stdin=f, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=env)
+        # Wait until the stalled request has reached the server, then Ctrl-C.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(
+                r.get("fault") == "stall" for r in server.control("GET", "/_test/faults")["faults"]
+                if r["hits"] > 0):
+            time.sleep(0.05)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=30)    # the stall alone lasts 60 s
+    server.control("DELETE", "/_test/faults")
+    assert out == ""
+    assert re.fullmatch(r"Runtime error near line 2: airtable: interrupted \(GET "
+                        r"http://127\.0\.0\.1:\d+/v0/appSizeTests00001/tbl\w{14}"
+                        r"\?returnFieldsByFieldId=true\)( \(\d+\))?\n", err), err
+    assert p.returncode == 1

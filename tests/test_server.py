@@ -822,3 +822,57 @@ def test_sample_fixture_contents():
     for r in tasks["records"]:
         for pid in r["fields"].get("Product", []):
             assert r["id"] in inverse[pid]
+
+
+def test_fault_probability_is_seeded_and_repeatable(server):
+    def pattern():
+        server.request("POST", "/_test/reset", token=None)
+        add_faults(server, {"path": "One$", "action": "status", "status": 503,
+                            "times": -1, "probability": 0.5, "seed": 3})
+        return [server.get("/v0/%s/One" % SIZES).status for _ in range(40)]
+    first = pattern()
+    assert first == pattern()                 # the same seed, the same draws
+    assert 5 < first.count(503) < 35 and set(first) == {200, 503}
+
+
+def test_fault_pad_keeps_valid_json(server):
+    plain = server.get("/v0/%s/One" % SIZES)
+    add_faults(server, {"path": "One$", "action": "pad", "pad_bytes": 1000})
+    r = server.get("/v0/%s/One" % SIZES)
+    assert r.status == 200 and len(r.raw) == len(plain.raw) + 1000
+    assert r.json == plain.json
+
+
+def test_log_records_connection_and_compression(server):
+    conn = server.conn()
+    for enc in ("gzip", "identity"):
+        conn.request("GET", "/v0/%s/One" % SIZES,
+                     headers={"Authorization": "Bearer test-token", "Accept-Encoding": enc})
+        conn.getresponse().read()
+    conn.close()
+    log = server.get("/_test/requests", token=None).json["requests"]
+    assert [e["gzip"] for e in log] == [True, False]
+    assert log[0]["client_port"] == log[1]["client_port"]   # one kept-alive connection
+
+
+def test_tls(tmp_path):
+    import ssl
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    proc = subprocess.Popen([PYTHON, SERVER, "--tls-cert", str(cert), "--tls-key", str(key)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        line = proc.stdout.readline().decode()
+        assert re.fullmatch(r"https://127\.0\.0\.1:\d+\n", line), line
+        port = int(line.strip().rsplit(":", 1)[1])
+        ctx = ssl.create_default_context(cafile=str(cert))
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+        conn.request("GET", "/v0/meta/bases", headers={"Authorization": "Bearer test-token"})
+        resp = conn.getresponse()
+        assert resp.status == 200 and len(json.loads(resp.read())["bases"]) == 2
+        conn.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(10)
