@@ -77,3 +77,30 @@ def test_meta_without_token(db, server, monkeypatch):
     monkeypatch.delenv("AIRTABLE_TOKEN")
     with pytest.raises(sqlite3.OperationalError, match="^airtable: no API token: "):
         db.execute("SELECT * FROM airtable_bases").fetchall()
+
+
+@pytest.mark.parametrize("sql,plan", [
+    ("SELECT * FROM airtable_tables('appSizeTests00001')",
+     "SCAN airtable_tables VIRTUAL TABLE INDEX 1:"),
+    ("SELECT * FROM airtable_fields('appSizeTests00001')",
+     "SCAN airtable_fields VIRTUAL TABLE INDEX 1:"),
+    ("SELECT * FROM airtable_fields('appSizeTests00001', 'One')",
+     "SCAN airtable_fields VIRTUAL TABLE INDEX 3:"),
+    ("SELECT * FROM airtable_bases b, airtable_tables(b.id) t",
+     ["SCAN b VIRTUAL TABLE INDEX 0:", "SCAN t VIRTUAL TABLE INDEX 1:"]),
+    ("SELECT * FROM airtable_requests", "SCAN airtable_requests VIRTUAL TABLE INDEX 0:"),
+])
+def test_query_plans(db, sql, plan):
+    """Plans are made without the network: no server is needed here."""
+    got = [r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql)]
+    assert got == (plan if isinstance(plan, list) else [plan])
+
+
+def test_table_scan_plan(db, server):
+    from conftest import create
+    create(db, "t", SIZES, "One")
+    server.clear_log()
+    assert [r[3] for r in db.execute("EXPLAIN QUERY PLAN SELECT * FROM t WHERE N > 0 "
+                                     "ORDER BY N LIMIT 3")] == \
+        ["SCAN t VIRTUAL TABLE INDEX 0:", "USE TEMP B-TREE FOR ORDER BY"]
+    assert server.requests() == []     # planning costs no request
