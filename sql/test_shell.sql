@@ -7,7 +7,7 @@
 .mode list
 SELECT id, name FROM airtable_bases ORDER BY id;
 SELECT count(*) FROM airtable_fields('appPackagingOps01');
-CREATE VIRTUAL TABLE tasks USING airtable(base='appPackagingOps01', table='Packaging Tasks');
+CREATE VIRTUAL TABLE tasks USING airtable(base='appPackagingOps01', table='Packaging Tasks', retry_backoff=0.01);
 SELECT count(*), sum("Quantity"), count("Cost per kg") FROM tasks;
 SELECT id FROM tasks LIMIT 2;
 CREATE VIRTUAL TABLE open_tasks USING airtable(base='appPackagingOps01', table='Packaging Tasks', view='Open tasks');

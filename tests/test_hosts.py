@@ -48,7 +48,13 @@ def test_shell_workload_exact_output_and_no_leaks(own_server):
     server = own_server
     # Page 2 of 'Ninety Nine'... has one page; fail its second scan instead.
     server.faults({"path": "^/v0/appSizeTests00001/tbl", "action": "status",
-                   "status": 503, "skip": 1})
+                   "status": 503, "skip": 1},
+                  # Two 503s and a reset during the full scan: the retry paths
+                  # run under the leak check too, invisible in the output.
+                  {"path": "^/v0/appPackagingOps01/tbl", "action": "status",
+                   "status": 503, "skip": 3, "times": 2},
+                  {"path": "^/v0/appPackagingOps01/tbl", "action": "reset",
+                   "skip": 10, "times": 2})
     p = run_shell(server, ROOT / "sql" / "test_shell.sql")
     tasks = next(t for t in load_fixture("appPackagingOps01")["tables"]
                  if t["name"] == "Packaging Tasks")
@@ -87,6 +93,7 @@ def test_shell_workload_exact_output_and_no_leaks(own_server):
         "Runtime error near line 20: airtable: HTTP 503 RETRIABLE_ERROR",
     ], p.stderr
     assert p.returncode == 1      # errors, but no leak (86) or valgrind error (99)
+    assert [f["hits"] for f in server.control("GET", "/_test/faults")["faults"]] == [1, 2, 2]
 
 
 def test_sqlite_utils_loads_the_extension(server, tmp_path):

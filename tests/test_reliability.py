@@ -392,3 +392,36 @@ def test_token_appears_nowhere(tmp_path, server, monkeypatch):
     assert all(secret not in s for s in seen)
     assert secret.encode() not in path.read_bytes()
     assert all(secret not in (r["path"] + r["query"]) for r in server.requests())
+
+
+def test_connect_timeout(db):
+    """A listener whose accept queue is full drops further connection
+    attempts (SYNs) on loopback: a real connect timeout, on this machine."""
+    import socket
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(3):
+        c = socket.socket()
+        c.setblocking(False)
+        try:
+            c.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(c)
+    time.sleep(0.2)
+    try:
+        with pytest.raises(sqlite3.OperationalError) as e:
+            create(db, "t", SIZES, "One", api_url=f"http://127.0.0.1:{port}",
+                   connect_timeout=0.3, max_retries=1, retry_backoff=0.01)
+    finally:
+        for c in fillers:
+            c.close()
+        listener.close()
+    assert re.fullmatch(
+        rf"airtable: Failed to connect to 127\.0\.0\.1 port {port} after \d+ ms: "
+        rf"(Timeout was reached|Connection timed out) \(GET http://127\.0\.0\.1:{port}/v0/"
+        rf"meta/bases/appSizeTests00001/tables\) \(gave up after 1 retry in \d+\.\d s\)",
+        str(e.value)), str(e.value)
