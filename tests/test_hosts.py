@@ -177,9 +177,9 @@ def test_ctrl_c_in_the_shell_stops_a_stalled_request(own_server, tmp_path):
                              text=True, env=env)
         # Wait until the stalled request has reached the server, then Ctrl-C.
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not any(
-                r.get("fault") == "stall" for r in server.control("GET", "/_test/faults")["faults"]
-                if r["hits"] > 0):
+        while not any(f["action"] == "stall" and f["hits"] > 0
+                      for f in server.control("GET", "/_test/faults")["faults"]):
+            assert time.monotonic() < deadline, "the request never reached the server"
             time.sleep(0.05)
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=30)    # the stall alone lasts 60 s
