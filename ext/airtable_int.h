@@ -38,6 +38,10 @@ SQLITE_EXTENSION_INIT3
 ** The message is prefixed with "airtable: ". On OOM *pzErr is set to NULL. */
 void atSetError(char **pzErr, const char *zFmt, ...);
 
+/* Put the context formatted from zFmt in front of the message in *pzErr:
+** "airtable: <context>: <old message without its prefix>". */
+void atPrefixError(char **pzErr, const char *zFmt, ...);
+
 /* Return a sqlite3_malloc'd copy of z (NULL if z is NULL or on OOM). */
 char *atStrdup(const char *z);
 

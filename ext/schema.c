@@ -229,11 +229,7 @@ int atMetaFetchTables(AtHttp *pHttp, const char *zApiUrl, const char *zBase,
       page.pRoot = 0;
       atPageClear(&page);
     }else if( rc==SQLITE_ERROR ){
-      char *zWas = *pzErr;
-      *pzErr = 0;
-      atSetError(pzErr, "table metadata of base %s: %s", zBase,
-                 zWas ? zWas+10 : "?");
-      sqlite3_free(zWas);
+      atPrefixError(pzErr, "table metadata of base %s", zBase);
     }
   }
   atRequestClear(&req);

@@ -16,6 +16,22 @@ void atSetError(char **pzErr, const char *zFmt, ...){
   *pzErr = zMsg ? sqlite3_mprintf("airtable: %z", zMsg) : 0;
 }
 
+void atPrefixError(char **pzErr, const char *zFmt, ...){
+  static const char zPre[] = "airtable: ";
+  const char *zOld = *pzErr ? *pzErr : "?";
+  va_list ap;
+  char *zCtx;
+  if( strncmp(zOld, zPre, sizeof(zPre)-1)==0 ) zOld += sizeof(zPre)-1;
+  va_start(ap, zFmt);
+  zCtx = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  if( zCtx ){
+    char *zNew = sqlite3_mprintf("%s%z: %s", zPre, zCtx, zOld);
+    sqlite3_free(*pzErr);
+    *pzErr = zNew;
+  }
+}
+
 char *atStrdup(const char *z){
   size_t n;
   char *zCopy;

@@ -203,12 +203,14 @@ static int fetchPage(AtCursor *pCur, const char *zOffset){
     rc = atPageParse(zBody, nBody, "records", &pCur->page, &p->base.zErrMsg);
     if( rc==SQLITE_OK ) atHttpNoteRecords(p->pHttp, pCur->page.nRecord);
     if( rc==SQLITE_ERROR ){
-      char *zWas = p->base.zErrMsg;
-      p->base.zErrMsg = 0;
-      atSetError(&p->base.zErrMsg, "table '%s': %s (%s %s)",
-                 p->schema.zTableName, zWas ? zWas+10 : "?",
-                 req.zMethod, req.zUrl);
-      sqlite3_free(zWas);
+      /* Say which table and request the malformed page came from. */
+      char *zMsg;
+      atPrefixError(&p->base.zErrMsg, "table '%s'", p->schema.zTableName);
+      zMsg = sqlite3_mprintf("%s (%s %s)", p->base.zErrMsg, req.zMethod, req.zUrl);
+      if( zMsg ){
+        sqlite3_free(p->base.zErrMsg);
+        p->base.zErrMsg = zMsg;
+      }
     }
   }
   atRequestClear(&req);

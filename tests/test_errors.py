@@ -265,3 +265,11 @@ def test_token_not_in_database_file(tmp_path, server):
     data = path.read_bytes()
     assert TOKEN.encode() not in data
     assert b"appSizeTests00001" in data       # the declaration is there
+
+
+def test_malformed_metadata_names_the_base(db, server):
+    server.faults({"path": "^/v0/meta/bases/appSizeTests00001/tables", "action": "body",
+                   "body": {"tables": 5}})
+    assert create_error(db, SIZES, "One") == (
+        'airtable: table metadata of base appSizeTests00001: the response has no '
+        '"tables" array')
