@@ -21,7 +21,7 @@ struct AtHttp {
   char *zLimitKey;              /* rate limiter key ("<api url> <base>"), or NULL */
   AtHttpConfig cfg;             /* retry policy (cfg.zCaFile is owned) */
   sqlite3 *db;                  /* connection whose interrupts stop us, or NULL */
-  sqlite3_stmt *pProbe;         /* "SELECT 1" that sees interrupts (during a request) */
+  sqlite3_stmt *pProbe;         /* endless query that sees interrupts (during a request) */
   AtContext *pCtx;              /* request log owner (a reference), or NULL */
   sqlite3_int64 iLogSeq;        /* log entry of the last request */
   char *zBuf;                   /* response body, NUL-terminated */
@@ -52,9 +52,12 @@ static sqlite3_int64 nowMs(void){
 }
 
 /* True if the database connection has been interrupted (sqlite3_interrupt,
-** Ctrl-C in the shell). SQLite before 3.41 has no sqlite3_is_interrupted():
-** there, stepping a trivial statement while ours runs reports the pending
-** interrupt (sqlite3_step clears the flag only when no statement is active). */
+** Ctrl-C in the shell). SQLite before 3.41 has no sqlite3_is_interrupted().
+** There, the probe does it: an endless one-column query, kept running for
+** the length of a request. Each step of a running statement checks the
+** interrupt flag; only a step that starts a statement while none is active
+** clears it, which is why the probe is started once and never reset (an
+** xConnect runs inside sqlite3_prepare, when no statement may be active). */
 static int isInterrupted(void *pArg){
   AtHttp *p = (AtHttp*)pArg;
   if( p->db==0 ) return 0;
@@ -62,10 +65,8 @@ static int isInterrupted(void *pArg){
 #if SQLITE_VERSION_NUMBER >= 3041000
   p->bInterrupted = sqlite3_is_interrupted(p->db);
 #else
-  if( p->pProbe ){
-    int rc = sqlite3_step(p->pProbe);
-    sqlite3_reset(p->pProbe);
-    p->bInterrupted = rc==SQLITE_INTERRUPT;
+  if( p->pProbe && sqlite3_step(p->pProbe)!=SQLITE_ROW ){
+    p->bInterrupted = 1;
   }
 #endif
   return p->bInterrupted;
@@ -247,7 +248,12 @@ static sqlite3_int64 retryWaitMs(AtHttp *p, long iStatus, int iRetry){
   double r;
   unsigned int u;
   curl_easy_getinfo(p->pCurl, CURLINFO_RETRY_AFTER, &nAfter);
-  if( nAfter>0 ) return (sqlite3_int64)nAfter*1000;
+  if( nAfter>0 ){
+    /* The server's number: clamp it before scaling (a day is past any
+    ** retry_budget) so a huge value cannot overflow. */
+    if( nAfter>86400 ) nAfter = 86400;
+    return (sqlite3_int64)nAfter*1000;
+  }
   if( iStatus==429 ) return (sqlite3_int64)(p->cfg.rRateLimitWait*1000);
   r = p->cfg.rRetryBackoff*1000 * pow(2.0, iRetry-1);
   sqlite3_randomness(sizeof(u), &u);
@@ -343,9 +349,15 @@ int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
   p->bInterrupted = 0;
   if( p->db && SQLITE_VERSION_NUMBER<3041000 ){
     /* The interrupt probe lives only while this request does, so it never
-    ** holds the connection open. A parser that sees an interrupt fails. */
-    if( sqlite3_prepare_v2(p->db, "SELECT 1", -1, &p->pProbe, 0)==SQLITE_INTERRUPT ){
+    ** holds the connection open. Its first step starts it running; a parser
+    ** or a step that sees an interrupt fails. */
+    int rc = sqlite3_prepare_v2(p->db,
+        "WITH RECURSIVE probe(x) AS (VALUES(0) UNION ALL SELECT x FROM probe) "
+        "SELECT x FROM probe", -1, &p->pProbe, 0);
+    if( rc==SQLITE_INTERRUPT ){
       p->bInterrupted = 1;
+    }else if( rc==SQLITE_OK ){
+      isInterrupted(p);
     }
   }
 
@@ -370,14 +382,27 @@ int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
     if( rc!=SQLITE_ERROR || !isRetryable(cc, iStatus) ) break;
     if( nRetry>=p->cfg.nMaxRetries ) break;
     iWait = retryWaitMs(p, iStatus, nRetry+1);
-    if( nowMs() + iWait - iStart > (sqlite3_int64)(p->cfg.rRetryBudget*1000) ) break;
-    if( sleepInterruptible(p, iWait) ){
-      nWaitMs += (int)iWait;
-      atSetError(pzErr, "interrupted (%s %s)", pReq->zMethod, pReq->zUrl);
-      rc = SQLITE_INTERRUPT;
+    if( nowMs() + iWait - iStart > (sqlite3_int64)(p->cfg.rRetryBudget*1000) ){
+      if( nRetry==0 && *pzErr ){
+        char *zMore = sqlite3_mprintf("%s (not retried: waiting %.1f s would "
+            "pass retry_budget)", *pzErr, iWait/1000.0);
+        if( zMore ){
+          sqlite3_free(*pzErr);
+          *pzErr = zMore;
+        }
+      }
       break;
     }
-    nWaitMs += (int)iWait;
+    {
+      sqlite3_int64 iSleepStart = nowMs();
+      int bStop = sleepInterruptible(p, iWait);
+      nWaitMs += (int)(nowMs() - iSleepStart);
+      if( bStop ){
+        atSetError(pzErr, "interrupted (%s %s)", pReq->zMethod, pReq->zUrl);
+        rc = SQLITE_INTERRUPT;
+        break;
+      }
+    }
     nRetry++;
   }
   if( rc==SQLITE_ERROR && nRetry>0 && *pzErr ){

@@ -13,6 +13,7 @@
 */
 #include <stdlib.h>
 #include <string.h>
+#include <curl/curl.h>
 #include "airtable_int.h"
 
 #define META_BASES   0
@@ -199,9 +200,11 @@ static int metaFetch(MetaCursor *pCur, const char *zOffset){
     const char *azSeg[2] = { "meta", "bases" };
     char *zPath = atUrlPath(pCur->zApiUrl, 2, azSeg);
     if( zPath && zOffset ){
-      char *zEsc = sqlite3_mprintf("%s?offset=%s", zPath, zOffset);
+      char *zEsc = curl_easy_escape(0, zOffset, (int)strlen(zOffset));
+      char *zUrl = zEsc ? sqlite3_mprintf("%s?offset=%s", zPath, zEsc) : 0;
+      curl_free(zEsc);
       sqlite3_free(zPath);
-      zPath = zEsc;
+      zPath = zUrl;
     }
     req.zUrl = zPath;
   }else{
@@ -215,8 +218,25 @@ static int metaFetch(MetaCursor *pCur, const char *zOffset){
     rc = atPageParse(zBody, nBody, p->eWhich==META_BASES ? "bases" : "tables",
                      &pCur->page, &p->base.zErrMsg);
   }
+  if( rc==SQLITE_OK && p->eWhich!=META_BASES && pCur->page.zOffset ){
+    /* Airtable docs: the tables of a base come in one response, unpaged.
+    ** An offset here is not followed (we would only ask for the same). */
+    sqlite3_free(pCur->page.zOffset);
+    pCur->page.zOffset = 0;
+  }
   atRequestClear(&req);
   return rc;
+}
+
+/* Move past used-up pages of bases, fetching while the server gives an
+** offset (a page may be empty and still have one); then set bEof. */
+static int metaSettle(MetaCursor *pCur){
+  while( pCur->page.pRecord==0 && pCur->page.zOffset ){
+    int rc = metaFetch(pCur, pCur->page.zOffset);
+    if( rc!=SQLITE_OK ) return rc;
+  }
+  pCur->bEof = pCur->page.pRecord==0;
+  return SQLITE_OK;
 }
 
 /* airtable_fields: step to the next field, moving through the tables (only
@@ -313,8 +333,7 @@ static int metaFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
     }
     return fieldsSettle(pCur, 0);
   }
-  pCur->bEof = pCur->page.pRecord==0 && pCur->page.zOffset==0;
-  return SQLITE_OK;
+  return metaSettle(pCur);
 }
 
 static int metaNext(sqlite3_vtab_cursor *cur){
@@ -323,12 +342,7 @@ static int metaNext(sqlite3_vtab_cursor *cur){
   pCur->iRowid++;
   if( p->eWhich==META_FIELDS ) return fieldsSettle(pCur, 1);
   pCur->page.pRecord = pCur->page.pRecord->next;
-  while( pCur->page.pRecord==0 && pCur->page.zOffset ){
-    int rc = metaFetch(pCur, pCur->page.zOffset);
-    if( rc!=SQLITE_OK ) return rc;
-  }
-  pCur->bEof = pCur->page.pRecord==0;
-  return SQLITE_OK;
+  return metaSettle(pCur);
 }
 
 static int metaEof(sqlite3_vtab_cursor *cur){

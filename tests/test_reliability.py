@@ -425,3 +425,58 @@ def test_connect_timeout(db):
         rf"(Timeout was reached|Connection timed out) \(GET http://127\.0\.0\.1:{port}/v0/"
         rf"meta/bases/appSizeTests00001/tables\) \(gave up after 1 retry in \d+\.\d s\)",
         str(e.value)), str(e.value)
+
+
+# --- regressions found in review ---------------------------------------------
+
+def test_interrupt_while_connecting(tmp_path, server):
+    """xConnect runs inside sqlite3_prepare, when no statement is active: a
+    probe started afresh there would clear the interrupt instead of seeing it."""
+    path = tmp_path / "x.db"
+    conn = connect(str(path))
+    create(conn, "t", SIZES, "One")
+    conn.close()
+    server.faults({"path": "^/v0/meta/bases/appSizeTests00001/tables", "action": "stall",
+                   "seconds": 30})
+    conn = connect(str(path))
+    timer = interrupt_after(conn, 0.5)
+    with pytest.raises(sqlite3.OperationalError) as e:
+        conn.execute("SELECT count(*) FROM t").fetchall()
+    timer.join()
+    assert re.fullmatch(r"airtable: interrupted \(GET http://127\.0\.0\.1:\d+/v0/meta/bases/"
+                        r"appSizeTests00001/tables\)", str(e.value)), str(e.value)
+    conn.close()
+
+
+def test_huge_retry_after_is_clamped_not_overflowed(db, server):
+    create(db, "t", SIZES, "One", retry_budget=1)
+    server.faults({"path": "^/v0/appSize", "action": "status", "status": 429,
+                   "headers": {"Retry-After": "100000000000000000"}})
+    with pytest.raises(sqlite3.OperationalError) as e:
+        db.execute("SELECT * FROM t").fetchall()
+    assert str(e.value) == (
+        "airtable: HTTP 429 RATE_LIMIT_REACHED: Rate limit exceeded. Please try again "
+        "later (not retried: waiting 86400.0 s would pass retry_budget)")
+
+
+def test_bases_page_that_is_empty_but_has_an_offset(db, server):
+    other = {"id": "appOtherBase00001", "name": "Other", "permissionLevel": "read"}
+    server.faults({"path": "^/v0/meta/bases$", "action": "body",
+                   "body": {"bases": [], "offset": "a+b&c/d"}},
+                  {"path": "^/v0/meta/bases$", "action": "body", "body": {"bases": [other]}})
+    assert db.execute("SELECT * FROM airtable_bases").fetchall() == [
+        ("appOtherBase00001", "Other", "read")]
+    # The offset goes back percent-encoded.
+    assert [r["query"] for r in server.requests()] == ["", "offset=a%2Bb%26c%2Fd"]
+
+
+def test_tables_listing_does_not_follow_offsets(db, server):
+    """Airtable does not page the tables of a base; a server that sends an
+    offset anyway must not make the listing repeat forever."""
+    table = {"id": "tblOnlyTable00001", "name": "Only", "primaryFieldId": "fldA",
+             "fields": [], "views": []}
+    server.faults({"path": "^/v0/meta/bases/appSizeTests00001/tables", "action": "body",
+                   "times": -1, "body": {"tables": [table], "offset": "again"}})
+    assert db.execute("SELECT id, name FROM airtable_tables('appSizeTests00001')"
+                      ).fetchall() == [("tblOnlyTable00001", "Only")]
+    assert len(server.requests()) == 1
