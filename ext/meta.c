@@ -231,8 +231,15 @@ static int metaFetch(MetaCursor *pCur, const char *zOffset){
 /* Move past used-up pages of bases, fetching while the server gives an
 ** offset (a page may be empty and still have one); then set bEof. */
 static int metaSettle(MetaCursor *pCur){
+  int nEmpty = 0;
   while( pCur->page.pRecord==0 && pCur->page.zOffset ){
-    int rc = metaFetch(pCur, pCur->page.zOffset);
+    int rc;
+    if( pCur->page.nRecord==0 && ++nEmpty>10 ){
+      atSetError(&pCur->base.pVtab->zErrMsg, "airtable_bases: the server sent "
+                 "10 empty pages in a row, each with an offset; giving up");
+      return SQLITE_ERROR;
+    }
+    rc = metaFetch(pCur, pCur->page.zOffset);
     if( rc!=SQLITE_OK ) return rc;
   }
   pCur->bEof = pCur->page.pRecord==0;

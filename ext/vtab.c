@@ -29,6 +29,11 @@ struct AtVtab {
 ** row has been returned (Airtable docs: restart from the first page). */
 #define AT_MAX_RESTARTS 3
 
+/* Consecutive empty pages that carry an offset before a scan gives up.
+** Airtable fills every page but the last; a server that keeps sending
+** empty pages would otherwise keep a scan asking forever. */
+#define AT_MAX_EMPTY_PAGES 10
+
 typedef struct AtCursor AtCursor;
 struct AtCursor {
   sqlite3_vtab_cursor base;  /* base class: must be first */
@@ -222,11 +227,17 @@ static int fetchPage(AtCursor *pCur, const char *zOffset){
 static int cursorSettle(AtCursor *pCur){
   AtVtab *p = (AtVtab*)pCur->base.pVtab;
   const cJSON *pFields, *pVal;
-  int rc;
+  int rc, nEmpty = 0;
   while( pCur->page.pRecord==0 ){
     if( pCur->page.zOffset==0 ){
       pCur->bEof = 1;
       return SQLITE_OK;
+    }
+    if( pCur->page.nRecord==0 && ++nEmpty>AT_MAX_EMPTY_PAGES ){
+      atSetError(&p->base.zErrMsg, "table '%s': the server sent %d empty pages "
+                 "in a row, each with an offset to another; giving up",
+                 p->schema.zTableName, AT_MAX_EMPTY_PAGES);
+      return SQLITE_ERROR;
     }
     rc = fetchPage(pCur, pCur->page.zOffset);
     if( rc==SQLITE_ERROR && offsetExpired(p) ){

@@ -480,3 +480,22 @@ def test_tables_listing_does_not_follow_offsets(db, server):
     assert db.execute("SELECT id, name FROM airtable_tables('appSizeTests00001')"
                       ).fetchall() == [("tblOnlyTable00001", "Only")]
     assert len(server.requests()) == 1
+
+
+def test_endless_empty_pages_end_the_scan(db, server):
+    create(db, "t", SIZES, "One")
+    server.faults({"path": "^/v0/appSize", "action": "body", "times": -1,
+                   "body": {"records": [], "offset": "itrMORE/recMORE"}})
+    with pytest.raises(sqlite3.OperationalError) as e:
+        db.execute("SELECT * FROM t").fetchall()
+    assert str(e.value) == ("airtable: table 'One': the server sent 10 empty pages in a "
+                            "row, each with an offset to another; giving up")
+    assert len(server.list_requests(SIZES)) == 11
+
+
+def test_endless_empty_pages_of_bases(db, server):
+    server.faults({"path": "^/v0/meta/bases$", "action": "body", "times": -1,
+                   "body": {"bases": [], "offset": "more"}})
+    with pytest.raises(sqlite3.OperationalError, match="^airtable: airtable_bases: the "
+                       "server sent 10 empty pages in a row, each with an offset; giving up$"):
+        db.execute("SELECT * FROM airtable_bases").fetchall()
