@@ -27,10 +27,13 @@ SQLITE_EXTENSION_INIT3
 #define AT_VERSION AIRTABLE_SQLITE_VERSION
 #define AT_DEFAULT_API_URL "https://api.airtable.com"
 #define AT_DEFAULT_TOKEN_ENV "AIRTABLE_TOKEN"
-#define AT_PAGE_SIZE 100                 /* Airtable's maximum page size */
 #define AT_MAX_URL 15000                 /* longer list requests go by POST */
 #define AT_MAX_RESPONSE (64*1024*1024)   /* bigger response bodies are refused */
 #define AT_MAX_TOKEN_FILE 4096           /* bigger token files are refused */
+/* Consecutive empty pages that carry an offset before a listing gives up.
+** Airtable fills every page but the last; a server that kept sending empty
+** pages would otherwise keep a scan asking forever. */
+#define AT_MAX_EMPTY_PAGES 10
 
 /* ---------------------------------------------------------------- util.c */
 
@@ -305,8 +308,10 @@ const char *atKindName(int eKind);
 int atCellFromJson(int eKind, const cJSON *pVal, AtCell *pCell);
 void atCellClear(AtCell *pCell);
 
-/* Hand a cell to SQLite as a function result (copies the text). */
-void atCellResult(sqlite3_context *ctx, const AtCell *pCell);
+/* Hand a cell to SQLite as a function result. Text the cell owns (JSON
+** it printed) is handed over, not copied; text in the JSON tree is copied.
+** Clear the cell afterwards as usual. */
+void atCellResult(sqlite3_context *ctx, AtCell *pCell);
 
 /* -------------------------------------------------------------- schema.c */
 

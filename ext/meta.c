@@ -234,9 +234,10 @@ static int metaSettle(MetaCursor *pCur){
   int nEmpty = 0;
   while( pCur->page.pRecord==0 && pCur->page.zOffset ){
     int rc;
-    if( pCur->page.nRecord==0 && ++nEmpty>10 ){
+    if( pCur->page.nRecord==0 && ++nEmpty>AT_MAX_EMPTY_PAGES ){
       atSetError(&pCur->base.pVtab->zErrMsg, "airtable_bases: the server sent "
-                 "10 empty pages in a row, each with an offset; giving up");
+                 "%d empty pages in a row, each with an offset; giving up",
+                 AT_MAX_EMPTY_PAGES);
       return SQLITE_ERROR;
     }
     rc = metaFetch(pCur, pCur->page.zOffset);

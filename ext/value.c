@@ -177,12 +177,19 @@ void atCellClear(AtCell *pCell){
   memset(pCell, 0, sizeof(*pCell));
 }
 
-void atCellResult(sqlite3_context *ctx, const AtCell *pCell){
+void atCellResult(sqlite3_context *ctx, AtCell *pCell){
   switch( pCell->eType ){
     case SQLITE_INTEGER: sqlite3_result_int64(ctx, pCell->i); break;
     case SQLITE_FLOAT:   sqlite3_result_double(ctx, pCell->r); break;
     case SQLITE_TEXT:
-      sqlite3_result_text(ctx, pCell->z, pCell->n, SQLITE_TRANSIENT);
+      if( pCell->zFree ){
+        /* SQLite frees it (or at once, on error): the cell lets go of it. */
+        sqlite3_result_text(ctx, pCell->zFree, pCell->n, cJSON_free);
+        pCell->zFree = 0;
+        pCell->z = 0;
+      }else{
+        sqlite3_result_text(ctx, pCell->z, pCell->n, SQLITE_TRANSIENT);
+      }
       break;
     default:             sqlite3_result_null(ctx); break;
   }

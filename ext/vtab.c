@@ -29,11 +29,6 @@ struct AtVtab {
 ** row has been returned (Airtable docs: restart from the first page). */
 #define AT_MAX_RESTARTS 3
 
-/* Consecutive empty pages that carry an offset before a scan gives up.
-** Airtable fills every page but the last; a server that keeps sending
-** empty pages would otherwise keep a scan asking forever. */
-#define AT_MAX_EMPTY_PAGES 10
-
 typedef struct AtCursor AtCursor;
 struct AtCursor {
   sqlite3_vtab_cursor base;  /* base class: must be first */

@@ -436,6 +436,23 @@ def parse_bool_param(value, name):
     raise invalid_request("Invalid request: %s must be true or false" % name)
 
 
+def parse_format_param(opts, key, value):
+    """Take one of the output-format parameters that List records and Get
+    record share (Airtable docs: cellFormat with timeZone and userLocale,
+    returnFieldsByFieldId). True if key was one of them."""
+    if key == "cellFormat":
+        opts.cell_format = value
+    elif key == "timeZone":
+        opts.time_zone = value
+    elif key == "userLocale":
+        opts.user_locale = value
+    elif key == "returnFieldsByFieldId":
+        opts.by_field_id = parse_bool_param(value, key)
+    else:
+        return False
+    return True
+
+
 def parse_query_options(pairs, opts):
     """Fill opts from decoded query pairs (GET List records)."""
     sorts = {}
@@ -453,14 +470,8 @@ def parse_query_options(pairs, opts):
             fields.append(value)
         elif key == "filterByFormula":
             opts.formula = value
-        elif key == "cellFormat":
-            opts.cell_format = value
-        elif key == "timeZone":
-            opts.time_zone = value
-        elif key == "userLocale":
-            opts.user_locale = value
-        elif key == "returnFieldsByFieldId":
-            opts.by_field_id = parse_bool_param(value, key)
+        elif parse_format_param(opts, key, value):
+            pass
         elif key == "recordMetadata[]":
             if value != "commentCount":
                 raise invalid_request()
@@ -978,15 +989,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         # Airtable docs, Get record: returnFieldsByFieldId and cellFormat apply.
         opts = ListOptions()
         for key, value in pairs:
-            if key == "returnFieldsByFieldId":
-                opts.by_field_id = parse_bool_param(value, key)
-            elif key == "cellFormat":
-                opts.cell_format = value
-            elif key == "timeZone":
-                opts.time_zone = value
-            elif key == "userLocale":
-                opts.user_locale = value
-            else:
+            if not parse_format_param(opts, key, value):
                 raise invalid_request()
         check_cell_format(opts)
         snap = table.snapshot
