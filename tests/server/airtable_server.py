@@ -587,6 +587,7 @@ class State:
         self.fixture_specs = fixture_specs      # pristine parsed fixtures, never mutated
         self.initial_config = dict(config)
         self.lock = threading.RLock()
+        self.inflight = 0   # API requests being served now (not reset: they are real)
         self.rng = random.Random()
         self.reset()
 
@@ -810,12 +811,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.serve_api(method, raw_path, raw_query, body)
 
     def serve_api(self, method, raw_path, raw_query, body):
+        with self.state.lock:
+            self.state.inflight += 1
+        try:
+            self.serve_api_counted(method, raw_path, raw_query, body)
+        finally:
+            with self.state.lock:
+                self.state.inflight -= 1
+
+    def serve_api_counted(self, method, raw_path, raw_query, body):
         state = self.state
         # client_port tells tests which requests shared a keep-alive
-        # connection; gzip whether the client accepted a compressed body.
+        # connection; gzip whether the client accepted a compressed body;
+        # nodelay that Nagle is off on the connection (no delayed-ACK stalls).
         entry = {"seq": 0, "time": time.time(), "method": method, "path": raw_path, "query": raw_query,
                  "base": None, "status": None, "bytes": 0, "records": None,
-                 "client_port": self.client_address[1], "gzip": self.wants_gzip()}
+                 "client_port": self.client_address[1], "gzip": self.wants_gzip(),
+                 "nodelay": bool(self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))}
         segs = raw_path.split("/")
         if len(segs) >= 3 and segs[1] == "v0":
             if segs[2] == "meta":
@@ -1128,6 +1140,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 with state.lock:
                     state.config.update(data)
                     return Response(200, dict(state.config))
+        elif path == "/_test/inflight" and method == "GET":
+            # How many API requests are being served (sleeping out latency or
+            # a stall included): tests wait for this instead of a fixed time.
+            with state.lock:
+                return Response(200, {"inflight": state.inflight})
         elif path == "/_test/rate_limit/reset" and method == "POST":
             with state.lock:
                 state.windows = {}
