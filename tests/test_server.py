@@ -731,7 +731,7 @@ def test_request_log(server):
     assert len(log) == 2
     e = log[0]
     assert set(e) == {"seq", "time", "method", "path", "query", "base", "status", "bytes", "records",
-                      "client_port", "gzip"}
+                      "client_port", "gzip", "nodelay"}
     assert (e["method"], e["path"], e["query"], e["base"], e["status"], e["records"]) == (
         "GET", "/v0/appPackagingOps01/Packaging%20Tasks", "pageSize=3&fields%5B%5D=Task", SAMPLE, 200, 3)
     assert abs(e["time"] - time.time()) < 5 and log[1]["seq"] == e["seq"] + 1
