@@ -30,6 +30,24 @@ def own_server():
     s.stop()
 
 
+# LeakSanitizer's own stop-the-world tracer sometimes crashes at exit (a
+# known, unfixed sanitizer fault: google/sanitizers#1353): the leak check then
+# did not run at all, which says nothing about our code. Such a run is made
+# again, at most twice; a leak report or any other failure is never retried.
+LSAN_TRACER_CRASH = "LeakSanitizer has encountered a fatal error"
+
+
+def sanitized_runs(run, attempts=3):
+    """Call run() (which sets up its faults and runs the host) until its
+    result is not a LeakSanitizer tracer crash."""
+    for _ in range(attempts):
+        p = run()
+        if not (SANITIZED and LSAN_TRACER_CRASH in p.stderr and "Tracer caught signal" in p.stderr
+                and "ERROR: LeakSanitizer: detected memory leaks" not in p.stderr):
+            return p
+    return p
+
+
 def run_shell(server, sql_file, extra=()):
     env = child_env(AIRTABLE_TOKEN=TOKEN, AIRTABLE_API_URL=server.url)
     cmd = ["sqlite3", "-batch", ":memory:", "-cmd", f".load {EXT}"]
@@ -46,16 +64,21 @@ def run_shell(server, sql_file, extra=()):
 
 def test_shell_workload_exact_output_and_no_leaks(own_server):
     server = own_server
-    # Page 2 of 'Ninety Nine'... has one page; fail its second scan instead.
-    server.faults({"path": "^/v0/appSizeTests00001/tbl", "action": "status",
-                   "status": 503, "skip": 1},
-                  # Two 503s and a reset during the full scan: the retry paths
-                  # run under the leak check too, invisible in the output.
-                  {"path": "^/v0/appPackagingOps01/tbl", "action": "status",
-                   "status": 503, "skip": 3, "times": 2},
-                  {"path": "^/v0/appPackagingOps01/tbl", "action": "reset",
-                   "skip": 10, "times": 2})
-    p = run_shell(server, ROOT / "sql" / "test_shell.sql")
+
+    def run():
+        server.control("DELETE", "/_test/faults")
+        # Page 2 of 'Ninety Nine'... has one page; fail its second scan instead.
+        server.faults({"path": "^/v0/appSizeTests00001/tbl", "action": "status",
+                       "status": 503, "skip": 1},
+                      # Two 503s and a reset during the full scan: the retry paths
+                      # run under the leak check too, invisible in the output.
+                      {"path": "^/v0/appPackagingOps01/tbl", "action": "status",
+                       "status": 503, "skip": 3, "times": 2},
+                      {"path": "^/v0/appPackagingOps01/tbl", "action": "reset",
+                       "skip": 10, "times": 2})
+        return run_shell(server, ROOT / "sql" / "test_shell.sql")
+
+    p = sanitized_runs(run)
     tasks = next(t for t in load_fixture("appPackagingOps01")["tables"]
                  if t["name"] == "Packaging Tasks")
     recs = tasks["records"]
@@ -161,9 +184,6 @@ def test_ctrl_c_in_the_shell_stops_a_stalled_request(own_server, tmp_path):
     stops at once and the statement fails with our message. (Reading a script
     rather than a terminal, the shell then stops, as after any Ctrl-C.)"""
     server = own_server
-    server.control("POST", "/_test/rate_limit/reset")
-    server.control("DELETE", "/_test/faults")
-    server.faults({"path": "^/v0/appSizeTests00001/tbl", "action": "stall", "seconds": 60})
     sql = tmp_path / "stall.sql"
     sql.write_text("CREATE VIRTUAL TABLE t USING airtable(base='appSizeTests00001', "
                    "table='One');\nSELECT * FROM t;\nSELECT 'after';\n")
@@ -171,18 +191,27 @@ def test_ctrl_c_in_the_shell_stops_a_stalled_request(own_server, tmp_path):
     if SANITIZED:
         env["LD_PRELOAD"] = os.environ["LD_PRELOAD"]
         env["ASAN_OPTIONS"] = "detect_leaks=1:exitcode=86"
-    with open(sql) as f:
-        p = subprocess.Popen(["sqlite3", "-batch", ":memory:", "-cmd", f".load {EXT}"],
-                             stdin=f, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, env=env)
-        # Wait until the stalled request has reached the server, then Ctrl-C.
-        deadline = time.monotonic() + 30
-        while not any(f["action"] == "stall" and f["hits"] > 0
-                      for f in server.control("GET", "/_test/faults")["faults"]):
-            assert time.monotonic() < deadline, "the request never reached the server"
-            time.sleep(0.05)
-        p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=30)    # the stall alone lasts 60 s
+
+    def run():
+        server.control("POST", "/_test/rate_limit/reset")
+        server.control("DELETE", "/_test/faults")
+        server.faults({"path": "^/v0/appSizeTests00001/tbl", "action": "stall", "seconds": 60})
+        with open(sql) as f:
+            p = subprocess.Popen(["sqlite3", "-batch", ":memory:", "-cmd", f".load {EXT}"],
+                                 stdin=f, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True, env=env)
+            # Wait until the stalled request has reached the server, then Ctrl-C.
+            deadline = time.monotonic() + 30
+            while not any(f["action"] == "stall" and f["hits"] > 0
+                          for f in server.control("GET", "/_test/faults")["faults"]):
+                assert time.monotonic() < deadline, "the request never reached the server"
+                time.sleep(0.05)
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=30)    # the stall alone lasts 60 s
+        return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+
+    p = sanitized_runs(run)
+    out, err = p.stdout, p.stderr
     server.control("DELETE", "/_test/faults")
     assert out == ""
     assert re.fullmatch(r"Runtime error near line 2: airtable: interrupted \(GET "
