@@ -1,8 +1,9 @@
 /*
 ** airtable.c: the extension's entry point. Loading the extension registers
 ** the "airtable" module, the discovery tables airtable_bases,
-** airtable_tables and airtable_fields, and airtable_requests, the log of
-** the connection's requests.
+** airtable_tables and airtable_fields, airtable_requests (the log of the
+** connection's requests), and the functions airtable_export() and
+** airtable_spark_schema().
 **
 **   sqlite3 shell:  .load ./build/airtable
 **   Python:         conn.load_extension("./build/airtable")
@@ -39,6 +40,7 @@ AIRTABLE_EXPORT int sqlite3_airtable_init(sqlite3 *db, char **pzErrMsg,
   rc = atRegisterTable(db, pCtx);
   if( rc==SQLITE_OK ) rc = atRegisterMeta(db, pCtx);
   if( rc==SQLITE_OK ) rc = atRegisterRequests(db, pCtx);
+  if( rc==SQLITE_OK ) rc = atRegisterExport(db, pCtx);
   atContextUnref(pCtx);   /* the modules hold their own references */
   return rc;
 }

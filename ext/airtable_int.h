@@ -98,6 +98,19 @@ struct AtOptions {
 int atOptionsParse(int nArg, const char *const *azArg, AtOptions *p, char **pzErr);
 void atOptionsClear(AtOptions *p);
 
+/* The pieces atOptionsParse is made of, for callers with options of their
+** own (the export). Split argument number iArg "key = value" into the key
+** (*pzKey, *pnKey: pointing into zArg) and the dequoted value (*pzValue,
+** sqlite3_malloc'd). Set one option of the table on p, taking *pzValue
+** (then NULL): SQLITE_NOTFOUND if zKey is none of them (*pzValue left).
+** Finish checks the rules across options and fills p->cfg and p->zApiUrl;
+** table is required only if bNeedTable. Each sets *pzErr on error. */
+int atOptionSplit(const char *zArg, int iArg, const char **pzKey, int *pnKey,
+                  char **pzValue, char **pzErr);
+int atOptionsSet(AtOptions *p, const char *zKey, int nKey, char **pzValue,
+                 char **pzErr);
+int atOptionsFinish(AtOptions *p, int bNeedTable, char **pzErr);
+
 /* Read the token named by p (token_file, else the token_env variable, else
 ** $AIRTABLE_TOKEN). Returns SQLITE_OK and a sqlite3_malloc'd *pzToken, or
 ** SQLITE_ERROR with *pzErr. The error never contains the token. */
@@ -182,16 +195,50 @@ AtContext *atContextNew(void);
 void atContextRef(AtContext *p);
 void atContextUnref(void *p);
 
-/* A new, zeroed log entry with the next seq (the oldest beyond AT_LOG_MAX
-** is dropped); NULL if p is NULL. */
-AtLogEntry *atLogAppend(AtContext *p);
-/* The entry with seq iSeq, or NULL if it is gone or never was. */
+/* Add a finished request to the log, with the next seq (the oldest beyond
+** AT_LOG_MAX is dropped); takes ownership of pNew->zUrl and zError (freed
+** at once if p is NULL). Returns the seq. Thread-safe. */
+sqlite3_int64 atLogAdd(AtContext *p, AtLogEntry *pNew);
+/* Set the records count of entry iSeq, if it is still there. Thread-safe. */
+void atLogSetRecords(AtContext *p, sqlite3_int64 iSeq, int nRecords);
+/* The entry with seq iSeq, or NULL if it is gone or never was. For the
+** connection's own thread, while no export of that connection runs. */
 AtLogEntry *atLogGet(AtContext *p, sqlite3_int64 iSeq);
 sqlite3_int64 atLogLastSeq(AtContext *p);
+
+/* The airtable tables connected in this connection, by schema and name
+** (the connection's thread only). Find looks in zDb, or with zDb NULL in
+** "main" first, then in any schema. */
+int atContextAddTable(AtContext *p, const char *zDb, const char *zName, void *pTab);
+void atContextRemoveTable(AtContext *p, void *pTab);
+void *atContextFindTable(AtContext *p, const char *zDb, const char *zName);
 
 /* ---------------------------------------------------------------- http.c */
 
 void atHttpConfigDefault(AtHttpConfig *p);
+
+/* Watching a database connection for sqlite3_interrupt() from inside a
+** statement it is running (a virtual table method or an SQL function).
+** Begin, then Check as often as wanted (true once interrupted), then End.
+** db may be NULL: Check is then always false. */
+typedef struct AtWatch AtWatch;
+struct AtWatch {
+  sqlite3 *db;              /* the connection watched, or NULL */
+  sqlite3_stmt *pProbe;     /* SQLite < 3.41: the running probe query */
+  int bFired;               /* seen interrupted */
+};
+void atWatchBegin(AtWatch *p, sqlite3 *db);
+int atWatchCheck(AtWatch *p);
+void atWatchEnd(AtWatch *p);
+
+/* What an AtHttp has cost since it was made. */
+typedef struct AtHttpStats AtHttpStats;
+struct AtHttpStats {
+  int nRequests;            /* atHttpDo() calls */
+  int nAttempts;            /* HTTP requests sent, retries included */
+  int nRetries;             /* retries */
+  sqlite3_int64 nWaitMs;    /* waiting on the rate limit and before retries */
+};
 
 typedef struct AtHttp AtHttp;
 
@@ -224,6 +271,12 @@ const char *atHttpLastErrorType(AtHttp *p);
 
 /* Record the number of records the last request returned, in its log entry. */
 void atHttpNoteRecords(AtHttp *p, int nRecords);
+
+/* Make requests on p also stop (as if interrupted) once xAbort(pArg)
+** returns true. For connections used off the database connection's thread
+** (export workers), which must be made with db NULL. */
+void atHttpSetAbort(AtHttp *p, int (*xAbort)(void*), void *pArg);
+void atHttpGetStats(AtHttp *p, AtHttpStats *pStats);
 
 /* Parse an Airtable error body (either documented shape) into a message
 ** "<type>: <message>" or "<type>". Returns NULL if the body is not one.
@@ -373,11 +426,158 @@ char *atSchemaDeclare(const AtSchema *p);
 int atMetaFetchTables(AtHttp *pHttp, const char *zApiUrl, const char *zBase,
                       cJSON **ppRoot, char **pzErr);
 
+/* --------------------------------------------------------------- names.c */
+
+/* The Delta-safe column name of a field named zName, the one the connector
+** this project replaces gave it: space to '_'; '(' ')' ',' ';' '{' '}' '='
+** newline and tab dropped; '$' to "dollar", '#' to "num"; any other
+** character that is not a letter, digit or '_' to '_'; a leading digit
+** prefixed with "col_"; lower case; "col" if nothing is left. Not yet
+** unique (atUniqueNames). sqlite3_malloc'd; NULL on OOM. */
+char *atDeltaColumnName(const char *zName);
+
+/* The file name (without extension) and Delta table name of a table named
+** zName: lower case; space and '-' to '_'; "()[]{}" dropped; any other
+** character outside [a-z0-9_] to '_'; runs of '_' collapsed, leading and
+** trailing '_' dropped; a leading digit prefixed with "table_"; "table" if
+** nothing is left. Not yet unique. sqlite3_malloc'd; NULL on OOM. */
+char *atTableFileName(const char *zName);
+
+/* Make the n names azName[] unique in azOut[] (sqlite3_malloc'd): compared
+** ASCII case-insensitively with the nReserved names azReserved[] and every
+** earlier name, a name already taken gets "_2", "_3", ... appended. Returns
+** SQLITE_OK or SQLITE_NOMEM (azOut then holds NULLs for names not done). */
+int atUniqueNames(int n, const char *const *azName, int nReserved,
+                  const char *const *azReserved, char **azOut);
+
+/* --------------------------------------------------------------- spark.c */
+
+/* The Spark type of a field of Airtable type zType with options pOptions,
+** as a cJSON tree in Spark's JSON form ("long", {"type":"array",...}); free
+** with cJSON_Delete. bNested 0 gives the flat form a CSV file holds: arrays
+** and structs become "string" (compact JSON text). NULL on OOM. README.md
+** ("Export for Spark") has the table. */
+cJSON *atSparkFieldType(const char *zType, const cJSON *pOptions, int bNested);
+
+#define AT_SPARK_ID            (-1)   /* AtSparkCol.iField of the id column */
+#define AT_SPARK_CREATED_TIME  (-2)   /* ... of the createdTime column */
+
+/* One column of an exported table. */
+typedef struct AtSparkCol AtSparkCol;
+struct AtSparkCol {
+  char *zName;        /* column name in the files (unique in the table) */
+  int iField;         /* index into AtSchema.aField, or AT_SPARK_ID/_CREATED_TIME */
+  cJSON *pType;       /* Spark type (Spark's JSON form) */
+  int bJsonText;      /* a field of no known shape: always its JSON text */
+  int bAbsentFalse;   /* a checkbox kind: an absent value is false */
+};
+
+/* A table's columns: id, createdTime, then one per field in base order. */
+typedef struct AtSparkSchema AtSparkSchema;
+struct AtSparkSchema {
+  int nCol;
+  AtSparkCol *aCol;
+};
+
+/* Build *p for the table whose metadata object is pTable and schema
+** pSchema (built from pTable). Names are Delta-safe (atDeltaColumnName)
+** unless bExactNames, and unique against "id" and "createdTime". Returns
+** SQLITE_OK or SQLITE_NOMEM; clear with atSparkSchemaClear() either way. */
+int atSparkSchemaBuild(const cJSON *pTable, const AtSchema *pSchema,
+                       int bNested, int bExactNames, AtSparkSchema *p);
+void atSparkSchemaClear(AtSparkSchema *p);
+
+/* The schema as StructType JSON (StructType.fromJson), each field's
+** metadata keeping the Airtable field name, id and type; and as a DDL
+** string ("`id` STRING NOT NULL, `qty` BIGINT, ..."); and one type's DDL.
+** sqlite3_malloc'd; NULL on OOM. */
+char *atSparkSchemaJson(const AtSparkSchema *p, const AtSchema *pSchema);
+char *atSparkSchemaDdl(const AtSparkSchema *p);
+char *atSparkTypeDdl(const cJSON *pType);
+
+/* -------------------------------------------------------------- writer.c */
+
+/* A growable byte buffer (always NUL-terminated once anything is in it). */
+typedef struct AtBuf AtBuf;
+struct AtBuf {
+  char *z;             /* the bytes (sqlite3_malloc'd) */
+  size_t n;            /* bytes used */
+  size_t nAlloc;       /* bytes allocated */
+  int bOom;            /* an allocation failed: appends are dropped */
+};
+void atBufAppend(AtBuf *p, const char *z, size_t n);
+void atBufClear(AtBuf *p);
+
+/* A file written under a temporary name in its directory and renamed when
+** complete: ".NAME.tmp-PID-N" while it is written, NAME once committed. */
+typedef struct AtOutFile AtOutFile;
+struct AtOutFile {
+  char *zTemp;         /* temporary path, or NULL once renamed */
+  char *zFinal;        /* final path */
+  int fd;              /* the file, or -1 */
+  void *pGz;           /* zlib gzFile writing to a dup of fd, or NULL */
+};
+
+/* Create the temporary file for zDir/zName (gzip-compressed if bGzip).
+** On error returns SQLITE_ERROR with *pzErr naming the path. */
+int atOutOpen(AtOutFile *p, const char *zDir, const char *zName, int bGzip,
+              char **pzErr);
+int atOutWrite(AtOutFile *p, const char *z, size_t n, char **pzErr);
+/* Finish, sync, close and rename to the final name. On error the temporary
+** file is removed. *p is cleared either way. */
+int atOutCommit(AtOutFile *p, char **pzErr);
+/* Close and remove the temporary file (idempotent; safe on a cleared *p). */
+void atOutAbort(AtOutFile *p);
+/* Write zText to zDir/zName through a temporary file. */
+int atWriteFileAtomic(const char *zDir, const char *zName, const char *zText,
+                      char **pzErr);
+
+/* Append one row for pRecord (field values apCell[], as AtListing indexes
+** them) conformed to pSpark: a CSV line or a JSON Lines object. A value
+** that cannot be typed is written as null and counted in anUntyped[column].
+** Returns SQLITE_OK or SQLITE_NOMEM. */
+void atCsvHeader(AtBuf *p, const AtSparkSchema *pSpark);
+int atCsvRow(AtBuf *p, const AtSparkSchema *pSpark, const cJSON *pRecord,
+             const cJSON **apCell, sqlite3_int64 *anUntyped);
+int atJsonRow(AtBuf *p, const AtSparkSchema *pSpark, const cJSON *pRecord,
+              const cJSON **apCell, sqlite3_int64 *anUntyped);
+
+/* ------------------------------------------------------------- listing.c */
+
+/* One table's records, page by page: one page in memory at a time. */
+typedef struct AtListing AtListing;
+struct AtListing {
+  AtHttp *pHttp;             /* the connection (not owned) */
+  const char *zApiUrl;       /* API root (not owned) */
+  const char *zBase;         /* base id (not owned) */
+  const AtSchema *pSchema;   /* table id, view id, fields (not owned) */
+  AtPage page;               /* the page being read */
+  const cJSON **apCell;      /* per field: its value in the current record */
+  sqlite3_int64 nRow;        /* rows reached so far: 1 at the first */
+  int nRestart;              /* restarts after an expired offset */
+  int bEof;                  /* no more rows */
+};
+
+/* Set up *p to list pSchema's table (and view). Returns SQLITE_OK or
+** SQLITE_NOMEM; free with atListingClear() either way. */
+int atListingInit(AtListing *p, AtHttp *pHttp, const char *zApiUrl,
+                  const char *zBase, const AtSchema *pSchema);
+/* Start (or start over) at the first row; then step with atListingNext().
+** After either, p->bEof, or p->page.pRecord is the row and p->apCell[i]
+** the value of field i (NULL when absent). On error returns SQLITE_ERROR,
+** SQLITE_INTERRUPT or SQLITE_NOMEM with *pzErr naming the table. */
+int atListingFirst(AtListing *p, char **pzErr);
+int atListingNext(AtListing *p, char **pzErr);
+/* Forget the page (a new listing starts with atListingFirst). */
+void atListingReset(AtListing *p);
+void atListingClear(AtListing *p);
+
 /* ---------------------------------------------------- vtab.c and meta.c */
 
 /* Register the modules on db; each takes a reference to pCtx. */
 int atRegisterTable(sqlite3 *db, AtContext *pCtx);    /* "airtable" */
 int atRegisterMeta(sqlite3 *db, AtContext *pCtx);     /* airtable_bases/_tables/_fields */
 int atRegisterRequests(sqlite3 *db, AtContext *pCtx); /* airtable_requests */
+int atRegisterExport(sqlite3 *db, AtContext *pCtx);   /* airtable_export() */
 
 #endif /* AIRTABLE_INT_H */

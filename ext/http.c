@@ -21,7 +21,10 @@ struct AtHttp {
   char *zLimitKey;              /* rate limiter key ("<api url> <base>"), or NULL */
   AtHttpConfig cfg;             /* retry policy (cfg.zCaFile is owned) */
   sqlite3 *db;                  /* connection whose interrupts stop us, or NULL */
-  sqlite3_stmt *pProbe;         /* endless query that sees interrupts (during a request) */
+  AtWatch watch;                /* sees db's interrupts (during a request) */
+  int (*xAbort)(void*);         /* also stops us when it returns true, or NULL */
+  void *pAbortArg;              /* its argument */
+  AtHttpStats stats;            /* what this connection has cost so far */
   AtContext *pCtx;              /* request log owner (a reference), or NULL */
   sqlite3_int64 iLogSeq;        /* log entry of the last request */
   char *zBuf;                   /* response body, NUL-terminated */
@@ -51,24 +54,56 @@ static sqlite3_int64 nowMs(void){
   return (sqlite3_int64)ts.tv_sec*1000 + ts.tv_nsec/1000000;
 }
 
-/* True if the database connection has been interrupted (sqlite3_interrupt,
-** Ctrl-C in the shell). SQLite before 3.41 has no sqlite3_is_interrupted().
-** There, the probe does it: an endless one-column query, kept running for
-** the length of a request. Each step of a running statement checks the
-** interrupt flag; only a step that starts a statement while none is active
-** clears it, which is why the probe is started once and never reset (an
-** xConnect runs inside sqlite3_prepare, when no statement may be active). */
-static int isInterrupted(void *pArg){
-  AtHttp *p = (AtHttp*)pArg;
-  if( p->db==0 ) return 0;
-  if( p->bInterrupted ) return 1;
-#if SQLITE_VERSION_NUMBER >= 3041000
-  p->bInterrupted = sqlite3_is_interrupted(p->db);
-#else
-  if( p->pProbe && sqlite3_step(p->pProbe)!=SQLITE_ROW ){
-    p->bInterrupted = 1;
+/* Watching for sqlite3_interrupt() (Ctrl-C in the shell). SQLite before
+** 3.41 has no sqlite3_is_interrupted(); there, the probe does it: an endless
+** one-column query, kept running while the watch lasts. Each step of a
+** running statement checks the interrupt flag; only a step that starts a
+** statement while none is active clears it, which is why the probe is
+** started once and never reset (an xConnect runs inside sqlite3_prepare,
+** when no statement may be active). */
+void atWatchBegin(AtWatch *p, sqlite3 *db){
+  memset(p, 0, sizeof(*p));
+  p->db = db;
+#if SQLITE_VERSION_NUMBER < 3041000
+  if( db ){
+    /* Its first step starts it running; a parser or a step that sees an
+    ** interrupt fails. */
+    int rc = sqlite3_prepare_v2(db,
+        "WITH RECURSIVE probe(x) AS (VALUES(0) UNION ALL SELECT x FROM probe) "
+        "SELECT x FROM probe", -1, &p->pProbe, 0);
+    if( rc==SQLITE_INTERRUPT ){
+      p->bFired = 1;
+    }else if( rc==SQLITE_OK ){
+      atWatchCheck(p);
+    }
   }
 #endif
+}
+
+int atWatchCheck(AtWatch *p){
+  if( p->db==0 ) return 0;
+  if( p->bFired ) return 1;
+#if SQLITE_VERSION_NUMBER >= 3041000
+  p->bFired = sqlite3_is_interrupted(p->db);
+#else
+  if( p->pProbe && sqlite3_step(p->pProbe)!=SQLITE_ROW ) p->bFired = 1;
+#endif
+  return p->bFired;
+}
+
+void atWatchEnd(AtWatch *p){
+  if( p->pProbe ) sqlite3_finalize(p->pProbe);
+  memset(p, 0, sizeof(*p));
+}
+
+/* True if the request should stop: the connection was interrupted, or the
+** abort hook says so. */
+static int isInterrupted(void *pArg){
+  AtHttp *p = (AtHttp*)pArg;
+  if( p->bInterrupted ) return 1;
+  if( (p->xAbort && p->xAbort(p->pAbortArg)) || atWatchCheck(&p->watch) ){
+    p->bInterrupted = 1;
+  }
   return p->bInterrupted;
 }
 
@@ -333,33 +368,19 @@ static int attempt(AtHttp *p, const AtRequest *pReq, CURLcode *pcc,
 int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
              size_t *pnBody, char **pzErr){
   sqlite3_int64 iStart = nowMs();
-  AtLogEntry *pLog = atLogAppend(p->pCtx);
+  AtLogEntry log;
   struct timeval tv;
   int nRetry = 0, nWaitMs = 0, rc;
   CURLcode cc = CURLE_OK;
   long iStatus = 0;
 
-  if( pLog ){
-    gettimeofday(&tv, 0);
-    pLog->rTime = tv.tv_sec + tv.tv_usec/1e6;
-    pLog->zMethod = pReq->zMethod;
-    pLog->zUrl = atStrdup(pReq->zUrl);
-    p->iLogSeq = pLog->iSeq;
-  }
+  memset(&log, 0, sizeof(log));
+  gettimeofday(&tv, 0);
+  log.rTime = tv.tv_sec + tv.tv_usec/1e6;
   p->bInterrupted = 0;
-  if( p->db && SQLITE_VERSION_NUMBER<3041000 ){
-    /* The interrupt probe lives only while this request does, so it never
-    ** holds the connection open. Its first step starts it running; a parser
-    ** or a step that sees an interrupt fails. */
-    int rc = sqlite3_prepare_v2(p->db,
-        "WITH RECURSIVE probe(x) AS (VALUES(0) UNION ALL SELECT x FROM probe) "
-        "SELECT x FROM probe", -1, &p->pProbe, 0);
-    if( rc==SQLITE_INTERRUPT ){
-      p->bInterrupted = 1;
-    }else if( rc==SQLITE_OK ){
-      isInterrupted(p);
-    }
-  }
+  /* The watch (its probe) lives only while this request does, so it never
+  ** holds the connection open. */
+  atWatchBegin(&p->watch, p->db);
 
   for(;;){
     AtRateTicket ticket;
@@ -377,6 +398,7 @@ int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
       break;
     }
     nWaitMs += ms;
+    p->stats.nAttempts++;
     rc = attempt(p, pReq, &cc, &iStatus, pzErr);
     if( p->zLimitKey ) atRateLimitRelease(&ticket);
     if( rc!=SQLITE_ERROR || !isRetryable(cc, iStatus) ) break;
@@ -414,17 +436,21 @@ int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
       *pzErr = zMore;
     }
   }
-  if( p->pProbe ){
-    sqlite3_finalize(p->pProbe);
-    p->pProbe = 0;
-  }
-  if( pLog ){
-    pLog->iStatus = (int)iStatus;
-    pLog->nMs = (int)(nowMs() - iStart);
-    pLog->nBytes = (sqlite3_int64)p->nBuf;
-    pLog->nRetries = nRetry;
-    pLog->nWaitMs = nWaitMs;
-    if( rc!=SQLITE_OK && *pzErr ) pLog->zError = atStrdup(*pzErr);
+  atWatchEnd(&p->watch);
+  p->stats.nRequests++;
+  p->stats.nRetries += nRetry;
+  p->stats.nWaitMs += nWaitMs;
+  if( p->pCtx ){
+    log.zMethod = pReq->zMethod;
+    log.zUrl = atStrdup(pReq->zUrl);
+    log.iStatus = (int)iStatus;
+    log.nMs = (int)(nowMs() - iStart);
+    log.nBytes = (sqlite3_int64)p->nBuf;
+    log.nRecords = -1;
+    log.nRetries = nRetry;
+    log.nWaitMs = nWaitMs;
+    if( rc!=SQLITE_OK && *pzErr ) log.zError = atStrdup(*pzErr);
+    p->iLogSeq = atLogAdd(p->pCtx, &log);
   }
   if( rc==SQLITE_OK ){
     *pzBody = p->zBuf ? p->zBuf : "";
@@ -442,6 +468,14 @@ const char *atHttpLastErrorType(AtHttp *p){
 }
 
 void atHttpNoteRecords(AtHttp *p, int nRecords){
-  AtLogEntry *e = atLogGet(p->pCtx, p->iLogSeq);
-  if( e ) e->nRecords = nRecords;
+  atLogSetRecords(p->pCtx, p->iLogSeq, nRecords);
+}
+
+void atHttpSetAbort(AtHttp *p, int (*xAbort)(void*), void *pArg){
+  p->xAbort = xAbort;
+  p->pAbortArg = pArg;
+}
+
+void atHttpGetStats(AtHttp *p, AtHttpStats *pStats){
+  *pStats = p->stats;
 }

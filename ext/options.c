@@ -143,54 +143,79 @@ static int isEnvName(const char *z){
   return 1;
 }
 
+int atOptionSplit(const char *zArg, int iArg, const char **pzKey, int *pnKey,
+                  char **pzValue, char **pzErr){
+  const char *zEq = strchr(zArg, '=');
+  int nKey;
+  *pzValue = 0;
+  if( zEq==0 ){
+    atSetError(pzErr, "argument %d (%s) is not of the form key=value", iArg, zArg);
+    return SQLITE_ERROR;
+  }
+  nKey = (int)(zEq - zArg);
+  while( nKey>0 && isspace((unsigned char)zArg[nKey-1]) ) nKey--;
+  while( nKey>0 && isspace((unsigned char)zArg[0]) ){ zArg++; nKey--; }
+  *pzKey = zArg;
+  *pnKey = nKey;
+  *pzValue = dequoteValue(zEq+1, (int)strlen(zEq+1));
+  return *pzValue ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+int atOptionsSet(AtOptions *p, const char *zKey, int nKey, char **pzValue,
+                 char **pzErr){
+  int iOpt;
+  char **pzSlot;
+  if( nKey==5 && sqlite3_strnicmp(zKey, "token", 5)==0 ){
+    atSetError(pzErr, "option token= is refused: virtual table arguments are "
+        "stored in plain text in the database file; put the token in the "
+        "AIRTABLE_TOKEN environment variable, or name another variable with "
+        "token_env= or a file with token_file=");
+    return SQLITE_ERROR;
+  }
+  for(iOpt=0; iOpt<N_KNOWN; iOpt++){
+    if( (int)strlen(azKnown[iOpt])==nKey
+     && sqlite3_strnicmp(zKey, azKnown[iOpt], nKey)==0 ) break;
+  }
+  if( iOpt==N_KNOWN ) return SQLITE_NOTFOUND;
+  pzSlot = optionSlot(p, iOpt);
+  if( *pzSlot ){
+    atSetError(pzErr, "option %s is given more than once", azKnown[iOpt]);
+    return SQLITE_ERROR;
+  }
+  if( (*pzValue)[0]==0 ){
+    atSetError(pzErr, "option %s is empty", azKnown[iOpt]);
+    return SQLITE_ERROR;
+  }
+  *pzSlot = *pzValue;
+  *pzValue = 0;
+  return SQLITE_OK;
+}
+
 int atOptionsParse(int nArg, const char *const *azArg, AtOptions *p,
                    char **pzErr){
   int i;
   memset(p, 0, sizeof(*p));
   atHttpConfigDefault(&p->cfg);
   for(i=0; i<nArg; i++){
-    const char *zArg = azArg[i];
-    const char *zEq = strchr(zArg, '=');
-    int nKey, iOpt;
-    char **pzSlot;
-    if( zEq==0 ){
-      atSetError(pzErr, "argument %d (%s) is not of the form key=value", i+1, zArg);
-      return SQLITE_ERROR;
-    }
-    nKey = (int)(zEq - zArg);
-    while( nKey>0 && isspace((unsigned char)zArg[nKey-1]) ) nKey--;
-    while( nKey>0 && isspace((unsigned char)zArg[0]) ){ zArg++; nKey--; }
-    if( nKey==5 && sqlite3_strnicmp(zArg, "token", 5)==0 ){
-      atSetError(pzErr, "option token= is refused: virtual table arguments are "
-          "stored in plain text in the database file; put the token in the "
-          "AIRTABLE_TOKEN environment variable, or name another variable with "
-          "token_env= or a file with token_file=");
-      return SQLITE_ERROR;
-    }
-    for(iOpt=0; iOpt<N_KNOWN; iOpt++){
-      if( (int)strlen(azKnown[iOpt])==nKey
-       && sqlite3_strnicmp(zArg, azKnown[iOpt], nKey)==0 ) break;
-    }
-    if( iOpt==N_KNOWN ){
+    const char *zKey;
+    char *zValue;
+    int nKey, rc;
+    rc = atOptionSplit(azArg[i], i+1, &zKey, &nKey, &zValue, pzErr);
+    if( rc==SQLITE_OK ) rc = atOptionsSet(p, zKey, nKey, &zValue, pzErr);
+    sqlite3_free(zValue);
+    if( rc==SQLITE_NOTFOUND ){
       atSetError(pzErr, "unknown option '%.*s' (known options: base, table, "
                  "view, api_url, token_env, token_file, rate_limit, max_retries, "
                  "rate_limit_wait, retry_backoff, retry_budget, connect_timeout, "
-                 "timeout, ca_file)", nKey, zArg);
+                 "timeout, ca_file)", nKey, zKey);
       return SQLITE_ERROR;
     }
-    pzSlot = optionSlot(p, iOpt);
-    if( *pzSlot ){
-      atSetError(pzErr, "option %s is given more than once", azKnown[iOpt]);
-      return SQLITE_ERROR;
-    }
-    *pzSlot = dequoteValue(zEq+1, (int)strlen(zEq+1));
-    if( *pzSlot==0 ) return SQLITE_NOMEM;
-    if( (*pzSlot)[0]==0 ){
-      atSetError(pzErr, "option %s is empty", azKnown[iOpt]);
-      return SQLITE_ERROR;
-    }
+    if( rc!=SQLITE_OK ) return rc;
   }
+  return atOptionsFinish(p, 1, pzErr);
+}
 
+int atOptionsFinish(AtOptions *p, int bNeedTable, char **pzErr){
   /* Rules across options. */
   if( p->zBase==0 ){
     atSetError(pzErr, "option base is required (the base id, app...)");
@@ -201,11 +226,11 @@ int atOptionsParse(int nArg, const char *const *azArg, AtOptions *p,
                "('app' followed by 14 letters or digits)", p->zBase);
     return SQLITE_ERROR;
   }
-  if( p->zTable==0 ){
+  if( p->zTable==0 && bNeedTable ){
     atSetError(pzErr, "option table is required (a table name or tbl... id)");
     return SQLITE_ERROR;
   }
-  if( strncmp(p->zTable, "tbl", 3)==0 && strlen(p->zTable)==17
+  if( p->zTable && strncmp(p->zTable, "tbl", 3)==0 && strlen(p->zTable)==17
    && !atIsId(p->zTable, "tbl") ){
     atSetError(pzErr, "option table: '%s' looks like a table id but is not one "
                "('tbl' followed by 14 letters or digits)", p->zTable);

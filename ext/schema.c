@@ -7,31 +7,9 @@
 #include <string.h>
 #include "airtable_int.h"
 
-/* True if zName is taken by a reserved column or one of azCol[0..n-1]. */
-static int nameTaken(const char *zName, int n, char *const *azCol){
-  int i;
-  if( sqlite3_stricmp(zName, "id")==0 ) return 1;
-  if( sqlite3_stricmp(zName, "created_time")==0 ) return 1;
-  for(i=0; i<n; i++){
-    if( azCol[i] && sqlite3_stricmp(zName, azCol[i])==0 ) return 1;
-  }
-  return 0;
-}
-
 int atColumnNames(int n, const char *const *azName, char **azCol){
-  int i;
-  for(i=0; i<n; i++) azCol[i] = 0;
-  for(i=0; i<n; i++){
-    char *zCol = atStrdup(azName[i]);
-    int iSuffix = 1;
-    while( zCol && nameTaken(zCol, i, azCol) ){
-      sqlite3_free(zCol);
-      zCol = sqlite3_mprintf("%s_%d", azName[i], ++iSuffix);
-    }
-    if( zCol==0 ) return SQLITE_NOMEM;
-    azCol[i] = zCol;
-  }
-  return SQLITE_OK;
+  static const char *const azReserved[] = { "id", "created_time" };
+  return atUniqueNames(n, azName, 2, azReserved, azCol);
 }
 
 /* The string member zKey of pObj, or NULL. */

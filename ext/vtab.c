@@ -22,25 +22,22 @@ struct AtVtab {
   char *zApiUrl;       /* API root, e.g. https://api.airtable.com */
   char *zBase;         /* base id */
   AtSchema schema;     /* table id, view id, fields and column names */
+  cJSON *pTableMeta;   /* the table's metadata (fields with their options) */
   AtHttp *pHttp;       /* connection (curl handle + token) for this table */
+  AtContext *pCtx;     /* where the table is listed by name (a reference) */
 };
-
-/* Times a scan may start over after Airtable expires its offset before any
-** row has been returned (Airtable docs: restart from the first page). */
-#define AT_MAX_RESTARTS 3
 
 typedef struct AtCursor AtCursor;
 struct AtCursor {
   sqlite3_vtab_cursor base;  /* base class: must be first */
-  AtPage page;               /* the page being read */
-  const cJSON **apCell;      /* per field: its value in the current record */
-  sqlite3_int64 iRowid;      /* 1 for the first row of the scan, and so on */
-  int nRestart;              /* restarts after an expired offset */
-  int bEof;                  /* no more rows */
+  AtListing list;            /* the scan: one page at a time */
 };
 
 static int airtableDisconnect(sqlite3_vtab *pVtab){
   AtVtab *p = (AtVtab*)pVtab;
+  atContextRemoveTable(p->pCtx, p);
+  atContextUnref(p->pCtx);
+  cJSON_Delete(p->pTableMeta);
   atHttpFree(p->pHttp);
   atSchemaClear(&p->schema);
   sqlite3_free(p->zApiUrl);
@@ -96,6 +93,9 @@ static int airtableConnect(sqlite3 *db, void *pAux, int argc,
   }
   rc = atSchemaBuild(pTable, opt.zView, &p->schema, pzErr);
   if( rc!=SQLITE_OK ) goto done;
+  rc = SQLITE_NOMEM;
+  p->pTableMeta = cJSON_Duplicate(pTable, 1);
+  if( p->pTableMeta==0 ) goto done;
 
   zSql = atSchemaDeclare(&p->schema);
   if( zSql==0 ){
@@ -111,6 +111,10 @@ static int airtableConnect(sqlite3 *db, void *pAux, int argc,
   /* The table acts with the user's credential: only the user's own SQL may
   ** use it, never a trigger or view of a database someone else wrote. */
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+  rc = atContextAddTable(pCtx, argv[1], argv[2], p);
+  if( rc!=SQLITE_OK ) goto done;
+  p->pCtx = pCtx;
+  atContextRef(pCtx);
   *ppVtab = &p->base;
   p = 0;
 
@@ -146,151 +150,43 @@ static int airtableOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur){
   AtCursor *pCur = sqlite3_malloc64(sizeof(*pCur));
   if( pCur==0 ) return SQLITE_NOMEM;
   memset(pCur, 0, sizeof(*pCur));
-  pCur->apCell = sqlite3_malloc64(sizeof(cJSON*)*(p->schema.nField+1));
-  if( pCur->apCell==0 ){
+  if( atListingInit(&pCur->list, p->pHttp, p->zApiUrl, p->zBase, &p->schema) ){
+    atListingClear(&pCur->list);
     sqlite3_free(pCur);
     return SQLITE_NOMEM;
   }
-  pCur->bEof = 1;
   *ppCur = &pCur->base;
   return SQLITE_OK;
 }
 
-/* Forget the scan: serves xFilter (before a new one) and xClose. */
-static void cursorReset(AtCursor *pCur){
-  atPageClear(&pCur->page);
-  pCur->iRowid = 0;
-  pCur->nRestart = 0;
-  pCur->bEof = 1;
-}
-
-/* True if the last request failed because Airtable expired the offset
-** (Airtable docs: 422 LIST_RECORDS_ITERATOR_NOT_AVAILABLE). */
-static int offsetExpired(AtVtab *p){
-  return atHttpLastStatus(p->pHttp)==422
-      && strcmp(atHttpLastErrorType(p->pHttp),
-                "LIST_RECORDS_ITERATOR_NOT_AVAILABLE")==0;
-}
-
 static int airtableClose(sqlite3_vtab_cursor *cur){
   AtCursor *pCur = (AtCursor*)cur;
-  cursorReset(pCur);
-  sqlite3_free(pCur->apCell);
+  atListingClear(&pCur->list);
   sqlite3_free(pCur);
-  return SQLITE_OK;
-}
-
-/* Replace the cursor's page with the page at zOffset (NULL: the first). The
-** old page is freed before the new one is parsed, so one page is held. */
-static int fetchPage(AtCursor *pCur, const char *zOffset){
-  AtVtab *p = (AtVtab*)pCur->base.pVtab;
-  AtListQuery q;
-  AtRequest req;
-  const char *zBody;
-  size_t nBody;
-  int rc;
-
-  memset(&q, 0, sizeof(q));
-  q.zView = p->schema.zViewId;
-  q.bFieldsById = 1;
-  q.zOffset = zOffset;
-  rc = atListRequest(p->zApiUrl, p->zBase, p->schema.zTableId, &q, AT_MAX_URL,
-                     &req);
-  atPageClear(&pCur->page);     /* zOffset may point into it: used above */
-  if( rc!=SQLITE_OK ) return rc;
-  rc = atHttpDo(p->pHttp, &req, &zBody, &nBody, &p->base.zErrMsg);
-  if( rc==SQLITE_OK ){
-    rc = atPageParse(zBody, nBody, "records", &pCur->page, &p->base.zErrMsg);
-    if( rc==SQLITE_OK ) atHttpNoteRecords(p->pHttp, pCur->page.nRecord);
-    if( rc==SQLITE_ERROR ){
-      /* Say which table and request the malformed page came from. */
-      char *zMsg;
-      atPrefixError(&p->base.zErrMsg, "table '%s'", p->schema.zTableName);
-      zMsg = sqlite3_mprintf("%s (%s %s)", p->base.zErrMsg, req.zMethod, req.zUrl);
-      if( zMsg ){
-        sqlite3_free(p->base.zErrMsg);
-        p->base.zErrMsg = zMsg;
-      }
-    }
-  }
-  atRequestClear(&req);
-  return rc;
-}
-
-/* Make the cursor point at a row: move past used-up pages, fetching the
-** next while Airtable gives an offset; then index the record's fields. */
-static int cursorSettle(AtCursor *pCur){
-  AtVtab *p = (AtVtab*)pCur->base.pVtab;
-  const cJSON *pFields, *pVal;
-  int rc, nEmpty = 0;
-  while( pCur->page.pRecord==0 ){
-    if( pCur->page.zOffset==0 ){
-      pCur->bEof = 1;
-      return SQLITE_OK;
-    }
-    if( pCur->page.nRecord==0 && ++nEmpty>AT_MAX_EMPTY_PAGES ){
-      atSetError(&p->base.zErrMsg, "table '%s': the server sent %d empty pages "
-                 "in a row, each with an offset to another; giving up",
-                 p->schema.zTableName, AT_MAX_EMPTY_PAGES);
-      return SQLITE_ERROR;
-    }
-    rc = fetchPage(pCur, pCur->page.zOffset);
-    if( rc==SQLITE_ERROR && offsetExpired(p) ){
-      if( pCur->iRowid==0 && pCur->nRestart<AT_MAX_RESTARTS ){
-        /* Nothing returned yet: start over, as Airtable advises. */
-        pCur->nRestart++;
-        sqlite3_free(p->base.zErrMsg);
-        p->base.zErrMsg = 0;
-        rc = fetchPage(pCur, 0);
-      }else if( pCur->iRowid>0 ){
-        atSetError(&p->base.zErrMsg, "table '%s': Airtable expired the "
-            "listing's offset after %lld rows had been returned (HTTP 422 "
-            "LIST_RECORDS_ITERATOR_NOT_AVAILABLE); starting over would repeat "
-            "or miss rows, so the statement fails: run it again",
-            p->schema.zTableName, pCur->iRowid);
-      }
-    }
-    if( rc!=SQLITE_OK ) return rc;
-  }
-  pCur->bEof = 0;
-  pCur->iRowid++;
-  memset(pCur->apCell, 0, sizeof(cJSON*)*p->schema.nField);
-  pFields = cJSON_GetObjectItemCaseSensitive(pCur->page.pRecord, "fields");
-  cJSON_ArrayForEach(pVal, pFields){
-    /* Fields are keyed by id (returnFieldsByFieldId). A field added since
-    ** the table was connected has no column: reconnect to see it. */
-    int iField = atSchemaFieldById(&p->schema, pVal->string);
-    if( iField>=0 ) pCur->apCell[iField] = pVal;
-  }
   return SQLITE_OK;
 }
 
 static int airtableFilter(sqlite3_vtab_cursor *cur, int idxNum,
                           const char *idxStr, int argc, sqlite3_value **argv){
   AtCursor *pCur = (AtCursor*)cur;
-  int rc;
   (void)idxNum; (void)idxStr; (void)argc; (void)argv;
-  cursorReset(pCur);
-  rc = fetchPage(pCur, 0);
-  if( rc!=SQLITE_OK ) return rc;
-  return cursorSettle(pCur);
+  return atListingFirst(&pCur->list, &cur->pVtab->zErrMsg);
 }
 
 static int airtableNext(sqlite3_vtab_cursor *cur){
   AtCursor *pCur = (AtCursor*)cur;
-  pCur->page.pRecord = pCur->page.pRecord->next;
-  return cursorSettle(pCur);
+  return atListingNext(&pCur->list, &cur->pVtab->zErrMsg);
 }
 
 static int airtableEof(sqlite3_vtab_cursor *cur){
-  return ((AtCursor*)cur)->bEof;
+  return ((AtCursor*)cur)->list.bEof;
 }
 
 static int airtableColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
                           int iCol){
   AtCursor *pCur = (AtCursor*)cur;
   AtVtab *p = (AtVtab*)cur->pVtab;
-  const cJSON *pRec = pCur->page.pRecord;
+  const cJSON *pRec = pCur->list.page.pRecord;
   AtCell cell;
   if( iCol==AT_COL_ID || iCol==AT_COL_CREATED_TIME ){
     const cJSON *pVal = cJSON_GetObjectItemCaseSensitive(pRec,
@@ -302,7 +198,7 @@ static int airtableColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
   }
   iCol -= AT_COL_FIRST_FIELD;
   if( iCol<0 || iCol>=p->schema.nField ) return SQLITE_OK;
-  if( atCellFromJson(p->schema.aField[iCol].eKind, pCur->apCell[iCol], &cell) ){
+  if( atCellFromJson(p->schema.aField[iCol].eKind, pCur->list.apCell[iCol], &cell) ){
     sqlite3_result_error_nomem(ctx);
     return SQLITE_NOMEM;
   }
@@ -312,7 +208,7 @@ static int airtableColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
 }
 
 static int airtableRowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid){
-  *pRowid = ((AtCursor*)cur)->iRowid;
+  *pRowid = ((AtCursor*)cur)->list.nRow;
   return SQLITE_OK;
 }
 
@@ -344,8 +240,81 @@ static sqlite3_module airtableModule = {
   0                    /* xShadowName */
 };
 
+/*
+** airtable_spark_schema(TABLE [, FORMAT [, NAMES]]): the Spark schema of the
+** airtable table TABLE as a DDL string, the one an export writes beside the
+** data (FORMAT 'csv', the default, or 'jsonl'; NAMES 'delta', the default,
+** or 'exact'). Connects the table first if this connection has not yet.
+*/
+static void sparkSchemaFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  AtContext *pCtx = (AtContext*)sqlite3_user_data(ctx);
+  const char *zName = (const char*)sqlite3_value_text(argv[0]);
+  const char *zFormat = argc>1 ? (const char*)sqlite3_value_text(argv[1]) : "csv";
+  const char *zNames = argc>2 ? (const char*)sqlite3_value_text(argv[2]) : "delta";
+  AtVtab *p;
+  AtSparkSchema spark;
+  char *zDdl;
+  int bNested, bExact;
+
+  if( zName==0 || zFormat==0 || zNames==0 ){
+    sqlite3_result_error(ctx, "airtable_spark_schema: the arguments must not be NULL", -1);
+    return;
+  }
+  bNested = sqlite3_stricmp(zFormat, "jsonl")==0;
+  bExact = sqlite3_stricmp(zNames, "exact")==0;
+  if( !bNested && sqlite3_stricmp(zFormat, "csv")!=0 ){
+    sqlite3_result_error(ctx, "airtable_spark_schema: format must be 'csv' or 'jsonl'", -1);
+    return;
+  }
+  if( !bExact && sqlite3_stricmp(zNames, "delta")!=0 ){
+    sqlite3_result_error(ctx, "airtable_spark_schema: names must be 'delta' or 'exact'", -1);
+    return;
+  }
+  p = (AtVtab*)atContextFindTable(pCtx, 0, zName);
+  if( p==0 ){
+    /* Preparing a statement that names the table connects it. */
+    sqlite3 *db = sqlite3_context_db_handle(ctx);
+    char *zSql = sqlite3_mprintf("SELECT 0 FROM \"%w\" WHERE 0", zName);
+    sqlite3_stmt *pStmt = 0;
+    int rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+    sqlite3_finalize(pStmt);
+    if( rc!=SQLITE_OK ){
+      char *zErr = sqlite3_mprintf("airtable_spark_schema: %s", sqlite3_errmsg(db));
+      sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
+      sqlite3_free(zErr);
+      return;
+    }
+    p = (AtVtab*)atContextFindTable(pCtx, 0, zName);
+    if( p==0 ){
+      char *zErr = sqlite3_mprintf("airtable_spark_schema: '%s' is not an "
+                                   "airtable table", zName);
+      sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
+      sqlite3_free(zErr);
+      return;
+    }
+  }
+  if( atSparkSchemaBuild(p->pTableMeta, &p->schema, bNested, bExact, &spark) ){
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  zDdl = atSparkSchemaDdl(&spark);
+  atSparkSchemaClear(&spark);
+  if( zDdl==0 ){
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_text(ctx, zDdl, -1, sqlite3_free);
+}
+
 int atRegisterTable(sqlite3 *db, AtContext *pCtx){
+  int rc, n;
   atContextRef(pCtx);
-  return sqlite3_create_module_v2(db, "airtable", &airtableModule, pCtx,
-                                  atContextUnref);
+  rc = sqlite3_create_module_v2(db, "airtable", &airtableModule, pCtx,
+                                atContextUnref);
+  for(n=1; rc==SQLITE_OK && n<=3; n++){
+    rc = sqlite3_create_function(db, "airtable_spark_schema", n,
+                                 SQLITE_UTF8, pCtx, sparkSchemaFunc, 0, 0);
+  }
+  return rc;
 }

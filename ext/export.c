@@ -1,0 +1,829 @@
+/*
+** export.c: airtable_export(), the export of a base's tables to files Spark
+** reads with an exact schema: for each table DIR/<name>.csv (or .jsonl,
+** optionally gzipped), DIR/<name>.schema.json (StructType JSON) and
+** DIR/<name>.ddl, then DIR/_manifest.json last, only when every table is
+** complete.
+**
+**   SELECT airtable_export('base=appXXXXXXXXXXXXXX', 'out=export', 'all=1');
+**   SELECT airtable_export('base=appXXXXXXXXXXXXXX', 'out=export',
+**                          'table=Packaging Tasks', 'format=jsonl', 'gzip=1');
+**
+** Every argument is one key=value option (README.md, "Export for Spark").
+** The function returns the manifest as JSON text. The airtable-export
+** command (export_main.c) is a thin shell around it.
+**
+** Tables are exported by worker threads, several at once, each with its own
+** libcurl handle; every request goes through atHttpDo(), so the process-wide
+** limiter keeps the whole export within the base's 5 requests per second and
+** the connection's airtable_requests sees each request. Rows stream from
+** each page to the file: memory holds one page per worker. The calling
+** thread coordinates: it waits for the workers, watches for
+** sqlite3_interrupt() (a worker must not touch the database connection)
+** and prints progress. A failure or an interrupt stops every worker; files
+** of tables that had completed stay, the rest leave nothing behind, and no
+** manifest is written.
+*/
+#include <dirent.h>
+#include <errno.h>
+#include <locale.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include "airtable_int.h"
+
+#define AT_EXPORT_DEFAULT_CONCURRENCY 4
+#define AT_EXPORT_MAX_CONCURRENCY     8
+#define AT_EXPORT_FLUSH               (256*1024)  /* bytes buffered per write */
+#define AT_MANIFEST                   "_manifest.json"
+
+/* Table states, as the coordinator sees them. */
+#define TS_WAITING 0
+#define TS_RUNNING 1
+#define TS_DONE    2
+#define TS_FAILED  3
+
+typedef struct ExportTable ExportTable;
+struct ExportTable {
+  const cJSON *pMeta;        /* the table's metadata (in Export.pMeta) */
+  AtSchema schema;           /* table id, view id, fields */
+  AtSparkSchema spark;       /* the columns written */
+  char *zFile;               /* file name stem, unique in the base */
+  char *zDataFile;           /* "<stem>.csv", ".jsonl", + ".gz" */
+  sqlite3_int64 *anUntyped;  /* per column: values that could not be typed */
+  sqlite3_int64 nPrevRows;   /* rows in the last manifest in DIR, or -1 */
+  /* Written by the worker under Export.mutex, read by the coordinator. */
+  int eState;                /* TS_* */
+  sqlite3_int64 nRows;       /* rows written so far */
+  AtHttpStats stats;         /* requests and waits so far */
+  double rStart, rEnd;       /* wall-clock seconds */
+  char *zErr;                /* why it failed */
+};
+
+typedef struct Export Export;
+struct Export {
+  /* Options. */
+  AtOptions conn;            /* base, view, api_url, token, retry policy */
+  char *zOut;                /* out=: the directory */
+  char **azTable;            /* table=: names or ids, in the order given */
+  int nTableArg;
+  int bAll;                  /* all=1 */
+  int bJsonl;                /* format=jsonl */
+  int bGzip;                 /* gzip=1 */
+  int bProgress;             /* progress=1: lines on stderr */
+  int bExactNames;           /* names=exact */
+  int nConcurrency;          /* tables at once */
+  /* The run. */
+  char *zToken;              /* wiped and freed at the end */
+  char *zLimitKey;           /* the base's rate limiter key */
+  AtContext *pCtx;           /* request log of the calling connection */
+  cJSON *pMeta;              /* the base's tables metadata */
+  int nTable;
+  ExportTable *aTable;       /* the tables to export, in order */
+  double rStart;             /* wall-clock start */
+  pthread_mutex_t mutex;     /* guards what workers and coordinator share */
+  pthread_cond_t cond;       /* signalled when a worker finishes a table */
+  int iNext;                 /* next table a worker takes */
+  int nLive;                 /* workers still running */
+  int bAbort;                /* stop: interrupted, or a table failed */
+  int iFirstFailed;          /* the table whose failure stopped the rest, or -1 */
+  locale_t cLocale;          /* "C", for number formatting in workers */
+};
+
+static double nowSeconds(void){
+  struct timeval tv;
+  gettimeofday(&tv, 0);
+  return tv.tv_sec + tv.tv_usec/1e6;
+}
+
+static char *isoTime(double r){
+  time_t t = (time_t)r;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  return sqlite3_mprintf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+      tm.tm_year+1900, tm.tm_mon+1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+      tm.tm_sec, (int)((r - (double)t)*1000));
+}
+
+/* ---- options ----------------------------------------------------------- */
+
+static int parseBool(const char *zKey, const char *zVal, int *pb, char **pzErr){
+  static const char *const azTrue[] = { "1", "true", "yes", "on" };
+  static const char *const azFalse[] = { "0", "false", "no", "off" };
+  int i;
+  for(i=0; i<4; i++){
+    if( sqlite3_stricmp(zVal, azTrue[i])==0 ){ *pb = 1; return SQLITE_OK; }
+    if( sqlite3_stricmp(zVal, azFalse[i])==0 ){ *pb = 0; return SQLITE_OK; }
+  }
+  atSetError(pzErr, "option %s: '%s' is not 1 or 0 (or true/false, yes/no, "
+             "on/off)", zKey, zVal);
+  return SQLITE_ERROR;
+}
+
+/* Apply one export option; SQLITE_NOTFOUND if zKey is not one. */
+static int exportOption(Export *p, const char *zKey, char **pzVal,
+                        char **pzErr){
+  const char *zVal = *pzVal;
+  if( sqlite3_stricmp(zKey, "out")==0 ){
+    if( p->zOut ){
+      atSetError(pzErr, "option out is given more than once");
+      return SQLITE_ERROR;
+    }
+    p->zOut = *pzVal;
+    *pzVal = 0;
+  }else if( sqlite3_stricmp(zKey, "table")==0 ){
+    char **azNew = sqlite3_realloc64(p->azTable, sizeof(char*)*(p->nTableArg+1));
+    if( azNew==0 ) return SQLITE_NOMEM;
+    p->azTable = azNew;
+    p->azTable[p->nTableArg++] = *pzVal;
+    *pzVal = 0;
+  }else if( sqlite3_stricmp(zKey, "all")==0 ){
+    return parseBool(zKey, zVal, &p->bAll, pzErr);
+  }else if( sqlite3_stricmp(zKey, "gzip")==0 ){
+    return parseBool(zKey, zVal, &p->bGzip, pzErr);
+  }else if( sqlite3_stricmp(zKey, "progress")==0 ){
+    return parseBool(zKey, zVal, &p->bProgress, pzErr);
+  }else if( sqlite3_stricmp(zKey, "format")==0 ){
+    if( sqlite3_stricmp(zVal, "csv")==0 ) p->bJsonl = 0;
+    else if( sqlite3_stricmp(zVal, "jsonl")==0 ) p->bJsonl = 1;
+    else{
+      atSetError(pzErr, "option format: '%s' is not csv or jsonl", zVal);
+      return SQLITE_ERROR;
+    }
+  }else if( sqlite3_stricmp(zKey, "names")==0 ){
+    if( sqlite3_stricmp(zVal, "delta")==0 ) p->bExactNames = 0;
+    else if( sqlite3_stricmp(zVal, "exact")==0 ) p->bExactNames = 1;
+    else{
+      atSetError(pzErr, "option names: '%s' is not delta or exact", zVal);
+      return SQLITE_ERROR;
+    }
+  }else if( sqlite3_stricmp(zKey, "concurrency")==0 ){
+    char *zEnd = 0;
+    long n = strtol(zVal, &zEnd, 10);
+    if( zEnd==zVal || *zEnd || n<1 || n>AT_EXPORT_MAX_CONCURRENCY ){
+      atSetError(pzErr, "option concurrency: '%s' is not a whole number from "
+                 "1 to %d (tables exported at once)", zVal,
+                 AT_EXPORT_MAX_CONCURRENCY);
+      return SQLITE_ERROR;
+    }
+    p->nConcurrency = (int)n;
+  }else{
+    return SQLITE_NOTFOUND;
+  }
+  return SQLITE_OK;
+}
+
+static int exportParse(Export *p, int nArg, sqlite3_value **apArg,
+                       char **pzErr){
+  int i;
+  p->nConcurrency = AT_EXPORT_DEFAULT_CONCURRENCY;
+  atHttpConfigDefault(&p->conn.cfg);
+  for(i=0; i<nArg; i++){
+    const char *zArg = (const char*)sqlite3_value_text(apArg[i]);
+    const char *zKeyIn;
+    char *zKey = 0, *zVal = 0;
+    int nKey, rc;
+    if( zArg==0 ){
+      atSetError(pzErr, "airtable_export: argument %d is NULL; each argument "
+                 "is one key=value option", i+1);
+      return SQLITE_ERROR;
+    }
+    rc = atOptionSplit(zArg, i+1, &zKeyIn, &nKey, &zVal, pzErr);
+    if( rc==SQLITE_OK ){
+      zKey = sqlite3_mprintf("%.*s", nKey, zKeyIn);
+      rc = zKey ? exportOption(p, zKey, &zVal, pzErr) : SQLITE_NOMEM;
+    }
+    if( rc==SQLITE_NOTFOUND ){
+      rc = atOptionsSet(&p->conn, zKey, nKey, &zVal, pzErr);
+      if( rc==SQLITE_NOTFOUND ){
+        atSetError(pzErr, "unknown option '%s' (known options: base, out, "
+            "table, all, view, format, gzip, names, concurrency, progress, "
+            "api_url, token_env, token_file, rate_limit, max_retries, "
+            "rate_limit_wait, retry_backoff, retry_budget, connect_timeout, "
+            "timeout, ca_file)", zKey);
+        rc = SQLITE_ERROR;
+      }
+    }
+    sqlite3_free(zKey);
+    sqlite3_free(zVal);
+    if( rc!=SQLITE_OK ) return rc;
+  }
+  if( atOptionsFinish(&p->conn, 0, pzErr) ) return SQLITE_ERROR;
+  if( p->zOut==0 ){
+    atSetError(pzErr, "option out is required (the directory to write)");
+    return SQLITE_ERROR;
+  }
+  if( p->bAll==(p->nTableArg>0) ){
+    atSetError(pzErr, p->bAll ? "options all and table exclude each other"
+               : "name the tables to export with table= (once per table), or "
+                 "all=1 for every table of the base");
+    return SQLITE_ERROR;
+  }
+  if( p->conn.zView && p->nTableArg!=1 ){
+    atSetError(pzErr, "option view needs exactly one table= (a view belongs "
+               "to one table)");
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
+/* ---- the output directory ---------------------------------------------- */
+
+/* Create DIR if it does not exist (its parent must). */
+static int prepareDir(const char *zDir, char **pzErr){
+  struct stat st;
+  if( stat(zDir, &st)==0 ){
+    if( !S_ISDIR(st.st_mode) ){
+      atSetError(pzErr, "option out: '%s' is not a directory", zDir);
+      return SQLITE_ERROR;
+    }
+  }else if( mkdir(zDir, 0777)!=0 ){
+    atSetError(pzErr, "option out: cannot create directory '%s': %s", zDir,
+               strerror(errno));
+    return SQLITE_ERROR;
+  }
+  if( access(zDir, W_OK|X_OK)!=0 ){
+    atSetError(pzErr, "option out: cannot write in '%s': %s", zDir,
+               strerror(errno));
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
+/* Remove temporary files that an earlier export, killed before it could,
+** left in DIR: ".<name>.tmp-<pid>-<n>" of a process that is gone. */
+static void removeStaleTemps(const char *zDir){
+  DIR *d = opendir(zDir);
+  struct dirent *e;
+  if( d==0 ) return;
+  while( (e = readdir(d))!=0 ){
+    const char *zTmp = strstr(e->d_name, ".tmp-");
+    char *zEnd = 0;
+    long pid;
+    if( e->d_name[0]!='.' || zTmp==0 ) continue;
+    pid = strtol(zTmp+5, &zEnd, 10);
+    if( zEnd==zTmp+5 || *zEnd!='-' || pid<=0 ) continue;
+    if( pid==(long)getpid() ) continue;
+    if( kill((pid_t)pid, 0)!=0 && errno==ESRCH ){
+      char *zPath = sqlite3_mprintf("%s/%s", zDir, e->d_name);
+      if( zPath ) unlink(zPath);
+      sqlite3_free(zPath);
+    }
+  }
+  closedir(d);
+}
+
+/* Read the last manifest in DIR (for estimates of what is left), then
+** remove it: from now until a new one is written, DIR holds no manifest,
+** so nothing claims tables that are being rewritten. */
+static int takeOldManifest(Export *p, char **pzErr){
+  char *zPath = sqlite3_mprintf("%s/%s", p->zOut, AT_MANIFEST);
+  FILE *f;
+  int i;
+  for(i=0; i<p->nTable; i++) p->aTable[i].nPrevRows = -1;
+  if( zPath==0 ) return SQLITE_NOMEM;
+  f = fopen(zPath, "rb");
+  if( f ){
+    char *zText = sqlite3_malloc64(1<<20);
+    size_t n = zText ? fread(zText, 1, (1<<20)-1, f) : 0;
+    cJSON *pOld;
+    fclose(f);
+    if( zText ){
+      const cJSON *pT;
+      zText[n] = 0;
+      pOld = cJSON_Parse(zText);
+      cJSON_ArrayForEach(pT, cJSON_GetObjectItemCaseSensitive(pOld, "tables")){
+        const cJSON *pFile = cJSON_GetObjectItemCaseSensitive(pT, "file_name");
+        const cJSON *pRows = cJSON_GetObjectItemCaseSensitive(pT, "rows");
+        for(i=0; i<p->nTable && cJSON_IsString(pFile) && cJSON_IsNumber(pRows); i++){
+          if( strcmp(p->aTable[i].zFile, pFile->valuestring)==0 ){
+            p->aTable[i].nPrevRows = (sqlite3_int64)pRows->valuedouble;
+          }
+        }
+      }
+      cJSON_Delete(pOld);
+      sqlite3_free(zText);
+    }
+    if( unlink(zPath)!=0 ){
+      atSetError(pzErr, "cannot remove the old manifest '%s': %s", zPath,
+                 strerror(errno));
+      sqlite3_free(zPath);
+      return SQLITE_ERROR;
+    }
+  }
+  sqlite3_free(zPath);
+  return SQLITE_OK;
+}
+
+/* ---- the tables -------------------------------------------------------- */
+
+/* Fill p->aTable from the metadata: the tables named, or all of them. File
+** names are made unique over every table of the base, in base order, so a
+** table's file name does not depend on which others are exported. */
+static int chooseTables(Export *p, char **pzErr){
+  const cJSON *pTables = cJSON_GetObjectItemCaseSensitive(p->pMeta, "tables");
+  int nBase = cJSON_GetArraySize(pTables), i, j, rc = SQLITE_NOMEM;
+  char **azStem = sqlite3_malloc64(sizeof(char*)*(nBase+1));
+  char **azFile = sqlite3_malloc64(sizeof(char*)*(nBase+1));
+  const cJSON *pT;
+
+  if( azStem==0 || azFile==0 ) goto done;
+  memset(azStem, 0, sizeof(char*)*(nBase+1));
+  memset(azFile, 0, sizeof(char*)*(nBase+1));
+  i = 0;
+  cJSON_ArrayForEach(pT, pTables){
+    const cJSON *pName = cJSON_GetObjectItemCaseSensitive(pT, "name");
+    azStem[i] = atTableFileName(cJSON_IsString(pName) ? pName->valuestring : "");
+    if( azStem[i++]==0 ) goto done;
+  }
+  if( atUniqueNames(nBase, (const char *const*)azStem, 0, 0, azFile) ) goto done;
+
+  p->nTable = p->bAll ? nBase : p->nTableArg;
+  p->aTable = sqlite3_malloc64(sizeof(ExportTable)*(p->nTable+1));
+  if( p->aTable==0 ) goto done;
+  memset(p->aTable, 0, sizeof(ExportTable)*(p->nTable+1));
+  for(i=0; i<p->nTable; i++){
+    ExportTable *t = &p->aTable[i];
+    int iBase = i;
+    if( !p->bAll ){
+      const cJSON *pFound = atMetaFindTable(pTables, p->azTable[i]);
+      if( pFound==0 ){
+        char *zList = atNameList(pTables);
+        atSetError(pzErr, "option table: base %s has no table '%s' (tables: %s)",
+                   p->conn.zBase, p->azTable[i], zList ? zList : "?");
+        sqlite3_free(zList);
+        rc = SQLITE_ERROR;
+        goto done;
+      }
+      iBase = 0;
+      cJSON_ArrayForEach(pT, pTables){
+        if( pT==pFound ) break;
+        iBase++;
+      }
+      for(j=0; j<i; j++){
+        if( p->aTable[j].pMeta==pFound ){
+          atSetError(pzErr, "option table: table '%s' is named more than once",
+                     p->azTable[i]);
+          rc = SQLITE_ERROR;
+          goto done;
+        }
+      }
+    }
+    t->pMeta = cJSON_GetArrayItem(pTables, iBase);
+    rc = atSchemaBuild(t->pMeta, p->conn.zView, &t->schema, pzErr);
+    if( rc!=SQLITE_OK ) goto done;
+    rc = SQLITE_NOMEM;
+    if( atSparkSchemaBuild(t->pMeta, &t->schema, p->bJsonl, p->bExactNames,
+                           &t->spark) ){
+      goto done;
+    }
+    t->zFile = azFile[iBase];
+    azFile[iBase] = 0;
+    t->zDataFile = sqlite3_mprintf("%s.%s%s", t->zFile,
+                                   p->bJsonl ? "jsonl" : "csv",
+                                   p->bGzip ? ".gz" : "");
+    t->anUntyped = sqlite3_malloc64(sizeof(sqlite3_int64)*(t->spark.nCol+1));
+    if( t->zDataFile==0 || t->anUntyped==0 ) goto done;
+    memset(t->anUntyped, 0, sizeof(sqlite3_int64)*(t->spark.nCol+1));
+  }
+  rc = SQLITE_OK;
+
+done:
+  for(i=0; i<nBase; i++){
+    if( azStem ) sqlite3_free(azStem[i]);
+    if( azFile ) sqlite3_free(azFile[i]);
+  }
+  sqlite3_free(azStem);
+  sqlite3_free(azFile);
+  return rc;
+}
+
+/* ---- the workers ------------------------------------------------------- */
+
+/* The abort hook of a worker's connection. */
+static int shouldStop(void *pArg){
+  return __atomic_load_n(&((Export*)pArg)->bAbort, __ATOMIC_RELAXED);
+}
+
+/* Write the table's data file, then its schema files, each under a
+** temporary name renamed when complete: the data file last. */
+static int exportTable(Export *p, ExportTable *t, AtHttp *pHttp, char **pzErr){
+  AtListing list;
+  AtOutFile out;
+  AtBuf buf;
+  char *zJson = 0, *zDdl = 0, *zName = 0;
+  int rc;
+
+  memset(&buf, 0, sizeof(buf));
+  memset(&out, 0, sizeof(out));
+  out.fd = -1;
+  rc = atListingInit(&list, pHttp, p->conn.zApiUrl, p->conn.zBase, &t->schema);
+  if( rc==SQLITE_OK ) rc = atOutOpen(&out, p->zOut, t->zDataFile, p->bGzip, pzErr);
+  if( rc==SQLITE_OK && !p->bJsonl ) atCsvHeader(&buf, &t->spark);
+  if( rc==SQLITE_OK ) rc = atListingFirst(&list, pzErr);
+  while( rc==SQLITE_OK && !list.bEof ){
+    rc = p->bJsonl
+      ? atJsonRow(&buf, &t->spark, list.page.pRecord, list.apCell, t->anUntyped)
+      : atCsvRow(&buf, &t->spark, list.page.pRecord, list.apCell, t->anUntyped);
+    if( rc==SQLITE_OK && buf.n>=AT_EXPORT_FLUSH ){
+      rc = atOutWrite(&out, buf.z, buf.n, pzErr);
+      buf.n = 0;
+    }
+    if( rc==SQLITE_OK && list.page.pRecord->next==0 ){
+      /* The end of a page: tell the coordinator how far we are. */
+      pthread_mutex_lock(&p->mutex);
+      t->nRows = list.nRow;
+      atHttpGetStats(pHttp, &t->stats);
+      pthread_mutex_unlock(&p->mutex);
+    }
+    if( rc==SQLITE_OK ) rc = atListingNext(&list, pzErr);
+  }
+  if( rc==SQLITE_OK && buf.bOom ) rc = SQLITE_NOMEM;
+  if( rc==SQLITE_OK ) rc = atOutWrite(&out, buf.z, buf.n, pzErr);
+  if( rc==SQLITE_OK ){
+    rc = SQLITE_NOMEM;
+    zJson = atSparkSchemaJson(&t->spark, &t->schema);
+    zDdl = atSparkSchemaDdl(&t->spark);
+    if( zJson && zDdl ){
+      char *zText = sqlite3_mprintf("%s\n", zJson);
+      zName = sqlite3_mprintf("%s.schema.json", t->zFile);
+      rc = zText && zName ? atWriteFileAtomic(p->zOut, zName, zText, pzErr)
+                          : SQLITE_NOMEM;
+      sqlite3_free(zText);
+      sqlite3_free(zName);
+      zText = sqlite3_mprintf("%s\n", zDdl);
+      zName = sqlite3_mprintf("%s.ddl", t->zFile);
+      if( rc==SQLITE_OK ){
+        rc = zText && zName ? atWriteFileAtomic(p->zOut, zName, zText, pzErr)
+                            : SQLITE_NOMEM;
+      }
+      sqlite3_free(zText);
+    }
+  }
+  if( rc==SQLITE_OK ){
+    rc = atOutCommit(&out, pzErr);
+  }else{
+    atOutAbort(&out);
+  }
+  pthread_mutex_lock(&p->mutex);
+  t->nRows = list.bEof ? list.nRow : t->nRows;
+  atHttpGetStats(pHttp, &t->stats);
+  pthread_mutex_unlock(&p->mutex);
+  atListingClear(&list);
+  atBufClear(&buf);
+  sqlite3_free(zJson);
+  sqlite3_free(zDdl);
+  sqlite3_free(zName);
+  return rc;
+}
+
+static void *workerMain(void *pArg){
+  Export *p = (Export*)pArg;
+  locale_t old = p->cLocale ? uselocale(p->cLocale) : (locale_t)0;
+  for(;;){
+    ExportTable *t;
+    AtHttp *pHttp;
+    char *zErr = 0;
+    int rc;
+    pthread_mutex_lock(&p->mutex);
+    if( p->bAbort || p->iNext>=p->nTable ){
+      p->nLive--;
+      pthread_cond_broadcast(&p->cond);
+      pthread_mutex_unlock(&p->mutex);
+      break;
+    }
+    t = &p->aTable[p->iNext++];
+    t->eState = TS_RUNNING;
+    t->rStart = nowSeconds();
+    pthread_mutex_unlock(&p->mutex);
+
+    /* No database connection here: interrupts arrive through shouldStop. */
+    pHttp = atHttpNew(p->zToken, p->zLimitKey, &p->conn.cfg, 0, p->pCtx);
+    if( pHttp==0 ){
+      rc = SQLITE_NOMEM;
+    }else{
+      atHttpSetAbort(pHttp, shouldStop, p);
+      rc = exportTable(p, t, pHttp, &zErr);
+      atHttpFree(pHttp);
+    }
+    if( rc==SQLITE_NOMEM && zErr==0 ) atSetError(&zErr, "out of memory");
+    pthread_mutex_lock(&p->mutex);
+    t->rEnd = nowSeconds();
+    if( rc==SQLITE_OK ){
+      t->eState = TS_DONE;
+    }else{
+      t->eState = TS_FAILED;
+      t->zErr = zErr;
+      zErr = 0;
+      /* Tables stopped by the abort fail too; the first failure is why. */
+      if( !p->bAbort ) p->iFirstFailed = (int)(t - p->aTable);
+      __atomic_store_n(&p->bAbort, 1, __ATOMIC_RELAXED);
+    }
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->mutex);
+    sqlite3_free(zErr);
+  }
+  if( p->cLocale ) uselocale(old);
+  return 0;
+}
+
+/* ---- progress ---------------------------------------------------------- */
+
+/* One line per table that changed state or is running (call with the mutex
+** held). aSeen[] remembers which ends were reported. */
+static void printProgress(Export *p, int *aSeen, int bFinal){
+  double rNow = nowSeconds();
+  int i;
+  for(i=0; i<p->nTable; i++){
+    ExportTable *t = &p->aTable[i];
+    double rSecs = (t->eState==TS_RUNNING ? rNow : t->rEnd) - t->rStart;
+    double rRate = rSecs>0 ? t->nRows/rSecs : 0;
+    if( t->eState==TS_WAITING || aSeen[i] ) continue;
+    if( t->eState==TS_RUNNING ){
+      if( bFinal ) continue;
+      fprintf(stderr, "airtable_export: %s: %lld rows, %d pages, %.0f rows/s, "
+              "%.1f s waiting on the rate limit, ", t->zFile,
+              (long long)t->nRows, t->stats.nRequests, rRate,
+              t->stats.nWaitMs/1000.0);
+      if( t->nPrevRows>=0 && rRate>0 ){
+        double rLeft = (t->nPrevRows - t->nRows)/rRate;
+        fprintf(stderr, "about %.0f s left (%lld rows last time)\n",
+                rLeft>0 ? rLeft : 0, (long long)t->nPrevRows);
+      }else{
+        fprintf(stderr, "size unknown (Airtable gives no row counts)\n");
+      }
+    }else{
+      aSeen[i] = 1;
+      if( t->eState==TS_DONE ){
+        fprintf(stderr, "airtable_export: %s: done, %lld rows in %.1f s "
+                "(%d requests, %.1f s waiting on the rate limit)\n", t->zFile,
+                (long long)t->nRows, rSecs, t->stats.nAttempts,
+                t->stats.nWaitMs/1000.0);
+      }else{
+        fprintf(stderr, "airtable_export: %s: failed after %lld rows\n",
+                t->zFile, (long long)t->nRows);
+      }
+    }
+  }
+  if( !bFinal ){
+    int nWaiting = 0;
+    for(i=0; i<p->nTable; i++) nWaiting += p->aTable[i].eState==TS_WAITING;
+    if( nWaiting>0 ){
+      fprintf(stderr, "airtable_export: %d of %d tables waiting\n", nWaiting,
+              p->nTable);
+    }
+  }
+  fflush(stderr);
+}
+
+/* Start the workers and wait for them, watching db for an interrupt. */
+static int runWorkers(Export *p, sqlite3 *db){
+  int nThread = p->nConcurrency < p->nTable ? p->nConcurrency : p->nTable;
+  pthread_t aThread[AT_EXPORT_MAX_CONCURRENCY];
+  int *aSeen = sqlite3_malloc64(sizeof(int)*(p->nTable+1));
+  double rLastPrint = nowSeconds();
+  AtWatch watch;
+  int i, nStarted = 0, bInterrupted = 0;
+
+  if( aSeen==0 ) return SQLITE_NOMEM;
+  memset(aSeen, 0, sizeof(int)*(p->nTable+1));
+  atWatchBegin(&watch, db);
+  pthread_mutex_lock(&p->mutex);
+  for(i=0; i<nThread; i++){
+    p->nLive++;
+    if( pthread_create(&aThread[nStarted], 0, workerMain, p)!=0 ){
+      p->nLive--;
+      break;
+    }
+    nStarted++;
+  }
+  while( p->nLive>0 ){
+    struct timespec ts;
+    struct timeval tv;
+    gettimeofday(&tv, 0);
+    ts.tv_sec = tv.tv_sec;
+    ts.tv_nsec = tv.tv_usec*1000L + 50*1000000L;       /* 50 ms */
+    if( ts.tv_nsec>=1000000000L ){ ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    pthread_cond_timedwait(&p->cond, &p->mutex, &ts);
+    if( !bInterrupted && atWatchCheck(&watch) ){
+      bInterrupted = 1;
+      __atomic_store_n(&p->bAbort, 1, __ATOMIC_RELAXED);
+    }
+    if( p->bProgress && nowSeconds() - rLastPrint >= 1.0 ){
+      printProgress(p, aSeen, 0);
+      rLastPrint = nowSeconds();
+    }
+  }
+  if( p->bProgress ) printProgress(p, aSeen, 1);
+  pthread_mutex_unlock(&p->mutex);
+  for(i=0; i<nStarted; i++) pthread_join(aThread[i], 0);
+  atWatchEnd(&watch);
+  sqlite3_free(aSeen);
+  if( nStarted==0 ) return SQLITE_NOMEM;
+  return bInterrupted ? SQLITE_INTERRUPT : SQLITE_OK;
+}
+
+/* ---- the manifest ------------------------------------------------------ */
+
+static cJSON *manifestTable(ExportTable *t){
+  cJSON *o = cJSON_CreateObject(), *aCol;
+  char *zName;
+  int i, ok = o!=0;
+  if( !ok ) return 0;
+  ok = cJSON_AddStringToObject(o, "name", t->schema.zTableName)
+    && cJSON_AddStringToObject(o, "id", t->schema.zTableId)
+    && cJSON_AddStringToObject(o, "file_name", t->zFile)
+    && cJSON_AddStringToObject(o, "data_file", t->zDataFile);
+  zName = sqlite3_mprintf("%s.schema.json", t->zFile);
+  ok = ok && zName && cJSON_AddStringToObject(o, "schema_file", zName);
+  sqlite3_free(zName);
+  zName = sqlite3_mprintf("%s.ddl", t->zFile);
+  ok = ok && zName && cJSON_AddStringToObject(o, "ddl_file", zName);
+  sqlite3_free(zName);
+  ok = ok && cJSON_AddNumberToObject(o, "rows", (double)t->nRows)
+    && cJSON_AddNumberToObject(o, "requests", t->stats.nAttempts)
+    && cJSON_AddNumberToObject(o, "retries", t->stats.nRetries)
+    && cJSON_AddNumberToObject(o, "seconds",
+                               (double)(sqlite3_int64)((t->rEnd-t->rStart)*1000)/1000)
+    && cJSON_AddNumberToObject(o, "rate_limit_wait_ms", (double)t->stats.nWaitMs)
+    && (aCol = cJSON_AddArrayToObject(o, "columns"))!=0;
+  for(i=0; ok && i<t->spark.nCol; i++){
+    const AtSparkCol *c = &t->spark.aCol[i];
+    cJSON *pc = cJSON_CreateObject();
+    char *zType = atSparkTypeDdl(c->pType);
+    const AtField *f = c->iField>=0 ? &t->schema.aField[c->iField] : 0;
+    ok = pc && zType && cJSON_AddItemToArray(aCol, pc)
+      && cJSON_AddStringToObject(pc, "name", c->zName)
+      && (f ? cJSON_AddStringToObject(pc, "airtable_field_name", f->zName)
+            : cJSON_AddNullToObject(pc, "airtable_field_name"))
+      && (f ? cJSON_AddStringToObject(pc, "airtable_field_id", f->zId)
+            : cJSON_AddNullToObject(pc, "airtable_field_id"))
+      && (f ? cJSON_AddStringToObject(pc, "airtable_field_type", f->zType)
+            : cJSON_AddNullToObject(pc, "airtable_field_type"))
+      && cJSON_AddStringToObject(pc, "spark_type", zType)
+      && cJSON_AddNumberToObject(pc, "untyped", (double)t->anUntyped[i]);
+    if( !ok && pc && !cJSON_GetArrayItem(aCol, i) ) cJSON_Delete(pc);
+    sqlite3_free(zType);
+  }
+  if( !ok ){
+    cJSON_Delete(o);
+    return 0;
+  }
+  return o;
+}
+
+/* The manifest as JSON text (sqlite3_malloc'd), or NULL on OOM. */
+static char *manifestText(Export *p){
+  cJSON *m = cJSON_CreateObject(), *opt = 0, *aTab = 0;
+  char *zStart = isoTime(p->rStart), *zJson, *zOut = 0;
+  int i, nRequests = 0, ok;
+  for(i=0; i<p->nTable; i++) nRequests += p->aTable[i].stats.nAttempts;
+  ok = m && zStart
+    && cJSON_AddNumberToObject(m, "format_version", 1)
+    && cJSON_AddStringToObject(m, "base", p->conn.zBase)
+    && cJSON_AddStringToObject(m, "started_at", zStart)
+    && cJSON_AddNumberToObject(m, "seconds",
+           (double)(sqlite3_int64)((nowSeconds()-p->rStart)*1000)/1000)
+    /* + 1: the metadata request */
+    && cJSON_AddNumberToObject(m, "requests", nRequests + 1)
+    && (opt = cJSON_AddObjectToObject(m, "options"))!=0
+    && cJSON_AddStringToObject(opt, "format", p->bJsonl ? "jsonl" : "csv")
+    && cJSON_AddBoolToObject(opt, "gzip", p->bGzip)
+    && cJSON_AddStringToObject(opt, "names", p->bExactNames ? "exact" : "delta")
+    && (p->conn.zView ? cJSON_AddStringToObject(opt, "view", p->conn.zView)
+                      : cJSON_AddNullToObject(opt, "view"))
+    && cJSON_AddNumberToObject(opt, "concurrency", p->nConcurrency)
+    && cJSON_AddStringToObject(opt, "api_url", p->conn.zApiUrl)
+    && cJSON_AddNumberToObject(opt, "rate_limit", p->conn.cfg.nRatePerSec)
+    && cJSON_AddNumberToObject(opt, "max_retries", p->conn.cfg.nMaxRetries)
+    && (aTab = cJSON_AddArrayToObject(m, "tables"))!=0;
+  for(i=0; ok && i<p->nTable; i++){
+    cJSON *t = manifestTable(&p->aTable[i]);
+    ok = t && cJSON_AddItemToArray(aTab, t);
+    if( !ok ) cJSON_Delete(t);
+  }
+  sqlite3_free(zStart);
+  zJson = ok ? cJSON_Print(m) : 0;
+  cJSON_Delete(m);
+  if( zJson ){
+    zOut = sqlite3_mprintf("%s\n", zJson);
+    cJSON_free(zJson);
+  }
+  return zOut;
+}
+
+/* ---- the SQL function -------------------------------------------------- */
+
+static void exportClear(Export *p){
+  int i;
+  for(i=0; i<p->nTableArg; i++) sqlite3_free(p->azTable[i]);
+  sqlite3_free(p->azTable);
+  for(i=0; i<p->nTable && p->aTable; i++){
+    ExportTable *t = &p->aTable[i];
+    atSchemaClear(&t->schema);
+    atSparkSchemaClear(&t->spark);
+    sqlite3_free(t->zFile);
+    sqlite3_free(t->zDataFile);
+    sqlite3_free(t->anUntyped);
+    sqlite3_free(t->zErr);
+  }
+  sqlite3_free(p->aTable);
+  if( p->zToken ){
+    memset(p->zToken, 0, strlen(p->zToken));
+    sqlite3_free(p->zToken);
+  }
+  sqlite3_free(p->zLimitKey);
+  sqlite3_free(p->zOut);
+  cJSON_Delete(p->pMeta);
+  atOptionsClear(&p->conn);
+  if( p->cLocale ) freelocale(p->cLocale);
+}
+
+static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  sqlite3 *db = sqlite3_context_db_handle(ctx);
+  Export ex;
+  AtHttp *pHttp = 0;
+  char *zErr = 0, *zManifest = 0;
+  int rc;
+
+  memset(&ex, 0, sizeof(ex));
+  ex.pCtx = (AtContext*)sqlite3_user_data(ctx);
+  ex.iFirstFailed = -1;
+  ex.rStart = nowSeconds();
+  pthread_mutex_init(&ex.mutex, 0);
+  pthread_cond_init(&ex.cond, 0);
+  rc = exportParse(&ex, argc, argv, &zErr);
+  if( rc==SQLITE_OK ){
+    rc = atTokenLoad(ex.conn.zTokenEnv, ex.conn.zTokenFile, &ex.zToken, &zErr);
+  }
+  if( rc==SQLITE_OK ) rc = prepareDir(ex.zOut, &zErr);
+  if( rc==SQLITE_OK ){
+    ex.zLimitKey = sqlite3_mprintf("%s %s", ex.conn.zApiUrl, ex.conn.zBase);
+    ex.cLocale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    pHttp = ex.zLimitKey ? atHttpNew(ex.zToken, ex.zLimitKey, &ex.conn.cfg,
+                                     db, ex.pCtx) : 0;
+    rc = pHttp ? SQLITE_OK : SQLITE_NOMEM;
+  }
+  if( rc==SQLITE_OK ){
+    rc = atMetaFetchTables(pHttp, ex.conn.zApiUrl, ex.conn.zBase, &ex.pMeta, &zErr);
+  }
+  atHttpFree(pHttp);
+  if( rc==SQLITE_OK ) rc = chooseTables(&ex, &zErr);
+  if( rc==SQLITE_OK ) rc = takeOldManifest(&ex, &zErr);
+  if( rc==SQLITE_OK ){
+    removeStaleTemps(ex.zOut);
+    if( ex.bProgress ){
+      fprintf(stderr, "airtable_export: %d table%s of %s to %s, %d at a time\n",
+              ex.nTable, ex.nTable==1 ? "" : "s", ex.conn.zBase, ex.zOut,
+              ex.nConcurrency < ex.nTable ? ex.nConcurrency : ex.nTable);
+    }
+    rc = runWorkers(&ex, db);
+    if( rc==SQLITE_INTERRUPT ){
+      atSetError(&zErr, "interrupted: the export to '%s' stopped; tables "
+                 "completed before stay, no manifest was written", ex.zOut);
+    }else if( rc==SQLITE_OK ){
+      /* The first table that failed says why (others stopped because of it). */
+      if( ex.iFirstFailed>=0 ){
+        ExportTable *t = &ex.aTable[ex.iFirstFailed];
+        zErr = t->zErr;
+        t->zErr = 0;
+        atPrefixError(&zErr, "export of table '%s' failed (no manifest was "
+                      "written)", t->schema.zTableName);
+        rc = SQLITE_ERROR;
+      }
+    }
+  }
+  if( rc==SQLITE_OK ){
+    zManifest = manifestText(&ex);
+    rc = zManifest ? atWriteFileAtomic(ex.zOut, AT_MANIFEST, zManifest, &zErr)
+                   : SQLITE_NOMEM;
+  }
+  if( rc==SQLITE_OK ){
+    sqlite3_result_text(ctx, zManifest, -1, sqlite3_free);
+    zManifest = 0;
+  }else if( rc==SQLITE_NOMEM && zErr==0 ){
+    sqlite3_result_error_nomem(ctx);
+  }else{
+    sqlite3_result_error(ctx, zErr ? zErr : "airtable: export failed", -1);
+    if( rc==SQLITE_INTERRUPT ) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
+  }
+  sqlite3_free(zManifest);
+  sqlite3_free(zErr);
+  exportClear(&ex);
+  pthread_mutex_destroy(&ex.mutex);
+  pthread_cond_destroy(&ex.cond);
+}
+
+int atRegisterExport(sqlite3 *db, AtContext *pCtx){
+  /* Direct only: it acts with the user's token and writes files, so a view
+  ** or trigger in a database someone else wrote must not call it. */
+  return sqlite3_create_function(db, "airtable_export", -1,
+                                 SQLITE_UTF8|SQLITE_DIRECTONLY, pCtx,
+                                 exportFunc, 0, 0);
+}

@@ -1,0 +1,144 @@
+/*
+** listing.c: one table's records, page by page. A listing asks for the first
+** page, and for the next only when the current one is used up, so memory
+** holds one page (at most 100 records) and a reader that stops early costs
+** no more requests. It restarts from the first page when Airtable expires
+** the offset before any row was returned, fails when rows were returned
+** already, and gives up on a server that keeps sending empty pages. The
+** airtable table's cursor and the export's workers both read through it.
+*/
+#include <string.h>
+#include "airtable_int.h"
+
+/* Times a listing may start over after Airtable expires its offset before
+** any row has been returned (Airtable docs: restart from the first page). */
+#define AT_MAX_RESTARTS 3
+
+int atListingInit(AtListing *p, AtHttp *pHttp, const char *zApiUrl,
+                  const char *zBase, const AtSchema *pSchema){
+  memset(p, 0, sizeof(*p));
+  p->pHttp = pHttp;
+  p->zApiUrl = zApiUrl;
+  p->zBase = zBase;
+  p->pSchema = pSchema;
+  p->apCell = sqlite3_malloc64(sizeof(cJSON*)*(pSchema->nField+1));
+  p->bEof = 1;
+  return p->apCell ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+void atListingReset(AtListing *p){
+  atPageClear(&p->page);
+  p->nRow = 0;
+  p->nRestart = 0;
+  p->bEof = 1;
+}
+
+void atListingClear(AtListing *p){
+  atListingReset(p);
+  sqlite3_free(p->apCell);
+  p->apCell = 0;
+}
+
+/* True if the last request failed because Airtable expired the offset
+** (Airtable docs: 422 LIST_RECORDS_ITERATOR_NOT_AVAILABLE). */
+static int offsetExpired(AtListing *p){
+  return atHttpLastStatus(p->pHttp)==422
+      && strcmp(atHttpLastErrorType(p->pHttp),
+                "LIST_RECORDS_ITERATOR_NOT_AVAILABLE")==0;
+}
+
+/* Replace the page with the page at zOffset (NULL: the first). The old page
+** is freed before the new one is parsed, so one page is held. */
+static int fetchPage(AtListing *p, const char *zOffset, char **pzErr){
+  AtListQuery q;
+  AtRequest req;
+  const char *zBody;
+  size_t nBody;
+  int rc;
+
+  memset(&q, 0, sizeof(q));
+  q.zView = p->pSchema->zViewId;
+  q.bFieldsById = 1;
+  q.zOffset = zOffset;
+  rc = atListRequest(p->zApiUrl, p->zBase, p->pSchema->zTableId, &q,
+                     AT_MAX_URL, &req);
+  atPageClear(&p->page);     /* zOffset may point into it: used above */
+  if( rc!=SQLITE_OK ) return rc;
+  rc = atHttpDo(p->pHttp, &req, &zBody, &nBody, pzErr);
+  if( rc==SQLITE_OK ){
+    rc = atPageParse(zBody, nBody, "records", &p->page, pzErr);
+    if( rc==SQLITE_OK ) atHttpNoteRecords(p->pHttp, p->page.nRecord);
+    if( rc==SQLITE_ERROR ){
+      /* Say which table and request the malformed page came from. */
+      char *zMsg;
+      atPrefixError(pzErr, "table '%s'", p->pSchema->zTableName);
+      zMsg = sqlite3_mprintf("%s (%s %s)", *pzErr, req.zMethod, req.zUrl);
+      if( zMsg ){
+        sqlite3_free(*pzErr);
+        *pzErr = zMsg;
+      }
+    }
+  }
+  atRequestClear(&req);
+  return rc;
+}
+
+/* Point at a row: move past used-up pages, fetching the next while Airtable
+** gives an offset; then index the record's fields. */
+static int settle(AtListing *p, char **pzErr){
+  const cJSON *pFields, *pVal;
+  int rc, nEmpty = 0;
+  while( p->page.pRecord==0 ){
+    if( p->page.zOffset==0 ){
+      p->bEof = 1;
+      return SQLITE_OK;
+    }
+    if( p->page.nRecord==0 && ++nEmpty>AT_MAX_EMPTY_PAGES ){
+      atSetError(pzErr, "table '%s': the server sent %d empty pages "
+                 "in a row, each with an offset to another; giving up",
+                 p->pSchema->zTableName, AT_MAX_EMPTY_PAGES);
+      return SQLITE_ERROR;
+    }
+    rc = fetchPage(p, p->page.zOffset, pzErr);
+    if( rc==SQLITE_ERROR && offsetExpired(p) ){
+      if( p->nRow==0 && p->nRestart<AT_MAX_RESTARTS ){
+        /* Nothing returned yet: start over, as Airtable advises. */
+        p->nRestart++;
+        sqlite3_free(*pzErr);
+        *pzErr = 0;
+        rc = fetchPage(p, 0, pzErr);
+      }else if( p->nRow>0 ){
+        atSetError(pzErr, "table '%s': Airtable expired the "
+            "listing's offset after %lld rows had been returned (HTTP 422 "
+            "LIST_RECORDS_ITERATOR_NOT_AVAILABLE); starting over would repeat "
+            "or miss rows, so the statement fails: run it again",
+            p->pSchema->zTableName, p->nRow);
+      }
+    }
+    if( rc!=SQLITE_OK ) return rc;
+  }
+  p->bEof = 0;
+  p->nRow++;
+  memset(p->apCell, 0, sizeof(cJSON*)*p->pSchema->nField);
+  pFields = cJSON_GetObjectItemCaseSensitive(p->page.pRecord, "fields");
+  cJSON_ArrayForEach(pVal, pFields){
+    /* Fields are keyed by id (returnFieldsByFieldId). A field added since
+    ** the schema was read has no column: reconnect to see it. */
+    int iField = atSchemaFieldById(p->pSchema, pVal->string);
+    if( iField>=0 ) p->apCell[iField] = pVal;
+  }
+  return SQLITE_OK;
+}
+
+int atListingFirst(AtListing *p, char **pzErr){
+  int rc;
+  atListingReset(p);
+  rc = fetchPage(p, 0, pzErr);
+  if( rc!=SQLITE_OK ) return rc;
+  return settle(p, pzErr);
+}
+
+int atListingNext(AtListing *p, char **pzErr){
+  p->page.pRecord = p->page.pRecord->next;
+  return settle(p, pzErr);
+}

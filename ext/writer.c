@@ -1,0 +1,500 @@
+/*
+** writer.c: what the export writes. An output file is written under a
+** temporary name in its directory (".NAME.tmp-PID-N": hidden, so neither a
+** person nor Spark, which skips files starting with "." or "_", takes it
+** for data) and renamed to its final name only when complete and synced,
+** so no partial file ever has a final name. Rows are encoded here too:
+** each Airtable value is conformed to its column's Spark type and written
+** as a CSV field or a JSON value; a value that cannot be typed becomes null
+** and is counted, never silently lost. README.md ("Export for Spark")
+** documents the formats.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "airtable_int.h"
+
+/* ---- a growable buffer ------------------------------------------------- */
+
+void atBufAppend(AtBuf *p, const char *z, size_t n){
+  if( p->bOom ) return;
+  if( p->n + n + 1 > p->nAlloc ){
+    size_t nNew = p->nAlloc ? p->nAlloc*2 : 4096;
+    char *zNew;
+    while( nNew < p->n + n + 1 ) nNew *= 2;
+    zNew = sqlite3_realloc64(p->z, nNew);
+    if( zNew==0 ){
+      p->bOom = 1;
+      return;
+    }
+    p->z = zNew;
+    p->nAlloc = nNew;
+  }
+  memcpy(p->z + p->n, z, n);
+  p->n += n;
+  p->z[p->n] = 0;
+}
+
+static void bufChar(AtBuf *p, char c){
+  if( p->n + 2 <= p->nAlloc ){
+    p->z[p->n++] = c;
+    p->z[p->n] = 0;
+  }else{
+    atBufAppend(p, &c, 1);
+  }
+}
+
+static void bufStr(AtBuf *p, const char *z){
+  atBufAppend(p, z, strlen(z));
+}
+
+void atBufClear(AtBuf *p){
+  sqlite3_free(p->z);
+  memset(p, 0, sizeof(*p));
+}
+
+/* ---- output files ------------------------------------------------------ */
+
+static int nTempSeq = 0;   /* makes temporary names unique in the process */
+
+int atOutOpen(AtOutFile *p, const char *zDir, const char *zName, int bGzip,
+              char **pzErr){
+  int fd, iSeq;
+  memset(p, 0, sizeof(*p));
+  p->fd = -1;
+  iSeq = __atomic_add_fetch(&nTempSeq, 1, __ATOMIC_RELAXED);
+  p->zFinal = sqlite3_mprintf("%s/%s", zDir, zName);
+  p->zTemp = sqlite3_mprintf("%s/.%s.tmp-%d-%d", zDir, zName, (int)getpid(), iSeq);
+  if( p->zFinal==0 || p->zTemp==0 ){
+    atOutAbort(p);
+    return SQLITE_NOMEM;
+  }
+  fd = open(p->zTemp, O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0666);
+  if( fd<0 ){
+    atSetError(pzErr, "cannot create '%s': %s", p->zTemp, strerror(errno));
+    atOutAbort(p);
+    return SQLITE_ERROR;
+  }
+  p->fd = fd;
+  if( bGzip ){
+    int fd2 = dup(fd);
+    p->pGz = fd2>=0 ? gzdopen(fd2, "wb6") : 0;
+    if( p->pGz==0 ){
+      if( fd2>=0 ) close(fd2);
+      atSetError(pzErr, "cannot start gzip output to '%s'", p->zTemp);
+      atOutAbort(p);
+      return SQLITE_ERROR;
+    }
+    gzbuffer(p->pGz, 128*1024);
+  }
+  return SQLITE_OK;
+}
+
+int atOutWrite(AtOutFile *p, const char *z, size_t n, char **pzErr){
+  if( n==0 ) return SQLITE_OK;
+  if( p->pGz ){
+    if( gzwrite(p->pGz, z, (unsigned)n)!=(int)n ){
+      int iErr;
+      atSetError(pzErr, "cannot write '%s': %s", p->zTemp, gzerror(p->pGz, &iErr));
+      return SQLITE_ERROR;
+    }
+    return SQLITE_OK;
+  }
+  while( n>0 ){
+    ssize_t w = write(p->fd, z, n);
+    if( w<0 ){
+      if( errno==EINTR ) continue;
+      atSetError(pzErr, "cannot write '%s': %s", p->zTemp, strerror(errno));
+      return SQLITE_ERROR;
+    }
+    z += w;
+    n -= (size_t)w;
+  }
+  return SQLITE_OK;
+}
+
+int atOutCommit(AtOutFile *p, char **pzErr){
+  int rc = SQLITE_OK;
+  if( p->pGz ){
+    int iGz = gzclose(p->pGz);
+    p->pGz = 0;
+    if( iGz!=Z_OK ){
+      atSetError(pzErr, "cannot finish '%s' (zlib error %d)", p->zTemp, iGz);
+      rc = SQLITE_ERROR;
+    }
+  }
+  /* Synced before the rename: after a crash the final name holds all or
+  ** nothing. */
+  if( rc==SQLITE_OK && fsync(p->fd)!=0 ){
+    atSetError(pzErr, "cannot sync '%s': %s", p->zTemp, strerror(errno));
+    rc = SQLITE_ERROR;
+  }
+  if( rc==SQLITE_OK ){
+    int fd = p->fd;
+    p->fd = -1;
+    if( close(fd)!=0 ){
+      atSetError(pzErr, "cannot write '%s': %s", p->zTemp, strerror(errno));
+      rc = SQLITE_ERROR;
+    }
+  }
+  if( rc==SQLITE_OK && rename(p->zTemp, p->zFinal)!=0 ){
+    atSetError(pzErr, "cannot rename '%s' to '%s': %s", p->zTemp, p->zFinal,
+               strerror(errno));
+    rc = SQLITE_ERROR;
+  }
+  if( rc==SQLITE_OK ){
+    sqlite3_free(p->zTemp);
+    p->zTemp = 0;
+  }
+  atOutAbort(p);
+  return rc;
+}
+
+void atOutAbort(AtOutFile *p){
+  if( p->pGz ) gzclose(p->pGz);
+  if( p->fd>=0 ) close(p->fd);
+  if( p->zTemp ) unlink(p->zTemp);
+  sqlite3_free(p->zTemp);
+  sqlite3_free(p->zFinal);
+  memset(p, 0, sizeof(*p));
+  p->fd = -1;
+}
+
+int atWriteFileAtomic(const char *zDir, const char *zName, const char *zText,
+                      char **pzErr){
+  AtOutFile out;
+  int rc = atOutOpen(&out, zDir, zName, 0, pzErr);
+  if( rc!=SQLITE_OK ) return rc;
+  rc = atOutWrite(&out, zText, strlen(zText), pzErr);
+  if( rc==SQLITE_OK ) return atOutCommit(&out, pzErr);
+  atOutAbort(&out);
+  return rc;
+}
+
+/* ---- values ------------------------------------------------------------ */
+
+/* How a conformed scalar is written. */
+#define SC_NULL   0    /* nothing: an empty CSV field, an absent JSON key */
+#define SC_STRING 1    /* text, quoted in CSV and JSON */
+#define SC_PLAIN  2    /* text of a date or time: quoted in JSON only */
+#define SC_RAW    3    /* a number or boolean literal, never quoted */
+
+typedef struct Scalar Scalar;
+struct Scalar {
+  int e;               /* SC_* */
+  const char *z;       /* the text (NUL-terminated) */
+  char *zFree;         /* cJSON-allocated text to free */
+  char aBuf[40];       /* room for a number */
+};
+
+/* If pVal is a computed error or special value ({"error": "#ERROR!"},
+** {"specialValue": "NaN"}: Airtable docs, cell values). */
+static int isSpecial(const cJSON *pVal){
+  const cJSON *pOnly;
+  if( !cJSON_IsObject(pVal) ) return 0;
+  pOnly = pVal->child;
+  return pOnly && pOnly->next==0 && cJSON_IsString(pOnly)
+      && (strcmp(pOnly->string, "error")==0
+          || strcmp(pOnly->string, "specialValue")==0);
+}
+
+static int digits(const char *z, int n){
+  int i;
+  for(i=0; i<n; i++) if( z[i]<'0' || z[i]>'9' ) return 0;
+  return 1;
+}
+
+/* True if z starts with YYYY-MM-DD (each test stops at a NUL). */
+static int startsWithDate(const char *z){
+  return digits(z, 4) && z[4]=='-' && digits(z+5, 2) && z[7]=='-'
+      && digits(z+8, 2);
+}
+
+/* YYYY-MM-DD, as Spark's dateFormat yyyy-MM-dd reads it. */
+static int isDate(const char *z){
+  return startsWithDate(z) && z[10]==0;
+}
+
+/* YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM): ISO 8601 with a zone,
+** as Spark's default timestampFormat reads it. */
+static int isTimestamp(const char *z){
+  int n = (int)strlen(z), i;
+  if( n<20 || !startsWithDate(z) || z[10]!='T' || !digits(z+11, 2) || z[13]!=':' || !digits(z+14, 2)
+   || z[16]!=':' || !digits(z+17, 2) ){
+    return 0;
+  }
+  i = 19;
+  if( z[i]=='.' ){
+    int j = ++i;
+    while( i<n && z[i]>='0' && z[i]<='9' ) i++;
+    if( i==j || i-j>9 ) return 0;
+  }
+  if( z[i]=='Z' ) return i+1==n;
+  return (z[i]=='+' || z[i]=='-') && n-i==6 && digits(z+i+1, 2)
+      && z[i+3]==':' && digits(z+i+4, 2);
+}
+
+/* The shortest text that reads back as r exactly. Worker threads run in
+** the "C" locale (export.c), so the decimal point is always '.'. */
+static void formatDouble(double r, char *aBuf, size_t nBuf){
+  snprintf(aBuf, nBuf, "%.15g", r);
+  if( strtod(aBuf, 0)!=r ) snprintf(aBuf, nBuf, "%.17g", r);
+}
+
+/* Conform pVal (NULL when absent) to the primitive Spark type zType. */
+static int scalarOf(const char *zType, int bJsonText, int bAbsentFalse,
+                    const cJSON *pVal, Scalar *s, int *pbUntyped){
+  memset(s, 0, sizeof(*s));
+  if( pVal==0 || cJSON_IsNull(pVal) ){
+    if( bAbsentFalse ){
+      s->e = SC_RAW;       /* Airtable leaves an unchecked checkbox out */
+      s->z = "false";
+    }
+    return SQLITE_OK;
+  }
+  if( bJsonText ){
+    s->zFree = cJSON_PrintUnformatted(pVal);
+    if( s->zFree==0 ) return SQLITE_NOMEM;
+    s->e = SC_STRING;
+    s->z = s->zFree;
+    return SQLITE_OK;
+  }
+  if( isSpecial(pVal) ){
+    *pbUntyped = 1;        /* #ERROR!, NaN: no value of any type */
+    return SQLITE_OK;
+  }
+  switch( zType[0] ){
+    case 's':              /* string */
+      if( cJSON_IsString(pVal) ){
+        s->e = SC_STRING;
+        s->z = pVal->valuestring;
+      }else{
+        s->zFree = cJSON_PrintUnformatted(pVal);
+        if( s->zFree==0 ) return SQLITE_NOMEM;
+        s->e = SC_STRING;
+        s->z = s->zFree;
+      }
+      return SQLITE_OK;
+    case 'l':              /* long */
+      if( cJSON_IsNumber(pVal) && pVal->valuedouble==floor(pVal->valuedouble)
+       && pVal->valuedouble>=-9223372036854775808.0
+       && pVal->valuedouble<9223372036854775808.0 ){
+        snprintf(s->aBuf, sizeof(s->aBuf), "%lld", (long long)pVal->valuedouble);
+        s->e = SC_RAW;
+        s->z = s->aBuf;
+        return SQLITE_OK;
+      }
+      break;
+    case 'd':              /* double, date */
+      if( zType[1]=='o' ){
+        if( cJSON_IsNumber(pVal) ){
+          formatDouble(pVal->valuedouble, s->aBuf, sizeof(s->aBuf));
+          s->e = SC_RAW;
+          s->z = s->aBuf;
+          return SQLITE_OK;
+        }
+      }else if( cJSON_IsString(pVal) && isDate(pVal->valuestring) ){
+        s->e = SC_PLAIN;
+        s->z = pVal->valuestring;
+        return SQLITE_OK;
+      }
+      break;
+    case 'b':              /* boolean */
+      if( cJSON_IsBool(pVal) ){
+        s->e = SC_RAW;
+        s->z = cJSON_IsTrue(pVal) ? "true" : "false";
+        return SQLITE_OK;
+      }
+      break;
+    case 't':              /* timestamp */
+      if( cJSON_IsString(pVal) && isTimestamp(pVal->valuestring) ){
+        s->e = SC_PLAIN;
+        s->z = pVal->valuestring;
+        return SQLITE_OK;
+      }
+      break;
+  }
+  *pbUntyped = 1;          /* present, but not of the column's type */
+  return SQLITE_OK;
+}
+
+/* A JSON string literal of z. */
+static void jsonString(AtBuf *p, const char *z){
+  static const char aHex[] = "0123456789abcdef";
+  const char *zRun = z;
+  bufChar(p, '"');
+  for(; *z; z++){
+    unsigned char c = (unsigned char)*z;
+    char aEsc[7];
+    int nEsc = 2;
+    if( c>=0x20 && c!='"' && c!='\\' ) continue;
+    atBufAppend(p, zRun, (size_t)(z - zRun));
+    zRun = z+1;
+    aEsc[0] = '\\';
+    switch( c ){
+      case '"':  aEsc[1] = '"'; break;
+      case '\\': aEsc[1] = '\\'; break;
+      case '\n': aEsc[1] = 'n'; break;
+      case '\r': aEsc[1] = 'r'; break;
+      case '\t': aEsc[1] = 't'; break;
+      case '\b': aEsc[1] = 'b'; break;
+      case '\f': aEsc[1] = 'f'; break;
+      default:
+        aEsc[1] = 'u'; aEsc[2] = '0'; aEsc[3] = '0';
+        aEsc[4] = aHex[c>>4]; aEsc[5] = aHex[c&15];
+        nEsc = 6;
+        break;
+    }
+    atBufAppend(p, aEsc, (size_t)nEsc);
+  }
+  atBufAppend(p, zRun, (size_t)(z - zRun));
+  bufChar(p, '"');
+}
+
+/* An RFC 4180 quoted field: inner quotes doubled. */
+static void csvQuoted(AtBuf *p, const char *z){
+  const char *zRun = z;
+  bufChar(p, '"');
+  for(; *z; z++){
+    if( *z!='"' ) continue;
+    atBufAppend(p, zRun, (size_t)(z - zRun + 1));
+    zRun = z;                    /* the quote is written again: doubled */
+  }
+  atBufAppend(p, zRun, (size_t)(z - zRun));
+  bufChar(p, '"');
+}
+
+/* Write pVal conformed to pType as a JSON value. Returns 1 if a value was
+** written, 0 if it is null (nothing written). */
+static int jsonValue(AtBuf *p, const cJSON *pType, int bJsonText,
+                     int bAbsentFalse, const cJSON *pVal, int *pbUntyped){
+  const char *zKind;
+  if( cJSON_IsString(pType) ){
+    Scalar s;
+    if( scalarOf(pType->valuestring, bJsonText, bAbsentFalse, pVal, &s,
+                 pbUntyped) ){
+      p->bOom = 1;
+      return 0;
+    }
+    if( s.e==SC_RAW ) bufStr(p, s.z);
+    else if( s.e!=SC_NULL ) jsonString(p, s.z);
+    if( s.zFree ) cJSON_free(s.zFree);
+    return s.e!=SC_NULL;
+  }
+  if( pVal==0 || cJSON_IsNull(pVal) ) return 0;
+  zKind = cJSON_GetObjectItemCaseSensitive(pType, "type")->valuestring;
+  if( strcmp(zKind, "array")==0 ){
+    const cJSON *pElemType = cJSON_GetObjectItemCaseSensitive(pType, "elementType");
+    const cJSON *pElem;
+    int n = 0;
+    if( !cJSON_IsArray(pVal) ){
+      *pbUntyped = 1;
+      return 0;
+    }
+    bufChar(p, '[');
+    cJSON_ArrayForEach(pElem, pVal){
+      if( n++ ) bufChar(p, ',');
+      if( !jsonValue(p, pElemType, 0, 0, pElem, pbUntyped) ) bufStr(p, "null");
+    }
+    bufChar(p, ']');
+    return 1;
+  }else{
+    const cJSON *pField;
+    int n = 0;
+    if( !cJSON_IsObject(pVal) || isSpecial(pVal) ){
+      *pbUntyped = 1;
+      return 0;
+    }
+    bufChar(p, '{');
+    cJSON_ArrayForEach(pField, cJSON_GetObjectItemCaseSensitive(pType, "fields")){
+      const char *zName = cJSON_GetObjectItemCaseSensitive(pField, "name")->valuestring;
+      const cJSON *pMember = cJSON_GetObjectItemCaseSensitive(pVal, zName);
+      size_t nMark = p->n;
+      if( pMember==0 || cJSON_IsNull(pMember) ) continue;
+      if( n ) bufChar(p, ',');
+      jsonString(p, zName);
+      bufChar(p, ':');
+      if( jsonValue(p, cJSON_GetObjectItemCaseSensitive(pField, "type"), 0, 0,
+                    pMember, pbUntyped) ){
+        n++;
+      }else if( !p->bOom ){
+        p->n = nMark;            /* a member that is null is left out */
+        p->z[p->n] = 0;
+      }
+    }
+    bufChar(p, '}');
+    return 1;
+  }
+}
+
+/* The value of column c in the record: its id, createdTime, or a field. */
+static const cJSON *columnValue(const AtSparkCol *c, const cJSON *pRecord,
+                                const cJSON **apCell){
+  if( c->iField==AT_SPARK_ID ){
+    return cJSON_GetObjectItemCaseSensitive(pRecord, "id");
+  }
+  if( c->iField==AT_SPARK_CREATED_TIME ){
+    return cJSON_GetObjectItemCaseSensitive(pRecord, "createdTime");
+  }
+  return apCell[c->iField];
+}
+
+void atCsvHeader(AtBuf *p, const AtSparkSchema *pSpark){
+  int i;
+  for(i=0; i<pSpark->nCol; i++){
+    if( i ) bufChar(p, ',');
+    csvQuoted(p, pSpark->aCol[i].zName);
+  }
+  bufChar(p, '\n');
+}
+
+int atCsvRow(AtBuf *p, const AtSparkSchema *pSpark, const cJSON *pRecord,
+             const cJSON **apCell, sqlite3_int64 *anUntyped){
+  int i;
+  for(i=0; i<pSpark->nCol; i++){
+    const AtSparkCol *c = &pSpark->aCol[i];
+    int bUntyped = 0;
+    Scalar s;
+    if( i ) bufChar(p, ',');
+    /* The flat schema has only primitive types. */
+    if( scalarOf(c->pType->valuestring, c->bJsonText, c->bAbsentFalse,
+                 columnValue(c, pRecord, apCell), &s, &bUntyped) ){
+      return SQLITE_NOMEM;
+    }
+    if( s.e==SC_STRING ) csvQuoted(p, s.z);
+    else if( s.e!=SC_NULL ) bufStr(p, s.z);
+    if( s.zFree ) cJSON_free(s.zFree);
+    anUntyped[i] += bUntyped;
+  }
+  bufChar(p, '\n');
+  return p->bOom ? SQLITE_NOMEM : SQLITE_OK;
+}
+
+int atJsonRow(AtBuf *p, const AtSparkSchema *pSpark, const cJSON *pRecord,
+              const cJSON **apCell, sqlite3_int64 *anUntyped){
+  int i, n = 0;
+  bufChar(p, '{');
+  for(i=0; i<pSpark->nCol; i++){
+    const AtSparkCol *c = &pSpark->aCol[i];
+    size_t nMark = p->n;
+    int bUntyped = 0;
+    if( n ) bufChar(p, ',');
+    jsonString(p, c->zName);
+    bufChar(p, ':');
+    if( jsonValue(p, c->pType, c->bJsonText, c->bAbsentFalse,
+                  columnValue(c, pRecord, apCell), &bUntyped) ){
+      n++;
+    }else if( !p->bOom ){
+      p->n = nMark;              /* null: the key is left out */
+      p->z[p->n] = 0;
+    }
+    anUntyped[i] += bUntyped;
+  }
+  atBufAppend(p, "}\n", 2);
+  return p->bOom ? SQLITE_NOMEM : SQLITE_OK;
+}
