@@ -40,7 +40,7 @@
 
 #define AT_EXPORT_DEFAULT_CONCURRENCY 4
 #define AT_EXPORT_MAX_CONCURRENCY     8
-#define AT_EXPORT_FLUSH               (256*1024)  /* bytes buffered per write */
+#define AT_EXPORT_FLUSH               (64*1024)   /* bytes buffered per write */
 #define AT_MANIFEST                   "_manifest.json"
 
 /* Table states, as the coordinator sees them. */
@@ -221,8 +221,8 @@ static int exportParse(Export *p, int nArg, sqlite3_value **apArg,
   }
   if( p->bAll==(p->nTableArg>0) ){
     atSetError(pzErr, p->bAll ? "options all and table exclude each other"
-               : "name the tables to export with table= (once per table), or "
-                 "all=1 for every table of the base");
+               : "options table and all: name the tables to export with "
+                 "table= (once per table), or all=1 for every table of the base");
     return SQLITE_ERROR;
   }
   if( p->conn.zView && p->nTableArg!=1 ){
@@ -369,7 +369,7 @@ static int chooseTables(Export *p, char **pzErr){
       for(j=0; j<i; j++){
         if( p->aTable[j].pMeta==pFound ){
           atSetError(pzErr, "option table: table '%s' is named more than once",
-                     p->azTable[i]);
+                     p->aTable[j].schema.zTableName);
           rc = SQLITE_ERROR;
           goto done;
         }
@@ -431,7 +431,9 @@ static int exportTable(Export *p, ExportTable *t, AtHttp *pHttp, char **pzErr){
     rc = p->bJsonl
       ? atJsonRow(&buf, &t->spark, list.page.pRecord, list.apCell, t->anUntyped)
       : atCsvRow(&buf, &t->spark, list.page.pRecord, list.apCell, t->anUntyped);
-    if( rc==SQLITE_OK && buf.n>=AT_EXPORT_FLUSH ){
+    /* Written when the buffer is full and at the end of each page, so the
+    ** buffer never holds more than a page's rows. */
+    if( rc==SQLITE_OK && (buf.n>=AT_EXPORT_FLUSH || list.page.pRecord->next==0) ){
       rc = atOutWrite(&out, buf.z, buf.n, pzErr);
       buf.n = 0;
     }

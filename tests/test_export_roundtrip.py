@@ -429,7 +429,7 @@ def sql_export(server, base, out, *args):
 
 @pytest.fixture(scope="module")
 def csv_export(server, tmp_path_factory):
-    out = tmp_path_factory.mktemp("csv") / "made" / "by export"   # does not exist yet
+    out = tmp_path_factory.mktemp("csv") / "made by export"   # does not exist yet
     return sql_export(server, SAMPLE, out, "all=1")
 
 
@@ -655,8 +655,8 @@ def check_manifest(export, base_id, tables, options):
 
 def test_manifest_of_sql_export(csv_export, server):
     """The SQL function returns the manifest it writes; defaults: csv, no
-    gzip, names=delta, no view, 5 requests/second; the out directory (two
-    levels that did not exist) is created."""
+    gzip, names=delta, no view, 5 requests/second; the out directory, which
+    did not exist, is created."""
     assert json.loads(csv_export.result) == csv_export.manifest
     check_manifest(csv_export, SAMPLE, SAMPLE_TABLES,
                    {"format": "csv", "gzip": False, "names": "delta", "view": None,

@@ -18,9 +18,7 @@ import time
 
 import pytest
 
-from conftest import EXT, ROOT, TOKEN, Server, child_env, load_fixture
-
-SANITIZED = "libasan" in os.environ.get("LD_PRELOAD", "")
+from conftest import EXT, ROOT, SANITIZED, TOKEN, Server, child_env, load_fixture, sanitized_runs
 
 
 @pytest.fixture(scope="module")
@@ -28,24 +26,6 @@ def own_server():
     s = Server()
     yield s
     s.stop()
-
-
-# LeakSanitizer's own stop-the-world tracer sometimes crashes at exit (a
-# known, unfixed sanitizer fault: google/sanitizers#1353): the leak check then
-# did not run at all, which says nothing about our code. Such a run is made
-# again, at most twice; a leak report or any other failure is never retried.
-LSAN_TRACER_CRASH = "LeakSanitizer has encountered a fatal error"
-
-
-def sanitized_runs(run, attempts=3):
-    """Call run() (which sets up its faults and runs the host) until its
-    result is not a LeakSanitizer tracer crash."""
-    for _ in range(attempts):
-        p = run()
-        if not (SANITIZED and LSAN_TRACER_CRASH in p.stderr and "Tracer caught signal" in p.stderr
-                and "ERROR: LeakSanitizer: detected memory leaks" not in p.stderr):
-            return p
-    return p
 
 
 def run_shell(server, sql_file, extra=()):

@@ -1,0 +1,312 @@
+/* test_spark.c: the export's pieces: Delta-safe column names and table file
+** names (names.c), Spark types (spark.c), and rows written as CSV and JSON
+** Lines (writer.c). */
+#include <locale.h>
+#include "airtable_int.h"
+#include "testhelp.h"
+
+static void column(const char *zIn, const char *zWant){
+  char *z = atDeltaColumnName(zIn);
+  CHECK_STR(z, zWant);
+  sqlite3_free(z);
+}
+
+/* Expected names are what the replaced connector's Python gives (see
+** shared/SPARK.md): the same rules, applied by hand. */
+static void testDeltaColumnNames(void){
+  column("Task", "task");
+  column("Unit Cost (USD).net", "unit_cost_usd_net");
+  column("Notes {internal}", "notes_internal");
+  column("Weight (kg)", "weight_kg");
+  column("Length/Width", "length_width");
+  column("Customer's \"Nickname\"", "customer_s__nickname_");
+  column("Price $", "price_dollar");
+  column("# of items", "num_of_items");
+  column("2024 Budget", "col_2024_budget");
+  column("a,b;c=d", "abcd");
+  column("line\nbreak\ttab", "linebreaktab");
+  column("cr\rlf", "cr_lf");                 /* \r is not in the dropped set */
+  column("Summary (AI)", "summary_ai");
+  column("__private__", "__private__");      /* runs of '_' are kept */
+  column("Caf\xc3\xa9 cr\xc3\xa8me", "caf\xc3\xa9_cr\xc3\xa8me");   /* letters stay */
+  column("\xc3\x89T\xc3\x89", "\xc3\xa9t\xc3\xa9");                 /* and lower */
+  column("Gr\xc3\xb6\xc3\x9f" "e", "gr\xc3\xb6\xc3\x9f" "e");
+  column("\xe6\x95\xb0\xe9\x87\x8f", "\xe6\x95\xb0\xe9\x87\x8f");   /* CJK letters */
+  column("\xe2\x98\x83 snow", "__snow");     /* a snowman is no letter */
+  column("Label \xf0\x9f\x8f\xb7\xef\xb8\x8f", "label___");         /* emoji + VS16 */
+  column("()", "col");                       /* nothing left */
+  column("", "col");
+  column("\xff\xfe bad", "___bad");          /* invalid UTF-8: each byte one '_' */
+}
+
+static void table(const char *zIn, const char *zWant){
+  char *z = atTableFileName(zIn);
+  CHECK_STR(z, zWant);
+  sqlite3_free(z);
+}
+
+static void testTableFileNames(void){
+  table("Packaging Tasks", "packaging_tasks");
+  table("Odd/Name?#% \"quoted\" \xe2\x98\x83", "odd_name_quoted");
+  table("2024 Orders", "table_2024_orders");
+  table("(Archived) Items [old]", "archived_items_old");
+  table("Vendors-EU", "vendors_eu");
+  table("Caf\xc3\xa9", "caf");
+  table("a  --  b", "a_b");
+  table("___", "table");
+  table("", "table");
+}
+
+static void unique(int n, const char *const *azIn, const char *zWant){
+  static const char *const azReserved[] = { "id", "createdTime" };
+  char *azOut[8];
+  sqlite3_str *pStr = sqlite3_str_new(0);
+  char *zGot;
+  int i;
+  CHECK(atUniqueNames(n, azIn, 2, azReserved, azOut)==SQLITE_OK);
+  for(i=0; i<n; i++){
+    sqlite3_str_appendf(pStr, "%s%s", i ? "|" : "", azOut[i]);
+    sqlite3_free(azOut[i]);
+  }
+  zGot = sqlite3_str_finish(pStr);
+  CHECK_STR(zGot, zWant);
+  sqlite3_free(zGot);
+}
+
+static void testUniqueNames(void){
+  static const char *const a1[] = { "a", "A", "a_2" };
+  static const char *const a2[] = { "id", "createdtime", "ID" };
+  unique(3, a1, "a|A_2|a_2_2");
+  /* Never colliding with the leading columns, whatever the case. */
+  unique(3, a2, "id_2|createdtime_2|ID_3");
+}
+
+/* The DDL of the Spark type of a field of type zType with options zOptions
+** (JSON text or NULL). */
+static void ddl(const char *zType, const char *zOptions, int bNested,
+                const char *zWant){
+  cJSON *pOpt = zOptions ? cJSON_Parse(zOptions) : 0;
+  cJSON *pType = atSparkFieldType(zType, pOpt, bNested);
+  char *z = atSparkTypeDdl(pType);
+  CHECK_STR(z, zWant);
+  sqlite3_free(z);
+  cJSON_Delete(pType);
+  cJSON_Delete(pOpt);
+}
+
+static void testSparkTypes(void){
+  static const char zThumb[] =
+    "STRUCT<`url`: STRING, `width`: BIGINT, `height`: BIGINT>";
+  char zAttach[600];
+  ddl("singleLineText", 0, 1, "STRING");
+  ddl("richText", 0, 1, "STRING");
+  ddl("number", "{\"precision\":0}", 1, "BIGINT");
+  ddl("number", "{\"precision\":2}", 1, "DOUBLE");
+  ddl("currency", "{\"precision\":0}", 0, "BIGINT");
+  ddl("percent", "{\"precision\":0}", 0, "DOUBLE");
+  ddl("duration", "{\"durationFormat\":\"h:mm\"}", 0, "DOUBLE");
+  ddl("rating", 0, 0, "BIGINT");
+  ddl("autoNumber", 0, 0, "BIGINT");
+  ddl("count", 0, 0, "BIGINT");
+  ddl("checkbox", 0, 0, "BOOLEAN");
+  ddl("date", 0, 0, "DATE");
+  ddl("dateTime", 0, 0, "TIMESTAMP");
+  ddl("createdTime", 0, 0, "TIMESTAMP");
+  ddl("lastModifiedTime", 0, 0, "TIMESTAMP");
+  ddl("multipleSelects", 0, 1, "ARRAY<STRING>");
+  ddl("multipleSelects", 0, 0, "STRING");
+  ddl("multipleRecordLinks", 0, 1, "ARRAY<STRING>");
+  ddl("singleCollaborator", 0, 1,
+      "STRUCT<`id`: STRING, `email`: STRING, `name`: STRING>");
+  ddl("createdBy", 0, 1, "STRUCT<`id`: STRING, `email`: STRING, `name`: STRING>");
+  ddl("multipleCollaborators", 0, 1,
+      "ARRAY<STRUCT<`id`: STRING, `email`: STRING, `name`: STRING>>");
+  ddl("multipleCollaborators", 0, 0, "STRING");
+  sqlite3_snprintf(sizeof(zAttach), zAttach, "ARRAY<STRUCT<`id`: STRING, "
+      "`url`: STRING, `filename`: STRING, `size`: BIGINT, `type`: STRING, "
+      "`width`: BIGINT, `height`: BIGINT, `thumbnails`: STRUCT<`small`: %s, "
+      "`large`: %s, `full`: %s>>>", zThumb, zThumb, zThumb);
+  ddl("multipleAttachments", 0, 1, zAttach);
+  ddl("barcode", 0, 1, "STRUCT<`text`: STRING, `type`: STRING>");
+  ddl("button", 0, 1, "STRUCT<`label`: STRING, `url`: STRING>");
+  ddl("aiText", 0, 1, "STRUCT<`state`: STRING, `isStale`: BOOLEAN, `value`: STRING>");
+  /* Computed fields take their result's type. */
+  ddl("formula", "{\"result\":{\"type\":\"number\",\"options\":{\"precision\":2}}}", 1, "DOUBLE");
+  ddl("formula", "{\"result\":{\"type\":\"checkbox\"}}", 0, "BOOLEAN");
+  ddl("formula", "{\"result\":{\"type\":\"dateTime\"}}", 0, "TIMESTAMP");
+  ddl("formula", "{\"result\":{\"type\":\"multipleSelects\"}}", 1, "ARRAY<STRING>");
+  ddl("formula", 0, 1, "STRING");                 /* no result: JSON text */
+  ddl("rollup", "{\"result\":{\"type\":\"number\",\"options\":{\"precision\":0}}}", 1, "BIGINT");
+  ddl("multipleLookupValues", "{\"result\":{\"type\":\"singleLineText\"}}", 1, "ARRAY<STRING>");
+  ddl("multipleLookupValues", "{\"result\":{\"type\":\"number\",\"options\":{\"precision\":2}}}", 1,
+      "ARRAY<DOUBLE>");
+  /* A lookup of a multi-valued field is one flat array, as Airtable sends it. */
+  ddl("multipleLookupValues", "{\"result\":{\"type\":\"multipleRecordLinks\"}}", 1,
+      "ARRAY<STRING>");
+  ddl("multipleLookupValues", "{\"result\":{\"type\":\"singleLineText\"}}", 0, "STRING");
+  ddl("multipleLookupValues", 0, 1, "STRING");
+  ddl("futureFieldType", "{\"someNewOption\":true}", 1, "STRING");
+}
+
+/* A table with one field of each shape the writer handles differently. */
+static const char zTable[] =
+  "{\"id\":\"tblAAAAAAAAAAAAAA\",\"name\":\"T\",\"fields\":["
+  "{\"id\":\"fld00000000000001\",\"name\":\"Name\",\"type\":\"singleLineText\"},"
+  "{\"id\":\"fld00000000000002\",\"name\":\"Qty\",\"type\":\"number\",\"options\":{\"precision\":0}},"
+  "{\"id\":\"fld00000000000003\",\"name\":\"Cost\",\"type\":\"formula\",\"options\":"
+      "{\"result\":{\"type\":\"number\",\"options\":{\"precision\":2}}}},"
+  "{\"id\":\"fld00000000000004\",\"name\":\"Done\",\"type\":\"checkbox\"},"
+  "{\"id\":\"fld00000000000005\",\"name\":\"Due\",\"type\":\"date\"},"
+  "{\"id\":\"fld00000000000006\",\"name\":\"At\",\"type\":\"dateTime\"},"
+  "{\"id\":\"fld00000000000007\",\"name\":\"Tags\",\"type\":\"multipleSelects\"},"
+  "{\"id\":\"fld00000000000008\",\"name\":\"Who\",\"type\":\"singleCollaborator\"},"
+  "{\"id\":\"fld00000000000009\",\"name\":\"New\",\"type\":\"futureFieldType\"}"
+  "],\"views\":[]}";
+
+typedef struct Rows Rows;
+struct Rows {
+  cJSON *pTable;
+  AtSchema schema;
+  AtSparkSchema spark;
+  sqlite3_int64 anUntyped[16];
+};
+
+static void rowsOpen(Rows *r, int bNested){
+  char *zErr = 0;
+  memset(r, 0, sizeof(*r));
+  r->pTable = cJSON_Parse(zTable);
+  CHECK(atSchemaBuild(r->pTable, 0, &r->schema, &zErr)==SQLITE_OK);
+  CHECK(atSparkSchemaBuild(r->pTable, &r->schema, bNested, 0, &r->spark)==SQLITE_OK);
+}
+
+static void rowsClose(Rows *r){
+  atSparkSchemaClear(&r->spark);
+  atSchemaClear(&r->schema);
+  cJSON_Delete(r->pTable);
+}
+
+/* Write the record zRecord (fields keyed by id) as a row; compare. */
+static void row(Rows *r, int bJson, const char *zRecord, const char *zWant){
+  cJSON *pRec = cJSON_Parse(zRecord);
+  const cJSON *apCell[16], *pVal;
+  AtBuf buf;
+  memset(&buf, 0, sizeof(buf));
+  memset(apCell, 0, sizeof(apCell));
+  cJSON_ArrayForEach(pVal, cJSON_GetObjectItemCaseSensitive(pRec, "fields")){
+    apCell[atSchemaFieldById(&r->schema, pVal->string)] = pVal;
+  }
+  CHECK((bJson ? atJsonRow : atCsvRow)(&buf, &r->spark, pRec, apCell,
+                                       r->anUntyped)==SQLITE_OK);
+  CHECK_STR(buf.z, zWant);
+  atBufClear(&buf);
+  cJSON_Delete(pRec);
+}
+
+#define REC(F) "{\"id\":\"recAAAAAAAAAAAAAA\",\"createdTime\":\"2024-01-02T03:04:05.000Z\"," \
+               "\"fields\":{" F "}}"
+
+static void testRows(void){
+  Rows r;
+  char *z;
+  rowsOpen(&r, 0);
+  z = atSparkSchemaDdl(&r.spark);
+  CHECK_STR(z, "`id` STRING NOT NULL, `createdTime` TIMESTAMP, `name` STRING, "
+               "`qty` BIGINT, `cost` DOUBLE, `done` BOOLEAN, `due` DATE, "
+               "`at` TIMESTAMP, `tags` STRING, `who` STRING, `new` STRING");
+  sqlite3_free(z);
+  /* Empty: NULLs are empty fields, an absent checkbox is false. */
+  row(&r, 0, REC(""), "\"recAAAAAAAAAAAAAA\",2024-01-02T03:04:05.000Z,,,,false,,,,,\n");
+  /* Every kind, with quotes, commas and newlines in text. */
+  row(&r, 0, REC("\"fld00000000000001\":\"a \\\"b\\\", c\\nd\","
+                 "\"fld00000000000002\":3000000007,"
+                 "\"fld00000000000003\":0.1,"
+                 "\"fld00000000000004\":true,"
+                 "\"fld00000000000005\":\"2024-02-29\","
+                 "\"fld00000000000006\":\"2024-02-29T23:59:59.999Z\","
+                 "\"fld00000000000007\":[\"x\",\"y \\\"z\\\"\"],"
+                 "\"fld00000000000008\":{\"id\":\"usrA\",\"email\":\"a@b.c\",\"name\":\"A\"},"
+                 "\"fld00000000000009\":\"plain\""),
+      "\"recAAAAAAAAAAAAAA\",2024-01-02T03:04:05.000Z,\"a \"\"b\"\", c\nd\","
+      "3000000007,0.1,true,2024-02-29,2024-02-29T23:59:59.999Z,"
+      "\"[\"\"x\"\",\"\"y \\\"\"z\\\"\"\"\"]\","
+      "\"{\"\"id\"\":\"\"usrA\"\",\"\"email\"\":\"\"a@b.c\"\",\"\"name\"\":\"\"A\"\"}\","
+      "\"\"\"plain\"\"\"\n");
+  CHECK(r.anUntyped[4]==0);
+  /* What cannot be typed is null and counted: an error, NaN, a fraction in
+  ** a long, a bad date, a time without zone, a string in a boolean. */
+  row(&r, 0, REC("\"fld00000000000001\":{\"error\":\"#ERROR!\"},"
+                 "\"fld00000000000002\":1.5,"
+                 "\"fld00000000000003\":{\"specialValue\":\"NaN\"},"
+                 "\"fld00000000000004\":\"yes\","
+                 "\"fld00000000000005\":\"2024-2-9\","
+                 "\"fld00000000000006\":\"2024-02-29T23:59:59\""),
+      "\"recAAAAAAAAAAAAAA\",2024-01-02T03:04:05.000Z,,,,,,,,,\n");
+  CHECK(r.anUntyped[2]==1 && r.anUntyped[3]==1 && r.anUntyped[4]==1);
+  CHECK(r.anUntyped[5]==1 && r.anUntyped[6]==1 && r.anUntyped[7]==1);
+  CHECK(r.anUntyped[0]==0 && r.anUntyped[8]==0);
+  /* Doubles read back exactly; a number in a text field keeps its digits. */
+  row(&r, 0, REC("\"fld00000000000001\":42,\"fld00000000000003\":1e300,"
+                 "\"fld00000000000002\":-9007199254740992"),
+      "\"recAAAAAAAAAAAAAA\",2024-01-02T03:04:05.000Z,\"42\",-9007199254740992,"
+      "1e+300,false,,,,,\n");
+  rowsClose(&r);
+
+  rowsOpen(&r, 1);
+  z = atSparkSchemaDdl(&r.spark);
+  CHECK_STR(z, "`id` STRING NOT NULL, `createdTime` TIMESTAMP, `name` STRING, "
+               "`qty` BIGINT, `cost` DOUBLE, `done` BOOLEAN, `due` DATE, "
+               "`at` TIMESTAMP, `tags` ARRAY<STRING>, "
+               "`who` STRUCT<`id`: STRING, `email`: STRING, `name`: STRING>, "
+               "`new` STRING");
+  sqlite3_free(z);
+  row(&r, 1, REC(""), "{\"id\":\"recAAAAAAAAAAAAAA\",\"createdTime\":"
+                      "\"2024-01-02T03:04:05.000Z\",\"done\":false}\n");
+  /* Nested values keep their types; members outside the schema are left
+  ** out, control characters escaped. */
+  row(&r, 1, REC("\"fld00000000000001\":\"tab\\there \\u0001\","
+                 "\"fld00000000000004\":false,"
+                 "\"fld00000000000007\":[\"x\",7,\"y\"],"
+                 "\"fld00000000000008\":{\"id\":\"usrA\",\"name\":\"A\",\"extra\":1},"
+                 "\"fld00000000000009\":{\"k\":[1,2]}"),
+      "{\"id\":\"recAAAAAAAAAAAAAA\",\"createdTime\":\"2024-01-02T03:04:05.000Z\","
+      "\"name\":\"tab\\there \\u0001\",\"done\":false,\"tags\":[\"x\",\"7\",\"y\"],"
+      "\"who\":{\"id\":\"usrA\",\"name\":\"A\"},\"new\":\"{\\\"k\\\":[1,2]}\"}\n");
+  /* A value of the wrong shape for its nested type is null and counted. */
+  memset(r.anUntyped, 0, sizeof(r.anUntyped));
+  row(&r, 1, REC("\"fld00000000000007\":\"x\",\"fld00000000000008\":[1]"),
+      "{\"id\":\"recAAAAAAAAAAAAAA\",\"createdTime\":\"2024-01-02T03:04:05.000Z\","
+      "\"done\":false}\n");
+  CHECK(r.anUntyped[8]==1 && r.anUntyped[9]==1);
+  rowsClose(&r);
+}
+
+static void testSchemaJson(void){
+  Rows r;
+  char *z;
+  rowsOpen(&r, 1);
+  z = atSparkSchemaJson(&r.spark, &r.schema);
+  CHECK(z && strncmp(z, "{\"type\":\"struct\",\"fields\":[{\"name\":\"id\",\"type\":"
+                        "\"string\",\"nullable\":false,\"metadata\":{}},{\"name\":"
+                        "\"createdTime\",\"type\":\"timestamp\",\"nullable\":true,"
+                        "\"metadata\":{}},{\"name\":\"name\",\"type\":\"string\","
+                        "\"nullable\":true,\"metadata\":{\"airtable_field_name\":"
+                        "\"Name\",\"airtable_field_id\":\"fld00000000000001\","
+                        "\"airtable_field_type\":\"singleLineText\"}}", 300)==0);
+  CHECK(z && strstr(z, "{\"name\":\"tags\",\"type\":{\"type\":\"array\",\"elementType\":"
+                       "\"string\",\"containsNull\":true},\"nullable\":true,") != 0);
+  CHECK(z && strstr(z, "\"integer\"")==0);
+  sqlite3_free(z);
+  rowsClose(&r);
+}
+
+int main(void){
+  /* Run as a host might: the process's locale is not the C library's. */
+  setlocale(LC_ALL, "");
+  testDeltaColumnNames();
+  testTableFileNames();
+  testUniqueNames();
+  testSparkTypes();
+  testRows();
+  testSchemaJson();
+  DONE();
+}
