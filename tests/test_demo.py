@@ -1,5 +1,6 @@
 """scripts/demo: the README's first command works and exports the table."""
 import csv
+import re
 import subprocess
 
 import pytest
@@ -17,10 +18,24 @@ def test_demo_runs_and_exports_every_record():
     p = subprocess.run([str(ROOT / "scripts" / "demo")], capture_output=True, text=True,
                        env=child_env(AIRTABLE_SKIP_SETUP="1"), timeout=300)
     assert p.returncode == 0, p.stderr
-    assert p.stderr == ""
+    # No terminal here, so no progress: only the command's summary line.
+    assert p.stderr == ("airtable-export: exported 3 tables, 2575 rows; the manifest is "
+                        "_manifest.json in the output directory\n")
     assert "Tasks by status:" in p.stdout
-    assert p.stdout.rstrip().endswith(
-        "Wrote out/packaging_tasks.csv: 2500 records and a header line.")
+    assert "Wrote out/packaging_tasks.csv: 2500 records and a header line." in p.stdout
+    # It ends with the export for Spark and its manifest.
+    tail = p.stdout.rstrip().splitlines()[-5:]
+    assert re.fullmatch(r"Manifest out/export/_manifest\.json: base appPackagingOps01, "
+                        r"28 requests in \d+\.\d s", tail[0]), tail
+    assert re.fullmatch(r"  Packaging Tasks +packaging_tasks\.csv +2500 rows, 47 columns; "
+                        r"null where not typeable: cost_per_kg: \d+", tail[1]), tail
+    assert tail[2:4] == ["  Products         products.csv              60 rows,  9 columns",
+                         "  Vendors          vendors.csv               15 rows, 10 columns"]
+    assert tail[4].startswith("Read in Spark: spark.read.schema(")
+    assert sorted(p.name for p in (ROOT / "out" / "export").iterdir()) == [
+        "_manifest.json", "packaging_tasks.csv", "packaging_tasks.ddl",
+        "packaging_tasks.schema.json", "products.csv", "products.ddl", "products.schema.json",
+        "vendors.csv", "vendors.ddl", "vendors.schema.json"]
     with open(out, encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     fixture = table_fixture("appPackagingOps01", "Packaging Tasks")

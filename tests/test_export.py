@@ -371,3 +371,61 @@ def test_memory_stays_flat_whatever_the_table_size(server, tmp_path):
     server.faults({"path": f"^/v0/{SAMPLE}/{TASKS['id']}$", "action": "body", "body": first})
     one = peak("one")
     assert full < one * 1.25, (one, full)
+
+
+# --- Python -------------------------------------------------------------------------
+
+sys_path_scripts = str(pathlib.Path(__file__).resolve().parent.parent / "scripts")
+
+
+def python_export():
+    import sys
+    if sys_path_scripts not in sys.path:
+        sys.path.insert(0, sys_path_scripts)
+    import airtable_export
+    return airtable_export
+
+
+@pytest.mark.parametrize("via", ["sql", "command"])
+def test_python_export_by_sql_and_by_command(server, tmp_path, via, monkeypatch):
+    ax = python_export()
+    if via == "command" and SANITIZED:
+        monkeypatch.setenv("ASAN_OPTIONS", "detect_leaks=0")
+    m = ax.export(SIZES, tmp_path, tables=["One Hundred One", "Empty"], via=via,
+                  extension=EXT, command=str(CLI), format="jsonl", gzip=True,
+                  api_url=server.url)
+    assert [(t["file_name"], t["rows"], t["data_file"]) for t in m["tables"]] == [
+        ("one_hundred_one", 101, "one_hundred_one.jsonl.gz"), ("empty", 0, "empty.jsonl.gz")]
+    assert json.loads((tmp_path / "_manifest.json").read_text()) == m
+    with pytest.raises(ValueError, match="^airtable: option format: 'xml' is not csv or jsonl$"):
+        ax.export(SIZES, tmp_path, all=True, via=via, extension=EXT, command=str(CLI),
+                  format="xml", api_url=server.url)
+    server.faults({"path": "^/v0/appSizeTests00001/", "action": "status", "status": 404,
+                   "times": -1})
+    with pytest.raises(ax.ExportError, match="^airtable: export of table 'One' failed "
+                       r"\(no manifest was written\): HTTP 404 NOT_FOUND$"):
+        ax.export(SIZES, tmp_path, tables=["One"], via=via, extension=EXT, command=str(CLI),
+                  api_url=server.url)
+    with pytest.raises(TypeError):
+        ax.export(SIZES, tmp_path, tables="One")
+
+
+def test_python_without_extension_loading_runs_the_command(server, tmp_path):
+    """A Python whose sqlite3 cannot load extensions (as pyenv builds often
+    are; the python3 on this machine's PATH is one) gets the command."""
+    candidates = [shutil.which("python3"), "/root/.pyenv/shims/python3"]
+    exe = next((c for c in candidates if c and subprocess.run(
+        [c, "-c", "import sqlite3, sys; sys.exit(hasattr(sqlite3.Connection, "
+                  "'enable_load_extension'))"], capture_output=True).returncode == 0), None)
+    if exe is None:
+        pytest.skip("no Python without enable_load_extension on this machine")
+    env = cli_env(server, AIRTABLE_EXPORT=str(CLI), PYTHONPATH=sys_path_scripts)
+    if SANITIZED:
+        env["ASAN_OPTIONS"] = "detect_leaks=0"
+    code = ("import airtable_export, json, sys; "
+            "m = airtable_export.export(sys.argv[1], sys.argv[2], tables=['One']); "
+            "print(json.dumps([t['rows'] for t in m['tables']]))")
+    p = subprocess.run([exe, "-c", code, SIZES, str(tmp_path)], capture_output=True,
+                       text=True, env=env, timeout=120)
+    assert (p.returncode, p.stdout) == (0, "[1]\n"), p.stderr
+    assert listing(tmp_path) == ["_manifest.json", "one.csv", "one.ddl", "one.schema.json"]

@@ -597,12 +597,13 @@ def test_out_dir_holds_exactly_the_files(request, name, fmt, gz):
 def manifest_columns(fields, names, fmt):
     cols = column_names(fields, names)
     out = [{"name": "id", "airtable_field_name": None, "airtable_field_id": None,
-            "spark_type": "STRING"},
+            "airtable_field_type": None, "spark_type": "STRING"},
            {"name": "createdTime", "airtable_field_name": None, "airtable_field_id": None,
-            "spark_type": "TIMESTAMP"}]
+            "airtable_field_type": None, "spark_type": "TIMESTAMP"}]
     for f, c in zip(fields, cols):
         t = spark_type(f["type"], f.get("options"))
         out.append({"name": c, "airtable_field_name": f["name"], "airtable_field_id": f["id"],
+                    "airtable_field_type": f["type"],
                     "spark_type": ddl(csv_type(t) if fmt == "csv" else t)})
     return out
 
@@ -621,7 +622,8 @@ def check_manifest(export, base_id, tables, options):
     assert 0 <= m["seconds"] <= (export.after - export.before).total_seconds() + 0.5
     assert m["requests"] == len(export.log)
     assert set(m["options"]) == {"format", "gzip", "names", "view", "concurrency", "api_url",
-                                 "rate_limit"}
+                                 "rate_limit", "max_retries"}
+    assert m["options"]["max_retries"] == 5
     for k, v in options.items():
         got = m["options"][k]
         # gzip is given as 0|1: true/false or 0/1 in the manifest, not "1".
@@ -636,7 +638,9 @@ def check_manifest(export, base_id, tables, options):
         t = fixture_tables[entry["name"]]
         fn = file_name[t["name"]]
         assert set(entry) == {"name", "id", "file_name", "data_file", "schema_file", "ddl_file",
-                              "rows", "requests", "seconds", "rate_limit_wait_ms", "columns"}
+                              "rows", "requests", "retries", "seconds", "rate_limit_wait_ms",
+                              "columns"}
+        assert entry["retries"] == 0
         assert (entry["id"], entry["file_name"], entry["data_file"], entry["schema_file"],
                 entry["ddl_file"], entry["rows"]) == (
             t["id"], fn, fn + data_suffix(fmt, gz), fn + ".schema.json", fn + ".ddl",
@@ -650,7 +654,8 @@ def check_manifest(export, base_id, tables, options):
         assert [{k: v for k, v in c.items() if k != "untyped"} for c in entry["columns"]] == \
             manifest_columns(t["fields"], names, fmt)
         assert all(set(c) == {"name", "airtable_field_name", "airtable_field_id",
-                              "spark_type", "untyped"} for c in entry["columns"])
+                              "airtable_field_type", "spark_type", "untyped"}
+                   for c in entry["columns"])
 
 
 def test_manifest_of_sql_export(csv_export, server):
