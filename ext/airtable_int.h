@@ -542,6 +542,16 @@ int atCsvRow(AtBuf *p, const AtSparkSchema *pSpark, const cJSON *pRecord,
 int atJsonRow(AtBuf *p, const AtSparkSchema *pSpark, const cJSON *pRecord,
               const cJSON **apCell, sqlite3_int64 *anUntyped);
 
+/* ----------------------------------------------------------- partition.c */
+
+/* The filterByFormula that selects part iPart (0-based) of nPart of a
+** table's records, by the first character after "rec" of the record id;
+** every record is in exactly one part (the proof is in partition.c).
+** sqlite3_malloc'd; NULL when nPart is 1 (no formula) or on OOM. */
+char *atPartitionFormula(int iPart, int nPart);
+/* The part (0..nPart-1) record id zId belongs to, by the same rule. */
+int atPartitionOf(const char *zId, int nPart);
+
 /* ------------------------------------------------------------- listing.c */
 
 /* One table's records, page by page: one page in memory at a time. */
@@ -551,6 +561,7 @@ struct AtListing {
   const char *zApiUrl;       /* API root (not owned) */
   const char *zBase;         /* base id (not owned) */
   const AtSchema *pSchema;   /* table id, view id, fields (not owned) */
+  const char *zFormula;      /* filterByFormula, or NULL (not owned) */
   AtPage page;               /* the page being read */
   const cJSON **apCell;      /* per field: its value in the current record */
   sqlite3_int64 nRow;        /* rows reached so far: 1 at the first */

@@ -58,8 +58,14 @@ struct ExportTable {
   char *zDataFile;           /* "<stem>.csv", ".jsonl", + ".gz" */
   sqlite3_int64 *anUntyped;  /* per column: values that could not be typed */
   sqlite3_int64 nPrevRows;   /* rows in the last manifest in DIR, or -1 */
-  /* Written by the worker under Export.mutex, read by the coordinator. */
+  int nPart;                 /* parts listed at once (partition.c) */
+  /* The data file, shared by the table's parts under fileMutex. */
+  pthread_mutex_t fileMutex;
+  AtOutFile out;             /* open from the first part's start to commit */
+  int bOpen;                 /* out is open (not yet committed or removed) */
+  /* Written by the workers under Export.mutex, read by the coordinator. */
   int eState;                /* TS_* */
+  int nPartDone;             /* parts finished */
   sqlite3_int64 nRows;       /* rows written so far */
   AtHttpStats stats;         /* requests and waits so far */
   double rStart, rEnd;       /* wall-clock seconds */
@@ -78,7 +84,8 @@ struct Export {
   int bGzip;                 /* gzip=1 */
   int bProgress;             /* progress=1: lines on stderr */
   int bExactNames;           /* names=exact */
-  int nConcurrency;          /* tables at once */
+  int nConcurrency;          /* workers: tables (or parts) at once */
+  int nPartition;            /* partitions=: parts each table is listed in */
   /* The run. */
   char *zToken;              /* wiped and freed at the end */
   char *zLimitKey;           /* the base's rate limiter key */
@@ -89,7 +96,8 @@ struct Export {
   double rStart;             /* wall-clock start */
   pthread_mutex_t mutex;     /* guards what workers and coordinator share */
   pthread_cond_t cond;       /* signalled when a worker finishes a table */
-  int iNext;                 /* next table a worker takes */
+  int nTask;                 /* a task is one part of one table */
+  int iNext;                 /* next task a worker takes */
   int nLive;                 /* workers still running */
   int bAbort;                /* stop: interrupted, or a table failed */
   int iFirstFailed;          /* the table whose failure stopped the rest, or -1 */
@@ -163,16 +171,20 @@ static int exportOption(Export *p, const char *zKey, char **pzVal,
       atSetError(pzErr, "option names: '%s' is not delta or exact", zVal);
       return SQLITE_ERROR;
     }
-  }else if( sqlite3_stricmp(zKey, "concurrency")==0 ){
+  }else if( sqlite3_stricmp(zKey, "concurrency")==0
+         || sqlite3_stricmp(zKey, "partitions")==0 ){
+    int bConc = zKey[0]=='c' || zKey[0]=='C';
     char *zEnd = 0;
     long n = strtol(zVal, &zEnd, 10);
     if( zEnd==zVal || *zEnd || n<1 || n>AT_EXPORT_MAX_CONCURRENCY ){
-      atSetError(pzErr, "option concurrency: '%s' is not a whole number from "
-                 "1 to %d (tables exported at once)", zVal,
-                 AT_EXPORT_MAX_CONCURRENCY);
+      atSetError(pzErr, "option %s: '%s' is not a whole number from 1 to %d "
+                 "(%s)", bConc ? "concurrency" : "partitions", zVal,
+                 AT_EXPORT_MAX_CONCURRENCY,
+                 bConc ? "tables exported at once"
+                       : "parts of each table listed at once");
       return SQLITE_ERROR;
     }
-    p->nConcurrency = (int)n;
+    if( bConc ) p->nConcurrency = (int)n; else p->nPartition = (int)n;
   }else{
     return SQLITE_NOTFOUND;
   }
@@ -183,6 +195,7 @@ static int exportParse(Export *p, int nArg, sqlite3_value **apArg,
                        char **pzErr){
   int i;
   p->nConcurrency = AT_EXPORT_DEFAULT_CONCURRENCY;
+  p->nPartition = 1;
   atHttpConfigDefault(&p->conn.cfg);
   for(i=0; i<nArg; i++){
     const char *zArg = (const char*)sqlite3_value_text(apArg[i]);
@@ -203,7 +216,7 @@ static int exportParse(Export *p, int nArg, sqlite3_value **apArg,
       rc = atOptionsSet(&p->conn, zKey, nKey, &zVal, pzErr);
       if( rc==SQLITE_NOTFOUND ){
         atSetError(pzErr, "unknown option '%s' (known options: base, out, "
-            "table, all, view, format, gzip, names, concurrency, progress, "
+            "table, all, view, format, gzip, names, concurrency, partitions, progress, "
             "api_url, token_env, token_file, rate_limit, max_retries, "
             "rate_limit_wait, retry_backoff, retry_budget, connect_timeout, "
             "timeout, ca_file)", zKey);
@@ -228,6 +241,11 @@ static int exportParse(Export *p, int nArg, sqlite3_value **apArg,
   if( p->conn.zView && p->nTableArg!=1 ){
     atSetError(pzErr, "option view needs exactly one table= (a view belongs "
                "to one table)");
+    return SQLITE_ERROR;
+  }
+  if( p->conn.zView && p->nPartition>1 ){
+    atSetError(pzErr, "options view and partitions exclude each other: parts "
+               "listed at once would lose the view's order");
     return SQLITE_ERROR;
   }
   return SQLITE_OK;
@@ -376,6 +394,9 @@ static int chooseTables(Export *p, char **pzErr){
       }
     }
     t->pMeta = cJSON_GetArrayItem(pTables, iBase);
+    t->nPart = p->nPartition;
+    t->out.fd = -1;
+    pthread_mutex_init(&t->fileMutex, 0);
     rc = atSchemaBuild(t->pMeta, p->conn.zView, &t->schema, pzErr);
     if( rc!=SQLITE_OK ) goto done;
     rc = SQLITE_NOMEM;
@@ -411,78 +432,164 @@ static int shouldStop(void *pArg){
   return __atomic_load_n(&((Export*)pArg)->bAbort, __ATOMIC_RELAXED);
 }
 
-/* Write the table's data file, then its schema files, each under a
-** temporary name renamed when complete: the data file last. */
-static int exportTable(Export *p, ExportTable *t, AtHttp *pHttp, char **pzErr){
+/* Add to *pTo what *pNow has beyond *pLast, and remember *pNow in *pLast. */
+static void addStats(AtHttpStats *pTo, const AtHttpStats *pNow, AtHttpStats *pLast){
+  pTo->nRequests += pNow->nRequests - pLast->nRequests;
+  pTo->nAttempts += pNow->nAttempts - pLast->nAttempts;
+  pTo->nRetries += pNow->nRetries - pLast->nRetries;
+  pTo->nWaitMs += pNow->nWaitMs - pLast->nWaitMs;
+  *pLast = *pNow;
+}
+
+/* Open the table's data file (temporary name) and write the CSV header,
+** unless another part did already. */
+static int openData(Export *p, ExportTable *t, char **pzErr){
+  int rc = SQLITE_OK;
+  pthread_mutex_lock(&t->fileMutex);
+  if( !t->bOpen ){
+    rc = atOutOpen(&t->out, p->zOut, t->zDataFile, p->bGzip, pzErr);
+    if( rc==SQLITE_OK ){
+      t->bOpen = 1;
+      if( !p->bJsonl ){
+        AtBuf hdr;
+        memset(&hdr, 0, sizeof(hdr));
+        atCsvHeader(&hdr, &t->spark);
+        rc = hdr.bOom ? SQLITE_NOMEM : atOutWrite(&t->out, hdr.z, hdr.n, pzErr);
+        atBufClear(&hdr);
+      }
+    }
+  }
+  pthread_mutex_unlock(&t->fileMutex);
+  return rc;
+}
+
+/* Write the rows in *pBuf to the table's file and add this part's untyped
+** counts to the table's; both are emptied. */
+static int flushRows(ExportTable *t, AtBuf *pBuf, sqlite3_int64 *anUntyped,
+                     char **pzErr){
+  int rc, i;
+  if( pBuf->bOom ) return SQLITE_NOMEM;
+  pthread_mutex_lock(&t->fileMutex);
+  rc = atOutWrite(&t->out, pBuf->z, pBuf->n, pzErr);
+  for(i=0; i<t->spark.nCol; i++){
+    t->anUntyped[i] += anUntyped[i];
+    anUntyped[i] = 0;
+  }
+  pthread_mutex_unlock(&t->fileMutex);
+  pBuf->n = 0;
+  return rc;
+}
+
+/* List part iPart of table t and write its rows. */
+static int exportPart(Export *p, ExportTable *t, int iPart, AtHttp *pHttp,
+                      char **pzErr){
   AtListing list;
-  AtOutFile out;
   AtBuf buf;
-  char *zJson = 0, *zDdl = 0, *zName = 0;
+  AtHttpStats now, last;
+  sqlite3_int64 *anUntyped, nReported = 0;
+  char *zFormula = atPartitionFormula(iPart, t->nPart);
   int rc;
 
   memset(&buf, 0, sizeof(buf));
-  memset(&out, 0, sizeof(out));
-  out.fd = -1;
+  memset(&last, 0, sizeof(last));
+  anUntyped = sqlite3_malloc64(sizeof(sqlite3_int64)*(t->spark.nCol+1));
   rc = atListingInit(&list, pHttp, p->conn.zApiUrl, p->conn.zBase, &t->schema);
-  if( rc==SQLITE_OK ) rc = atOutOpen(&out, p->zOut, t->zDataFile, p->bGzip, pzErr);
-  if( rc==SQLITE_OK && !p->bJsonl ) atCsvHeader(&buf, &t->spark);
+  if( anUntyped==0 || (t->nPart>1 && zFormula==0) ) rc = SQLITE_NOMEM;
+  if( rc==SQLITE_OK ){
+    memset(anUntyped, 0, sizeof(sqlite3_int64)*(t->spark.nCol+1));
+    list.zFormula = zFormula;
+    rc = openData(p, t, pzErr);
+  }
   if( rc==SQLITE_OK ) rc = atListingFirst(&list, pzErr);
   while( rc==SQLITE_OK && !list.bEof ){
-    rc = p->bJsonl
-      ? atJsonRow(&buf, &t->spark, list.page.pRecord, list.apCell, t->anUntyped)
-      : atCsvRow(&buf, &t->spark, list.page.pRecord, list.apCell, t->anUntyped);
+    const cJSON *pRec = list.page.pRecord;
+    int bPageEnd = pRec->next==0;
+    const char *zId = cJSON_GetObjectItemCaseSensitive(pRec, "id")->valuestring;
+    if( t->nPart>1 && atPartitionOf(zId, t->nPart)!=iPart ){
+      /* The server's reading of the formula is not ours: records could
+      ** come twice. Stop rather than write them. */
+      atSetError(pzErr, "table '%s': part %d of %d returned record %s, which "
+                 "belongs to part %d: the server reads the partition formula "
+                 "differently, so records could repeat; export this table "
+                 "with partitions=1", t->schema.zTableName, iPart+1, t->nPart,
+                 zId, atPartitionOf(zId, t->nPart)+1);
+      rc = SQLITE_ERROR;
+      break;
+    }
+    rc = p->bJsonl ? atJsonRow(&buf, &t->spark, pRec, list.apCell, anUntyped)
+                   : atCsvRow(&buf, &t->spark, pRec, list.apCell, anUntyped);
     /* Written when the buffer is full and at the end of each page, so the
     ** buffer never holds more than a page's rows. */
-    if( rc==SQLITE_OK && (buf.n>=AT_EXPORT_FLUSH || list.page.pRecord->next==0) ){
-      rc = atOutWrite(&out, buf.z, buf.n, pzErr);
-      buf.n = 0;
+    if( rc==SQLITE_OK && (buf.n>=AT_EXPORT_FLUSH || bPageEnd) ){
+      rc = flushRows(t, &buf, anUntyped, pzErr);
     }
-    if( rc==SQLITE_OK && list.page.pRecord->next==0 ){
-      /* The end of a page: tell the coordinator how far we are. */
+    if( rc==SQLITE_OK && bPageEnd ){
+      /* Tell the coordinator how far the table is. */
+      atHttpGetStats(pHttp, &now);
       pthread_mutex_lock(&p->mutex);
-      t->nRows = list.nRow;
-      atHttpGetStats(pHttp, &t->stats);
+      t->nRows += list.nRow - nReported;
+      nReported = list.nRow;
+      addStats(&t->stats, &now, &last);
       pthread_mutex_unlock(&p->mutex);
     }
     if( rc==SQLITE_OK ) rc = atListingNext(&list, pzErr);
   }
-  if( rc==SQLITE_OK && buf.bOom ) rc = SQLITE_NOMEM;
-  if( rc==SQLITE_OK ) rc = atOutWrite(&out, buf.z, buf.n, pzErr);
-  if( rc==SQLITE_OK ){
-    rc = SQLITE_NOMEM;
-    zJson = atSparkSchemaJson(&t->spark, &t->schema);
-    zDdl = atSparkSchemaDdl(&t->spark);
-    if( zJson && zDdl ){
-      char *zText = sqlite3_mprintf("%s\n", zJson);
-      zName = sqlite3_mprintf("%s.schema.json", t->zFile);
-      rc = zText && zName ? atWriteFileAtomic(p->zOut, zName, zText, pzErr)
-                          : SQLITE_NOMEM;
-      sqlite3_free(zText);
-      sqlite3_free(zName);
-      zText = sqlite3_mprintf("%s\n", zDdl);
-      zName = sqlite3_mprintf("%s.ddl", t->zFile);
-      if( rc==SQLITE_OK ){
-        rc = zText && zName ? atWriteFileAtomic(p->zOut, zName, zText, pzErr)
-                            : SQLITE_NOMEM;
-      }
-      sqlite3_free(zText);
-    }
-  }
-  if( rc==SQLITE_OK ){
-    rc = atOutCommit(&out, pzErr);
-  }else{
-    atOutAbort(&out);
-  }
+  atHttpGetStats(pHttp, &now);
   pthread_mutex_lock(&p->mutex);
-  t->nRows = list.bEof ? list.nRow : t->nRows;
-  atHttpGetStats(pHttp, &t->stats);
+  addStats(&t->stats, &now, &last);
   pthread_mutex_unlock(&p->mutex);
   atListingClear(&list);
   atBufClear(&buf);
+  sqlite3_free(anUntyped);
+  sqlite3_free(zFormula);
+  return rc;
+}
+
+/* Every part is done: write the schema files, then rename the data file
+** (each under a temporary name until complete: the data file last). */
+static int finishTable(Export *p, ExportTable *t, char **pzErr){
+  char *zJson = atSparkSchemaJson(&t->spark, &t->schema);
+  char *zDdl = atSparkSchemaDdl(&t->spark);
+  char *zText = 0, *zName = 0;
+  int rc = SQLITE_NOMEM;
+  if( zJson && zDdl ){
+    zText = sqlite3_mprintf("%s\n", zJson);
+    zName = sqlite3_mprintf("%s.schema.json", t->zFile);
+    rc = zText && zName ? atWriteFileAtomic(p->zOut, zName, zText, pzErr)
+                        : SQLITE_NOMEM;
+    sqlite3_free(zText);
+    sqlite3_free(zName);
+    zText = sqlite3_mprintf("%s\n", zDdl);
+    zName = sqlite3_mprintf("%s.ddl", t->zFile);
+    if( rc==SQLITE_OK ){
+      rc = zText && zName ? atWriteFileAtomic(p->zOut, zName, zText, pzErr)
+                          : SQLITE_NOMEM;
+    }
+  }
+  if( rc==SQLITE_OK ){
+    pthread_mutex_lock(&t->fileMutex);
+    t->bOpen = 0;
+    rc = atOutCommit(&t->out, pzErr);
+    pthread_mutex_unlock(&t->fileMutex);
+  }
+  sqlite3_free(zText);
+  sqlite3_free(zName);
   sqlite3_free(zJson);
   sqlite3_free(zDdl);
-  sqlite3_free(zName);
   return rc;
+}
+
+/* The table and part of task iTask: the parts of table 0, then of 1, ... */
+static ExportTable *taskTable(Export *p, int iTask, int *piPart){
+  int i;
+  for(i=0; i<p->nTable; i++){
+    if( iTask<p->aTable[i].nPart ){
+      *piPart = iTask;
+      return &p->aTable[i];
+    }
+    iTask -= p->aTable[i].nPart;
+  }
+  return 0;
 }
 
 static void *workerMain(void *pArg){
@@ -492,17 +599,19 @@ static void *workerMain(void *pArg){
     ExportTable *t;
     AtHttp *pHttp;
     char *zErr = 0;
-    int rc;
+    int rc, iPart, bLast;
     pthread_mutex_lock(&p->mutex);
-    if( p->bAbort || p->iNext>=p->nTable ){
+    if( p->bAbort || p->iNext>=p->nTask ){
       p->nLive--;
       pthread_cond_broadcast(&p->cond);
       pthread_mutex_unlock(&p->mutex);
       break;
     }
-    t = &p->aTable[p->iNext++];
-    t->eState = TS_RUNNING;
-    t->rStart = nowSeconds();
+    t = taskTable(p, p->iNext++, &iPart);
+    if( t->eState==TS_WAITING ){
+      t->eState = TS_RUNNING;
+      t->rStart = nowSeconds();
+    }
     pthread_mutex_unlock(&p->mutex);
 
     /* No database connection here: interrupts arrive through shouldStop. */
@@ -511,21 +620,29 @@ static void *workerMain(void *pArg){
       rc = SQLITE_NOMEM;
     }else{
       atHttpSetAbort(pHttp, shouldStop, p);
-      rc = exportTable(p, t, pHttp, &zErr);
+      rc = exportPart(p, t, iPart, pHttp, &zErr);
       atHttpFree(pHttp);
     }
-    if( rc==SQLITE_NOMEM && zErr==0 ) atSetError(&zErr, "out of memory");
     pthread_mutex_lock(&p->mutex);
-    t->rEnd = nowSeconds();
-    if( rc==SQLITE_OK ){
-      t->eState = TS_DONE;
-    }else{
-      t->eState = TS_FAILED;
-      t->zErr = zErr;
-      zErr = 0;
+    bLast = rc==SQLITE_OK && ++t->nPartDone==t->nPart && t->eState==TS_RUNNING;
+    pthread_mutex_unlock(&p->mutex);
+    if( bLast ) rc = finishTable(p, t, &zErr);
+    if( rc==SQLITE_NOMEM && zErr==0 ) atSetError(&zErr, "out of memory");
+
+    pthread_mutex_lock(&p->mutex);
+    if( rc!=SQLITE_OK ){
+      if( t->eState!=TS_FAILED ){
+        t->eState = TS_FAILED;
+        t->rEnd = nowSeconds();
+        t->zErr = zErr;
+        zErr = 0;
+      }
       /* Tables stopped by the abort fail too; the first failure is why. */
       if( !p->bAbort ) p->iFirstFailed = (int)(t - p->aTable);
       __atomic_store_n(&p->bAbort, 1, __ATOMIC_RELAXED);
+    }else if( bLast ){
+      t->eState = TS_DONE;
+      t->rEnd = nowSeconds();
     }
     pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->mutex);
@@ -584,9 +701,10 @@ static void printProgress(Export *p, int *aSeen, int bFinal){
   fflush(stderr);
 }
 
-/* Start the workers and wait for them, watching db for an interrupt. */
+/* Start the workers and wait for them, watching db for an interrupt. Then
+** remove the data files of tables that did not complete. */
 static int runWorkers(Export *p, sqlite3 *db){
-  int nThread = p->nConcurrency < p->nTable ? p->nConcurrency : p->nTable;
+  int nThread;
   pthread_t aThread[AT_EXPORT_MAX_CONCURRENCY];
   int *aSeen = sqlite3_malloc64(sizeof(int)*(p->nTable+1));
   double rLastPrint = nowSeconds();
@@ -595,6 +713,8 @@ static int runWorkers(Export *p, sqlite3 *db){
 
   if( aSeen==0 ) return SQLITE_NOMEM;
   memset(aSeen, 0, sizeof(int)*(p->nTable+1));
+  for(i=0; i<p->nTable; i++) p->nTask += p->aTable[i].nPart;
+  nThread = p->nConcurrency < p->nTask ? p->nConcurrency : p->nTask;
   atWatchBegin(&watch, db);
   pthread_mutex_lock(&p->mutex);
   for(i=0; i<nThread; i++){
@@ -625,6 +745,10 @@ static int runWorkers(Export *p, sqlite3 *db){
   if( p->bProgress ) printProgress(p, aSeen, 1);
   pthread_mutex_unlock(&p->mutex);
   for(i=0; i<nStarted; i++) pthread_join(aThread[i], 0);
+  for(i=0; i<p->nTable; i++){
+    if( p->aTable[i].bOpen ) atOutAbort(&p->aTable[i].out);
+    p->aTable[i].bOpen = 0;
+  }
   atWatchEnd(&watch);
   sqlite3_free(aSeen);
   if( nStarted==0 ) return SQLITE_NOMEM;
@@ -701,6 +825,7 @@ static char *manifestText(Export *p){
     && (p->conn.zView ? cJSON_AddStringToObject(opt, "view", p->conn.zView)
                       : cJSON_AddNullToObject(opt, "view"))
     && cJSON_AddNumberToObject(opt, "concurrency", p->nConcurrency)
+    && cJSON_AddNumberToObject(opt, "partitions", p->nPartition)
     && cJSON_AddStringToObject(opt, "api_url", p->conn.zApiUrl)
     && cJSON_AddNumberToObject(opt, "rate_limit", p->conn.cfg.nRatePerSec)
     && cJSON_AddNumberToObject(opt, "max_retries", p->conn.cfg.nMaxRetries)
@@ -728,6 +853,8 @@ static void exportClear(Export *p){
   sqlite3_free(p->azTable);
   for(i=0; i<p->nTable && p->aTable; i++){
     ExportTable *t = &p->aTable[i];
+    if( t->bOpen ) atOutAbort(&t->out);
+    pthread_mutex_destroy(&t->fileMutex);
     atSchemaClear(&t->schema);
     atSparkSchemaClear(&t->spark);
     sqlite3_free(t->zFile);
@@ -781,9 +908,14 @@ static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   if( rc==SQLITE_OK ){
     removeStaleTemps(ex.zOut);
     if( ex.bProgress ){
-      fprintf(stderr, "airtable_export: %d table%s of %s to %s, %d at a time\n",
+      int nTask = ex.nTable*ex.nPartition;
+      fprintf(stderr, "airtable_export: %d table%s of %s to %s, %d at a time",
               ex.nTable, ex.nTable==1 ? "" : "s", ex.conn.zBase, ex.zOut,
-              ex.nConcurrency < ex.nTable ? ex.nConcurrency : ex.nTable);
+              ex.nConcurrency < nTask ? ex.nConcurrency : nTask);
+      if( ex.nPartition>1 ){
+        fprintf(stderr, " (each table in %d parts)", ex.nPartition);
+      }
+      fputc('\n', stderr);
     }
     rc = runWorkers(&ex, db);
     if( rc==SQLITE_INTERRUPT ){

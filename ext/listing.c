@@ -58,6 +58,7 @@ static int fetchPage(AtListing *p, const char *zOffset, char **pzErr){
 
   memset(&q, 0, sizeof(q));
   q.zView = p->pSchema->zViewId;
+  q.zFormula = p->zFormula;
   q.bFieldsById = 1;
   q.zOffset = zOffset;
   rc = atListRequest(p->zApiUrl, p->zBase, p->pSchema->zTableId, &q,

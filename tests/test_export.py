@@ -229,6 +229,12 @@ def test_interrupt_from_sql(db, server, tmp_path):
      "option names: 'snake' is not delta or exact"),
     (["base=appPackagingOps01", "out=x", "all=1", "concurrency=9"],
      "option concurrency: '9' is not a whole number from 1 to 8 (tables exported at once)"),
+    (["base=appPackagingOps01", "out=x", "all=1", "partitions=0"],
+     "option partitions: '0' is not a whole number from 1 to 8 (parts of each table listed "
+     "at once)"),
+    (["base=appPackagingOps01", "out=x", "table=Vendors", "view=Grid view", "partitions=2"],
+     "options view and partitions exclude each other: parts listed at once would lose the "
+     "view's order"),
     (["base=appPackagingOps01", "out=x", "all=1", "rate_limit=6"],
      "option rate_limit: 6 is out of range (1 to 5 requests per second); Airtable allows 5 "
      "requests per second per base, so the limit can only be lowered"),
@@ -238,7 +244,8 @@ def test_interrupt_from_sql(db, server, tmp_path):
      "another variable with token_env= or a file with token_file="),
     (["base=appPackagingOps01", "out=x", "all=1", "colour=blue"],
      "unknown option 'colour' (known options: base, out, table, all, view, format, gzip, "
-     "names, concurrency, progress, api_url, token_env, token_file, rate_limit, max_retries, "
+     "names, concurrency, partitions, progress, api_url, token_env, token_file, rate_limit, "
+     "max_retries, "
      "rate_limit_wait, retry_backoff, retry_budget, connect_timeout, timeout, ca_file)"),
     (["base=appPackagingOps01", "out=x", "all=1", "out=y"], "option out is given more than once"),
     (["base=appPackagingOps01", "out=x", "all=1", "nonsense"],
