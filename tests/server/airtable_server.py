@@ -30,6 +30,8 @@ import threading
 import time
 import urllib.parse
 
+import formula as formula_eval   # tests/server/formula.py: the filterByFormula evaluator
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_FIXTURES = [
     os.path.join(REPO_ROOT, "tests", "fixtures", "appPackagingOps01.json"),
@@ -304,12 +306,15 @@ def view_filter(spec):
 def compile_formula(formula, table):
     """Return a predicate record -> bool for filterByFormula, or raise ApiError.
 
-    Airtable docs, List records: a record is kept when the formula is truthy.
-    This server has no evaluator yet: any non-empty formula fails with 422 rather
-    than being silently ignored.  An evaluator plugs in here."""
-    raise ApiError(422, {"error": {
-        "type": "INVALID_FILTER_BY_FORMULA",
-        "message": "The formula evaluator is not implemented in this test server: %s" % formula}})
+    Airtable docs, List records: a record is kept when the formula is truthy
+    (not 0, false, "", NaN, [] or an error).  The evaluator is formula.py beside
+    this file: the formula is parsed once here, and a formula that does not
+    parse or names an unknown field is 422 INVALID_FILTER_BY_FORMULA; an error
+    while evaluating one record drops that record."""
+    try:
+        return formula_eval.compile_filter(formula, table)
+    except formula_eval.FormulaError as e:
+        raise ApiError(e.status, e.body)
 
 
 def format_number(value, precision):

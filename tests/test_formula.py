@@ -1,0 +1,468 @@
+"""Tests of the test server's filterByFormula evaluator (tests/server/formula.py):
+the evaluator directly, then through the HTTP server.
+
+    /usr/bin/python3 -m pytest -q tests/test_formula.py
+"""
+import datetime
+import json
+import math
+import sys
+import urllib.error
+import urllib.parse
+
+import pytest
+
+from conftest import ROOT, SAMPLE, load_fixture
+
+sys.path.insert(0, str(ROOT / "tests" / "server"))
+import airtable_server  # noqa: E402
+import formula as F  # noqa: E402
+
+SAMPLE_BASE = load_fixture(SAMPLE)
+TASKS = airtable_server.Table(None, SAMPLE_BASE["tables"][0])
+assert TASKS.name == "Packaging Tasks"
+TASK_IDS = [r["id"] for r in TASKS.snapshot.records]
+SYNTAX = {"error": {"type": "INVALID_FILTER_BY_FORMULA",
+                    "message": "The formula for filtering records is invalid: please check your formula text."}}
+
+
+def unknown_fields(names):
+    return {"error": {"type": "INVALID_FILTER_BY_FORMULA",
+                      "message": "The formula for filtering records is invalid: Unknown field names: " + names}}
+
+
+def utc(*args):
+    return datetime.datetime(*args, tzinfo=datetime.timezone.utc)
+
+
+# A small table with one field of each kind the evaluator tells apart.
+MINI = airtable_server.Table(None, {
+    "id": "tblMini0000000001", "name": "Mini",
+    "fields": [
+        {"id": "fldName0000000001", "name": "Name", "type": "singleLineText"},
+        {"id": "fldCount000000001", "name": "Count", "type": "number"},
+        {"id": "fldDone0000000001", "name": "Done", "type": "checkbox"},
+        {"id": "fldTags0000000001", "name": "Tags", "type": "multipleSelects"},
+        {"id": "fldWhen0000000001", "name": "When", "type": "dateTime"},
+        {"id": "fldDay00000000001", "name": "Day", "type": "date"},
+        {"id": "fldCalc0000000001", "name": "Calc", "type": "formula",
+         "options": {"result": {"type": "number"}}},
+        {"id": "fldOdd00000000001", "name": "Odd} name", "type": "singleLineText"},
+        {"id": "fldOwner000000001", "name": "Owner", "type": "singleCollaborator"},
+    ],
+    "records": [],
+})
+FULL = {"id": "recAAAAAAAAAAAAA1", "createdTime": "2024-01-02T03:04:05.000Z", "fields": {
+    "Name": "Alpha", "Count": 3, "Done": True, "Tags": ["red", "blue"],
+    "When": "2024-03-01T12:30:00.000Z", "Day": "2024-03-01", "Calc": 1.5, "Odd} name": "odd",
+    "Owner": {"id": "usrAAAAAAAAAAAAA1", "email": "ada@example.com", "name": "Ada"}}}
+EMPTY = {"id": "recBBBBBBBBBBBBB2", "createdTime": "2024-01-03T00:00:00.000Z", "fields": {}}
+ERROR = {"id": "recCCCCCCCCCCCCC3", "createdTime": "2024-01-04T00:00:00.000Z",
+         "fields": {"Name": "Err", "Calc": {"error": "#ERROR!"}}}
+NAN = {"id": "recDDDDDDDDDDDDD4", "createdTime": "2024-01-05T00:00:00.000Z",
+       "fields": {"Calc": {"specialValue": "NaN"}}}
+MINI_RECORDS = [FULL, EMPTY, ERROR, NAN]
+
+
+def ev(text, rec=FULL, table=MINI):
+    return F.compile_expression(text, table)(rec)
+
+
+def kept(text, records=MINI_RECORDS, table=MINI):
+    keep = F.compile_filter(text, table)
+    return [r["id"] for r in records if keep(r)]
+
+
+def is_error(cell):
+    return isinstance(cell, dict) and "error" in cell
+
+
+def same(got, want):
+    """Equal, and of the same type (1 is not True, 3 is not 3.0)."""
+    return type(got) is type(want) and got == want
+
+
+# --- Literals and operators --------------------------------------------------
+
+@pytest.mark.parametrize("text,want", [
+    ("1", 1), ("1.5", 1.5), (".5", 0.5), ("1e3", 1000.0), ("007", 7),
+    ("'it\\'s'", "it's"), ('"say \\"hi\\""', 'say "hi"'), ("'a\\\\b'", "a\\b"),
+    ("'x\"y'", 'x"y'), ('"x\'y"', "x'y"), ("'two\nlines'", "two\nlines"), ("''", ""),
+    ("1 + 2 * 3", 7), ("(1 + 2) * 3", 9), ("7 / 2", 3.5), ("8 / 4 / 2", 1.0),
+    ("2 - 3 - 4", -5), ("-2 * 3", -6), ("- -2", 2), ("-(1 + 2)", -3), ("2--3", 5),
+    # & binds looser than + - * /, comparisons looser than &.
+    ("1 + 2 & 3", "33"), ("'a' & 1 + 1", "a2"), ("2 * 3 & ''", "6"), ("1 & 2 = '12'", True),
+    ("'a' & 'b' = 'ab'", True), ("1 + 1 = 2", True), ("1 < 2 = TRUE()", True),
+    ("1.5 * 2 & ''", "3"), ("0.1 + 0.2 & ''", "0.30000000000000004"), ("1 / 4 & ''", "0.25"),
+    ("1 = 1", True), ("1 != 1", False), ("1 < 2", True), ("2 > 1", True), ("2 <= 2", True),
+    ("3 >= 4", False), ("2 < 1", False), ("1 != 2", True),
+    # Text: case-sensitive, by code point.
+    ("'abc' = 'abc'", True), ("'abc' = 'ABC'", False), ("'abc' != 'ABC'", True),
+    ("'abc' < 'abd'", True), ("'B' < 'a'", True), ("'b' > 'a'", True),
+    # Numbers against text: the text read as a number when it plainly is one.
+    ("'3' = 3", True), ("3 = ' 3 '", True), ("3 < '10'", True), ("'0' = 0", True), ("'x' = 0", False),
+    ("'' = 0", False), ("3 = 'three'", False),
+    # Blanks.
+    ("BLANK() = ''", True), ("BLANK() = 0", True), ("BLANK() = BLANK()", True),
+    ("BLANK() != ''", False), ("BLANK() = 'x'", False), ("BLANK() = 1", False), ("BLANK() < 1", True),
+    ("BLANK() + 1", 1), ("BLANK() & 'x'", "x"),
+    # TRUE() is 1, FALSE() is 0.
+    ("TRUE() = 1", True), ("FALSE() = 0", True), ("TRUE() & ''", "1"), ("FALSE() & ''", "0"),
+    ("TRUE() + TRUE()", 2), ("'1' = TRUE()", True),
+])
+def test_literals_and_operators(text, want):
+    assert same(ev(text), want)
+
+
+def test_nan_and_errors_of_operators():
+    assert math.isnan(ev("'a' + 1"))
+    assert math.isnan(ev("VALUE('1') * 'x'"))
+    assert ev("('a' + 1) = ('a' + 1)") is False        # NaN equals nothing
+    assert ev("('a' + 1) != 1") is True
+    assert ev("('a' + 1) < 1") is False and ev("('a' + 1) >= 1") is False
+    for text in ("1 / 0", "0 / 0", "1 / BLANK()", "DATETIME_PARSE('2024-01-01') + 1", "-DATETIME_PARSE('2024-01-01')"):
+        with pytest.raises(F.EvalError):
+            ev(text)
+
+
+# --- Functions ---------------------------------------------------------------
+
+@pytest.mark.parametrize("text,want", [
+    ("AND(1, 'x')", True), ("AND(1, 0)", False), ("AND('')", False), ("AND(1, 2, 3)", True),
+    ("OR(0, '', BLANK())", False), ("OR(0, 'x')", True), ("OR(FALSE(), 1 > 0)", True),
+    ("NOT(0)", True), ("NOT('a')", False), ("NOT(BLANK())", True),
+    ("XOR(1, 1)", False), ("XOR(1, 0)", True), ("XOR(1, 1, 1)", True), ("XOR(0)", False),
+    ("IF(1, 'y', 'n')", "y"), ("IF(0, 'y', 'n')", "n"), ("IF(0, 'y')", None), ("IF('x', 1, 2)", 1),
+    ("IF(1, 'ok', 1 / 0)", "ok"), ("IF(0, 1 / 0, 'ok')", "ok"),
+    ("ISERROR(1 / 0)", True), ("ISERROR(1)", False), ("ISERROR('a' + 1)", False),
+    ("ISERROR(DATETIME_PARSE('nope'))", True),
+    ("BLANK()", None), ("TRUE()", True), ("FALSE()", False),
+    ("FIND('b', 'abcb')", 2), ("FIND('B', 'abc')", 0), ("FIND('b', 'abcb', 3)", 4),
+    ("FIND('b', 'abcb', 5)", 0), ("FIND('a', 'abc', 0)", 1), ("FIND('a', 'abc', 1)", 1),
+    ("FIND('a', 'abc', 2)", 0), ("FIND('', 'abc')", 1), ("FIND('c', BLANK())", 0),
+    ("FIND('cd', 'abcd')", 3), ("FIND(1, 'a1')", 2), ("FIND('a', 'bab', 1.9)", 2),
+    ("SEARCH('B', 'abc')", 2), ("SEARCH('x', 'abc')", None), ("SEARCH('B', 'abcb', 3)", 4),
+    ("SEARCH('é', 'CAFÉ')", 4),
+    ("MID('abcdef', 2, 3)", "bcd"), ("MID('abc', 3, 5)", "c"), ("MID('abc', 4, 1)", ""),
+    ("MID('abc', 2, 0)", ""), ("MID('abc', 1, 1)", "a"), ("MID(12345, 2, 2)", "23"),
+    ("ISERROR(MID('abc', 0, 1))", True), ("ISERROR(MID('abc', 1, -1))", True),
+    ("LEFT('abc', 2)", "ab"), ("LEFT('abc', 5)", "abc"), ("LEFT('abc', 0)", ""),
+    ("RIGHT('abc', 2)", "bc"), ("RIGHT('abc', 0)", ""), ("RIGHT('abc', 9)", "abc"),
+    ("ISERROR(LEFT('abc', -1))", True), ("ISERROR(RIGHT('abc', -1))", True),
+    ("LEN('héllo')", 5), ("LEN(BLANK())", 0), ("LEN(123)", 3), ("LEN('')", 0),
+    ("LOWER('AbC')", "abc"), ("UPPER('aBc')", "ABC"), ("LOWER(BLANK())", ""),
+    ("VALUE('42')", 42), ("VALUE('-1.5')", -1.5), ("VALUE('$1,000')", 1000), ("VALUE('123-XYZ')", -123),
+    ("VALUE('123-XYZ-ABC')", 123), ("VALUE('50%')", 0.5), ("VALUE('abc')", None), ("VALUE(7)", 7),
+    ("VALUE(BLANK())", None),
+    ("CONCATENATE('a', 1, BLANK(), TRUE())", "a11"),
+    ("REGEX_MATCH('abc123', '[0-9]+$')", True), ("REGEX_MATCH('abc', '^B')", False),
+    ("REGEX_MATCH('abc', 'B')", False), ("REGEX_MATCH(BLANK(), '^$')", True),
+    ("ISERROR(REGEX_MATCH('a', '('))", True),
+    ("DATETIME_PARSE('2024-01-02T03:04:05.678Z')", utc(2024, 1, 2, 3, 4, 5, 678000)),
+    ("DATETIME_PARSE('2024-01-02')", utc(2024, 1, 2)),
+    ("DATETIME_PARSE('2024-01-02T05:04:05+02:00')", utc(2024, 1, 2, 3, 4, 5)),
+    ("DATETIME_PARSE('2024-01-02 03:04')", utc(2024, 1, 2, 3, 4)),
+    ("DATETIME_PARSE('2024-01-02', 'YYYY-MM-DD')", utc(2024, 1, 2)),
+    ("DATETIME_PARSE('2024-01-02T03:04:05Z') & ''", "2024-01-02T03:04:05.000Z"),
+    ("DATETIME_PARSE(BLANK())", None),
+    ("ISERROR(DATETIME_PARSE('2024-13-01'))", True), ("ISERROR(DATETIME_PARSE('1/2/2024'))", True),
+    ("IS_AFTER('2024-01-02', '2024-01-01')", True),
+    ("IS_AFTER(DATETIME_PARSE('2024-01-01'), '2024-01-01')", False),
+    ("IS_BEFORE('2024-01-01', '2024-01-01T00:00:00.001Z')", True),
+    ("IS_BEFORE('2024-01-02', '2024-01-01')", False),
+    ("IS_AFTER(BLANK(), '2024-01-01')", None), ("IS_BEFORE('2024-01-01', BLANK())", None),
+    ("ISERROR(IS_AFTER('soon', '2024-01-01'))", True),
+    ("IS_SAME('2024-01-02T03:00:00Z', '2024-01-02T23:59:59Z', 'day')", True),
+    ("IS_SAME('2024-01-02T03:00:00Z', '2024-01-03T00:00:00Z', 'day')", False),
+    ("IS_SAME('2024-01-02T03:00:00Z', '2024-01-02T23:59:59Z', 'days')", True),
+    ("IS_SAME('2024-01-02T03:00:00Z', '2024-01-02T23:59:59Z', 'hour')", False),
+    ("IS_SAME('2024-01-02T03:00:00Z', '2024-01-02T03:59:59Z', 'hours')", True),
+    ("IS_SAME('2024-01-02T03:04:00Z', '2024-01-02T03:04:59Z', 'minute')", True),
+    ("IS_SAME('2024-01-02T03:04:05.100Z', '2024-01-02T03:04:05.900Z', 'second')", True),
+    ("IS_SAME('2024-01-31', '2024-01-01', 'month')", True),
+    ("IS_SAME('2024-01-31', '2024-02-01', 'month')", False),
+    ("IS_SAME('2024-01-01', '2024-12-31', 'year')", True),
+    ("IS_SAME('2024-01-01', '2024-03-31', 'quarter')", True),
+    ("IS_SAME('2024-01-07', '2024-01-13', 'week')", True),      # Sunday to Saturday
+    ("IS_SAME('2024-01-06', '2024-01-07', 'week')", False),
+    ("IS_SAME('2024-01-02T03:00:00Z', '2024-01-02T03:00:00.000Z')", True),
+    ("IS_SAME('2024-01-02T03:00:00Z', '2024-01-02T03:00:00.001Z')", False),
+    ("IS_SAME('2024-01-02', DATETIME_PARSE('2024-01-02'))", True),
+    ("ISERROR(IS_SAME('2024-01-02', '2024-01-02', 'fortnight'))", True),
+    # Function names are case-insensitive.
+    ("find('b', 'abc')", 2), ("If(TRUE(), 'y', 'n')", "y"), ("mid('abc', 2, 1)", "b"),
+])
+def test_functions(text, want):
+    assert same(ev(text), want)
+
+
+def test_record_functions():
+    assert ev("RECORD_ID()") == "recAAAAAAAAAAAAA1"
+    assert ev("record_id() = 'recAAAAAAAAAAAAA1'") is True
+    assert ev("CREATED_TIME()") == utc(2024, 1, 2, 3, 4, 5)
+    assert ev("CREATED_TIME() = DATETIME_PARSE('2024-01-02T03:04:05.000Z')") is True
+    assert ev("IS_AFTER(CREATED_TIME(), '2024-01-02')") is True
+    # No lastModifiedTime field in MINI: the record's createdTime.
+    assert ev("LAST_MODIFIED_TIME()") == utc(2024, 1, 2, 3, 4, 5)
+    # The sample base's "Last Modified" field watches every field.
+    first = TASKS.snapshot.records[0]
+    assert first["fields"]["Last Modified"] == "2024-01-20T06:18:00.000Z"
+    assert ev("LAST_MODIFIED_TIME()", first, TASKS) == utc(2024, 1, 20, 6, 18)
+    assert ev("LAST_MODIFIED_TIME() & ''", first, TASKS) == "2024-01-20T06:18:00.000Z"
+
+
+# --- Fields --------------------------------------------------------------------
+
+def test_field_references():
+    assert ev("{Name}") == "Alpha"
+    assert ev("{fldName0000000001}") == "Alpha"                 # by id
+    assert ev("Name") == "Alpha"                                # a bare name
+    assert ev("{Odd\\} name}") == "odd"                         # \} in a name
+    assert ev("{Count} >= 3") is True and ev("{Count} + 1") == 4
+    assert ev("{Owner}") == "Ada"
+    assert ev("{Tags}") == ["red", "blue"]
+    assert ev("{Tags} & ''") == "red, blue"
+    assert ev("{Tags} = 'red, blue'") is True
+    assert ev("LEN({Tags})") == 9
+    assert ev("FIND('blue', {Tags})") == 6
+    assert ev("{Done}") is True and ev("{Done} = TRUE()") is True and ev("{Done} = 1") is True
+    assert ev("{When}") == utc(2024, 3, 1, 12, 30)
+    assert ev("{When} = DATETIME_PARSE('2024-03-01T12:30:00.000Z')") is True
+    assert ev("{When} = '2024-03-01T12:30:00.000Z'") is True
+    assert ev("{When} = '2024-03-01T12:30:00Z'") is True        # text read as a date
+    assert ev("{When} & ''") == "2024-03-01T12:30:00.000Z"
+    assert ev("{Day} = '2024-03-01'") is True and ev("{Day} & ''") == "2024-03-01T00:00:00.000Z"
+    assert ev("IS_SAME({Day}, {When}, 'day')") is True
+    assert ev("IS_AFTER({When}, {Day})") is True and ev("{When} > {Day}") is True
+    assert ev("{Calc} * 2") == 3.0
+
+
+def test_blank_fields():
+    assert ev("{Name}", EMPTY) is None
+    assert ev("{Name} = ''", EMPTY) is True
+    assert ev("{Name} = BLANK()", EMPTY) is True
+    assert ev("{Count} = 0", EMPTY) is True
+    assert ev("{Count} >= 0", EMPTY) is True and ev("{Count} > 0", EMPTY) is False
+    assert ev("LEN({Name}) > 0", EMPTY) is False
+    assert ev("{Done} = TRUE()", EMPTY) is False and ev("{Done} = FALSE()", EMPTY) is True
+    assert ev("{Tags}", EMPTY) is None
+    assert ev("{When} = BLANK()", EMPTY) is True
+    assert ev("{When} = BLANK()") is False and ev("{When} != BLANK()") is True
+    assert ev("IS_AFTER({When}, '2024-01-01')", EMPTY) is None
+
+
+def test_error_and_nan_values():
+    with pytest.raises(F.EvalError):
+        ev("{Calc}", ERROR)
+    with pytest.raises(F.EvalError):
+        ev("{Calc} & 'x'", ERROR)
+    with pytest.raises(F.EvalError):
+        ev("OR(TRUE(), {Calc})", ERROR)                        # every argument counts
+    assert ev("ISERROR({Calc})", ERROR) is True and ev("ISERROR({Calc})") is False
+    assert ev("IF({Name} = 'Err', 'skip', {Calc})", ERROR) == "skip"
+    assert math.isnan(ev("{Calc}", NAN))
+    assert ev("{Calc} = {Calc}", NAN) is False and ev("{Calc} & ''", NAN) == "NaN"
+    assert ev("ISERROR({Calc})", NAN) is False
+
+
+# --- Filtering -----------------------------------------------------------------
+
+@pytest.mark.parametrize("text,want", [
+    ("0", False), ("1", True), ("-1", True), ("''", False), ("'x'", True), ("' '", True),
+    ("BLANK()", False), ("FALSE()", False), ("TRUE()", True), ("VALUE('x')", False),
+    ("'a' + 1", False), ("DATETIME_PARSE('2024-01-01')", True), ("1 / 0", False),
+    ("SEARCH('x', 'abc')", False), ("SEARCH('a', 'abc')", True), ("{Tags}", True), ("{Name}", True),
+])
+def test_truthiness(text, want):
+    assert kept(text, [FULL]) == (["recAAAAAAAAAAAAA1"] if want else [])
+
+
+def test_an_error_drops_only_its_record():
+    assert kept("{Calc} > 0") == ["recAAAAAAAAAAAAA1"]
+    assert kept("NOT({Calc} > 0)") == ["recBBBBBBBBBBBBB2", "recDDDDDDDDDDDDD4"]
+    assert kept("OR(TRUE(), {Calc})") == ["recAAAAAAAAAAAAA1", "recBBBBBBBBBBBBB2", "recDDDDDDDDDDDDD4"]
+    assert kept("ISERROR({Calc})") == ["recCCCCCCCCCCCCC3"]
+    assert kept("{Name} = 'Err'") == ["recCCCCCCCCCCCCC3"]           # no error used: kept
+    assert kept("{Tags}") == ["recAAAAAAAAAAAAA1"]
+    assert kept("{Name} = ''") == ["recBBBBBBBBBBBBB2", "recDDDDDDDDDDDDD4"]
+    # The sample base: 192 computed errors in "Cost per kg", 29 NaNs.
+    recs = TASKS.snapshot.records
+    errors = [r["id"] for r in recs if is_error(r["fields"].get("Cost per kg"))]
+    assert len(errors) == 192
+    assert kept("ISERROR({Cost per kg})", recs, TASKS) == errors
+    positive = [r["id"] for r in recs if isinstance(r["fields"].get("Cost per kg"), (int, float))
+                and r["fields"]["Cost per kg"] > 0]
+    assert kept("{fldnFU1x1H3GBTv0C} > 0", recs, TASKS) == positive
+    assert len(kept("{Cost per kg} = {Cost per kg}", recs, TASKS)) == 2500 - 192 - 29
+
+
+def test_sample_base_filters():
+    recs = TASKS.snapshot.records
+
+    def ids(pred):
+        return [r["id"] for r in recs if pred(r["fields"])]
+
+    assert kept("{fldhjz32sJs9JTk80} = 'Done'", recs, TASKS) == ids(lambda f: f.get("Status") == "Done")
+    assert len(ids(lambda f: f.get("Status") == "Done")) == 565
+    # "Status" and "status" are two fields: names are case-sensitive.
+    assert kept("{status} = 'done'", recs, TASKS) == ids(lambda f: f.get("status") == "done")
+    assert len(kept("{status} = 'done'", recs, TASKS)) == 417
+    assert kept("{Fragile} = TRUE()", recs, TASKS) == ids(lambda f: f.get("Fragile") is True)
+    assert len(kept("{Fragile}", recs, TASKS)) == 834
+    assert kept("{Quantity} >= 1000", recs, TASKS) == ids(lambda f: f.get("Quantity", 0) >= 1000)
+    assert len(kept("{Quantity} >= 1000", recs, TASKS)) == 1647
+    assert kept("RECORD_ID() = 'recW2HX44cNyu47q9'", recs, TASKS) == ["recW2HX44cNyu47q9"]
+    assert kept("OR(RECORD_ID() = 'recW2HX44cNyu47q9', RECORD_ID() = 'recU1WULVPQGlOG2J')",
+                recs, TASKS) == ["recU1WULVPQGlOG2J", "recW2HX44cNyu47q9"]
+    after = "IS_AFTER({flduJGpmu8PqX4D01}, DATETIME_PARSE('2024-03-01T00:00:00.000Z'))"
+    assert kept(after, recs, TASKS) == ids(lambda f: f.get("Started At", "") > "2024-03-01T00:00:00.000Z")
+    assert kept("LEN({Spec URL}) > 0", recs, TASKS) == ids(lambda f: "Spec URL" in f)
+    assert kept("{Customer's \"Nickname\"} != ''", recs, TASKS) == ids(lambda f: "Customer's \"Nickname\"" in f)
+
+
+# --- Errors that refuse the formula -------------------------------------------
+
+@pytest.mark.parametrize("text,detail", [
+    ("", "unexpected end at 0"), ("   ", "unexpected end at 3"), ("1 +", "unexpected end at 3"),
+    ("(1", "expected ')' at 2"), ("1)", "unexpected ')' at 1"), ("'abc", "unterminated text at 0"),
+    ('"abc', "unterminated text at 0"), ("{Name", "unterminated field name at 0"),
+    ("{}", "empty field name at 0"), ("1 2", "unexpected '2' at 2"), ("1 == 1", "unexpected '=' at 3"),
+    ("1 <> 2", "unexpected '>' at 3"), ("'a\\n'", "unknown escape at 2"), ("AND(1,)", "unexpected ')' at 6"),
+    ("AND(,1)", "unexpected ',' at 4"), ("+1", "unexpected '+' at 0"), ("1 @ 2", "unexpected '@' at 2"),
+    ("NOPE(1)", "unknown function NOPE at 0"), ("FIND('a')", "FIND takes 2 to 3 arguments, not 1"),
+    ("MID('a', 1)", "MID takes 3 arguments, not 2"), ("NOT()", "NOT takes 1 arguments, not 0"),
+    ("IF(1)", "IF takes 2 to 3 arguments, not 1"), ("IF(1, 2, 3, 4)", "IF takes 2 to 3 arguments, not 4"),
+    ("AND()", "AND takes 1 to any arguments, not 0"), ("TRUE(1)", "TRUE takes 0 arguments, not 1"),
+    ("RECORD_ID(1)", "RECORD_ID takes 0 arguments, not 1"), ("{Nope} +", "unexpected end at 8"),
+    ("{Name} = 'a' 'b'", "unexpected 'b' at 13"),
+])
+def test_syntax_errors(text, detail):
+    with pytest.raises(F.FormulaError) as e:
+        F.compile_filter(text, MINI)
+    assert (e.value.status, e.value.body, e.value.detail) == (422, SYNTAX, detail)
+
+
+def test_unknown_fields():
+    for text, names in [("{Nope} = 1", "nope"), ("Gone", "gone"), ("TRUE", "true"),
+                        ("{Nope} & {fldNOPE0000000000} & Gone & {nope}", "nope, fldnope0000000000, gone"),
+                        ("{name}", "name")]:                    # names are case-sensitive
+        with pytest.raises(F.FormulaError) as e:
+            F.compile_filter(text, MINI)
+        assert (e.value.status, e.value.body) == (422, unknown_fields(names))
+
+
+def test_server_compile_formula():
+    keep = airtable_server.compile_formula("{Count} = 3", MINI)
+    assert [keep(r) for r in MINI_RECORDS] == [True, False, False, False]
+    with pytest.raises(airtable_server.ApiError) as e:
+        airtable_server.compile_formula("AND(", MINI)
+    assert (e.value.status, e.value.body) == (422, SYNTAX)
+    with pytest.raises(airtable_server.ApiError) as e:
+        airtable_server.compile_formula("{Missing}", MINI)
+    assert (e.value.status, e.value.body) == (422, unknown_fields("missing"))
+
+
+# --- The export's partition formulas ----------------------------------------
+# A port of ext/partition.c: part k < N-1 is FIND(MID(RECORD_ID(),4,1),'<group
+# k>')>0, the last part the complement of the others.
+
+CLASSES = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def class_group(j, n):
+    w = j if j < 10 else 10 + 2 * (j - 10)
+    return min(w * n // 62, n - 1)
+
+
+def group_chars(g, n):
+    return "".join(c + (c.upper() if j >= 10 else "") for j, c in enumerate(CLASSES) if class_group(j, n) == g)
+
+
+def partition_formula(k, n):
+    if k < n - 1:
+        return "FIND(MID(RECORD_ID(),4,1),'%s')>0" % group_chars(k, n)
+    parts = ["FIND(MID(RECORD_ID(),4,1),'%s')=0" % group_chars(g, n) for g in range(n - 1)]
+    return "AND(%s)" % ",".join(parts) if n > 2 else parts[0]
+
+
+def partition_of(record_id, n):
+    c = record_id[3:4].lower()
+    return class_group(CLASSES.index(c), n) if c and c in CLASSES else n - 1
+
+
+def test_partition_formula_text():
+    assert partition_formula(0, 2) == "FIND(MID(RECORD_ID(),4,1),'0123456789aAbBcCdDeEfFgGhHiIjJkK')>0"
+    assert partition_formula(1, 2) == "FIND(MID(RECORD_ID(),4,1),'0123456789aAbBcCdDeEfFgGhHiIjJkK')=0"
+    assert partition_formula(2, 3) == ("AND(FIND(MID(RECORD_ID(),4,1),'0123456789aAbBcCdDeEfF')=0,"
+                                       "FIND(MID(RECORD_ID(),4,1),'gGhHiIjJkKlLmMnNoOpP')=0)")
+
+
+def test_partition_of_the_sample_base():
+    """Every record of Packaging Tasks is in exactly one part, the one the
+    extension's atPartitionOf() says."""
+    recs = TASKS.snapshot.records
+    for n in (2, 3, 4, 7, 36):
+        parts = [kept(partition_formula(k, n), recs, TASKS) for k in range(n)]
+        for k in range(n):
+            assert parts[k] == [i for i in TASK_IDS if partition_of(i, n) == k]
+        assert sorted(sum(parts, [])) == sorted(TASK_IDS)
+        if n == 2:
+            assert [len(p) for p in parts] == [1319, 1181]
+        if n == 3:
+            assert [len(p) for p in parts] == [873, 819, 808]
+
+
+def test_partition_of_every_character():
+    """All 62 characters an id can start with, and one it cannot, in both
+    halves of the string each part names."""
+    ids = ["rec%s0000000000000" % c for c in CLASSES + CLASSES.upper()[10:] + "_"]
+    records = [{"id": i, "createdTime": "2024-01-01T00:00:00.000Z", "fields": {}} for i in ids]
+    for n in range(2, 37):
+        parts = [kept(partition_formula(k, n), records, None) for k in range(n)]
+        assert parts == [[i for i in ids if partition_of(i, n) == k] for k in range(n)]
+
+
+# --- Through the HTTP server -------------------------------------------------
+
+TASKS_PATH = "/v0/%s/Packaging%%20Tasks" % SAMPLE
+
+
+def list_ids(server, formula):
+    ids, offset = [], None
+    while True:
+        query = [("filterByFormula", formula)] + ([("offset", offset)] if offset else [])
+        page = server.api(TASKS_PATH + "?" + urllib.parse.urlencode(query))
+        ids += [r["id"] for r in page["records"]]
+        offset = page.get("offset")
+        if offset is None:
+            return ids
+
+
+def api_error(server, formula):
+    with pytest.raises(urllib.error.HTTPError) as e:
+        server.api(TASKS_PATH + "?" + urllib.parse.urlencode([("filterByFormula", formula)]))
+    return e.value.code, json.loads(e.value.read())
+
+
+def test_http_partitions(server):
+    server.config(rate_limit=0)      # 25 pages a part; the next test's reset restores it
+    for n in (2, 3):
+        parts = [list_ids(server, partition_formula(k, n)) for k in range(n)]
+        assert parts == [[i for i in TASK_IDS if partition_of(i, n) == k] for k in range(n)]
+        assert sum(len(p) for p in parts) == 2500
+
+
+def test_http_filters_and_errors(server):
+    server.config(rate_limit=0)
+    fixture = SAMPLE_BASE["tables"][0]["records"]
+    done = [r["id"] for r in fixture if r["fields"].get("Status") == "Done"]
+    assert list_ids(server, "{fldhjz32sJs9JTk80} = 'Done'") == done
+    assert list_ids(server, "RECORD_ID() = 'recW2HX44cNyu47q9'") == ["recW2HX44cNyu47q9"]
+    page = server.api(TASKS_PATH + "?" + urllib.parse.urlencode(
+        [("filterByFormula", "AND({Priority} = 5, ISERROR({Cost per kg}))"), ("fields[]", "Priority")]))
+    assert page == {"records": [{"id": r["id"], "createdTime": r["createdTime"], "fields": {"Priority": 5}}
+                                for r in fixture if r["fields"].get("Priority") == 5
+                                and is_error(r["fields"].get("Cost per kg"))]}
+    assert len(page["records"]) == 29
+    assert api_error(server, "AND(") == (422, SYNTAX)
+    assert api_error(server, "{Nope} = 1") == (422, unknown_fields("nope"))
