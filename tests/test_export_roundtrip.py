@@ -10,19 +10,26 @@ module makes four and shares them between tests:
 - jsonl_export: the command, the sample base, --all, jsonl, --gzip, --concurrency 3
 - exact_export: SQL, table=Vendors and table=<Packaging Tasks' id>, jsonl, names=exact
 - sizes_export: SQL, the size base, all=1, csv, gzip=1
+
+and two with each table listed in parts at once (partitions=):
+
+- partitioned_export: SQL, the sample base, all=1, partitions=3, concurrency=8
+- partitioned_jsonl:  the command, Packaging Tasks, jsonl, --partitions 2
 """
 import datetime
 import json
 import math
 import pathlib
 import re
+import sqlite3
 import subprocess
 import urllib.parse
 
 import pytest
 
 import sparkread
-from conftest import EXT, SAMPLE, SIZES, TOKEN, child_env, connect, create, load_fixture
+from conftest import (EXT, SAMPLE, SIZES, TOKEN, child_env, connect, create, load_fixture,
+                      table_fixture)
 
 EXPORT_BIN = pathlib.Path(EXT).resolve().parent / "airtable-export"
 
@@ -468,9 +475,11 @@ def data_suffix(fmt, gz):
     return "." + fmt + (".gz" if gz else "")
 
 
-def assert_round_trip(export, base_id, table_name, names, fmt, gz):
+def assert_round_trip(export, base_id, table_name, names, fmt, gz, any_order=False):
     """Every cell of every row of one table file equals the fixture's record
-    converted by the rules; the manifest's rows and untyped counts agree."""
+    converted by the rules; the manifest's rows and untyped counts agree.
+    any_order: rows may come in any order (partitions), but each record
+    exactly once."""
     table = next(t for t in load_fixture(base_id)["tables"] if t["name"] == table_name)
     cols, types, want_rows, untyped = expected_table(base_id, table, names, fmt)
     entry = export.table(table_name)
@@ -483,6 +492,11 @@ def assert_round_trip(export, base_id, table_name, names, fmt, gz):
     assert schema_types == [spark_json(csv_type(t) if fmt == "csv" else t) for t in types]
     got_rows = sparkread.read(data, schema)
     assert len(got_rows) == len(want_rows) == entry["rows"]
+    if any_order:
+        by_id = {row[0]: row for row in got_rows}
+        assert len(by_id) == len(got_rows), "a record was written twice"
+        assert set(by_id) == {r["id"] for r in table["records"]}
+        got_rows = [by_id[r["id"]] for r in table["records"]]
     mismatches = []
     for rec, got, want in zip(table["records"], got_rows, want_rows):
         for col, g, w in zip(cols, got, want):
@@ -830,3 +844,126 @@ def test_table_file_names_of_the_size_base(sizes_export):
     assert file_names([t["name"] for t in load_fixture(SIZES)["tables"]]) == want
     assert file_names(["9 Lives", "", "a-b", "A B", "(x)"]) == \
         ["table_9_lives", "table", "a_b", "a_b_2", "x"]
+
+
+# --- 5. Partitions: one table listed in disjoint parts at once ----------------------
+
+# The formulas of ext/partition.c, written out: a record is in the part whose
+# group holds the first character of its id after "rec" (both cases); the
+# last part takes every record the others do not.
+GROUPS_3 = ["0123456789aAbBcCdDeEfF", "gGhHiIjJkKlLmMnNoOpP"]
+FORMULAS_3 = ["FIND(MID(RECORD_ID(),4,1),'%s')>0" % GROUPS_3[0],
+              "FIND(MID(RECORD_ID(),4,1),'%s')>0" % GROUPS_3[1],
+              "AND(FIND(MID(RECORD_ID(),4,1),'%s')=0,FIND(MID(RECORD_ID(),4,1),'%s')=0)"
+              % tuple(GROUPS_3)]
+
+
+def part_of(record_id, groups):
+    return next((k for k, g in enumerate(groups) if record_id[3] in g), len(groups))
+
+
+def formula_of(request):
+    q = urllib.parse.parse_qs(request["query"])
+    return q.get("filterByFormula", [None])[0]
+
+
+@pytest.fixture(scope="module")
+def partitioned_export(server, tmp_path_factory):
+    return sql_export(server, SAMPLE, tmp_path_factory.mktemp("parts"), "all=1",
+                      "partitions=3", "concurrency=8")
+
+
+@pytest.fixture(scope="module")
+def partitioned_jsonl(server, tmp_path_factory):
+    out = tmp_path_factory.mktemp("parts-jsonl")
+    server.reset()
+    before = now_utc()
+    proc = subprocess.run(
+        [str(EXPORT_BIN), "--base", SAMPLE, "--table", "Packaging Tasks", "--out", str(out),
+         "--format", "jsonl", "--partitions", "2", "--quiet", "--api-url", server.url],
+        env=child_env(AIRTABLE_TOKEN=TOKEN), capture_output=True, text=True, timeout=300)
+    after = now_utc()
+    assert proc.returncode == 0, proc.stderr
+    log = [r for r in server.requests() if r["base"] == SAMPLE]
+    with open(out / "_manifest.json", encoding="utf-8") as f:
+        manifest = json.load(f)
+    return Export(out, manifest, log, before, after, proc=proc)
+
+
+@pytest.mark.parametrize("table", SAMPLE_TABLES)
+def test_partitioned_round_trip(partitioned_export, table):
+    """Three parts of each table listed at once: every record exactly once,
+    every cell as without parts."""
+    assert_round_trip(partitioned_export, SAMPLE, table, "delta", "csv", False, any_order=True)
+
+
+def test_partitioned_jsonl_round_trip_by_command(partitioned_jsonl):
+    assert_round_trip(partitioned_jsonl, SAMPLE, "Packaging Tasks", "delta", "jsonl", False,
+                      any_order=True)
+    assert partitioned_jsonl.manifest["options"]["partitions"] == 2
+
+
+def test_partitions_ask_each_part_once_and_stay_within_the_rate_limit(partitioned_export):
+    """Each part of each table is one listing with its formula; the parts'
+    records add up to the table's and none comes in a part not its own; the
+    manifest counts every request; the base's limit holds throughout; and
+    the parts of Packaging Tasks interleave (they run at once)."""
+    m = partitioned_export.manifest
+    assert m["options"]["partitions"] == 3 and m["options"]["concurrency"] == 8
+    log = [r for r in partitioned_export.log if not r["path"].startswith("/v0/meta/")]
+    assert all(r["status"] == 200 for r in log)
+    times = [r["time"] for r in log]
+    for a, b in zip(times, times[5:]):
+        assert b - a >= 1.0, (a, b)
+    assert m["requests"] == len(log) + 1                      # + the metadata
+    for t in load_fixture(SAMPLE)["tables"]:
+        mine = [r for r in log if r["path"].split("/")[3] == t["id"]]
+        assert {formula_of(r) for r in mine} == set(FORMULAS_3)
+        want = [0, 0, 0]
+        for rec in t["records"]:
+            want[part_of(rec["id"], GROUPS_3)] += 1
+        got = [sum(r["records"] for r in mine if formula_of(r) == f) for f in FORMULAS_3]
+        assert got == want and sum(got) == len(t["records"])
+        # Pages of 100 per part: one request per page, at least one.
+        assert [len([r for r in mine if formula_of(r) == f]) for f in FORMULAS_3] == \
+            [max(1, math.ceil(n / 100)) for n in want]
+        entry = partitioned_export.table(t["name"])
+        assert entry["requests"] == len(mine) and entry["rows"] == len(t["records"])
+    tasks = next(t["id"] for t in load_fixture(SAMPLE)["tables"] if t["name"] == "Packaging Tasks")
+    parts = [FORMULAS_3.index(formula_of(r)) for r in log if r["path"].split("/")[3] == tasks]
+    first_of_last = parts.index(2)
+    assert first_of_last < len(parts) - 1 - parts[::-1].index(0), parts   # interleaved
+
+
+def test_partitioned_out_dir_holds_exactly_the_files(partitioned_export):
+    assert {p.name for p in partitioned_export.out.iterdir()} == \
+        expected_files(partitioned_export, "csv", False)
+
+
+def test_a_server_reading_the_parts_differently_fails_the_export(server, tmp_path):
+    """Were Airtable to read the partition formula otherwise (MID counting
+    from 0, say), a part would receive records of another: the export stops
+    rather than write a record twice, and says what to do."""
+    tasks = table_fixture(SAMPLE, "Packaging Tasks")
+    group_2 = "0123456789aAbBcCdDeEfFgGhHiIjJkK"         # part 1 of 2
+    stray = next(r for r in tasks["records"] if r["id"][3] not in group_2)
+    server.reset()
+    # Part 1's first page (its formula ends in >0, part 2's in =0) holds a
+    # record of part 2.
+    server.faults({"path": "^/v0/%s/%s" % (SAMPLE, tasks["id"]),
+                   "query": "filterByFormula=[^&]*%3E0", "action": "body",
+                   "body": {"records": [stray]}})
+    conn = connect()
+    try:
+        with pytest.raises(sqlite3.OperationalError) as e:
+            conn.execute("SELECT airtable_export(?, ?, ?, ?, ?)",
+                         ("base=" + SAMPLE, "out=" + str(tmp_path), "table=Packaging Tasks",
+                          "partitions=2", "api_url=" + server.url)).fetchone()
+    finally:
+        conn.close()
+    assert str(e.value) == (
+        "airtable: export of table 'Packaging Tasks' failed (no manifest was written): "
+        "table 'Packaging Tasks': part 1 of 2 returned record %s, which belongs to part 2: "
+        "the server reads the partition formula differently, so records could repeat; "
+        "export this table with partitions=1" % stray["id"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
