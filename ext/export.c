@@ -86,6 +86,7 @@ struct Export {
   int bExactNames;           /* names=exact */
   int nConcurrency;          /* workers: tables (or parts) at once */
   int nPartition;            /* partitions=: parts each table is listed in */
+  int bSchemaOnly;           /* schema_only=1: schema files and manifest, no rows */
   /* The run. */
   char *zToken;              /* wiped and freed at the end */
   char *zLimitKey;           /* the base's rate limiter key */
@@ -157,6 +158,8 @@ static int exportOption(Export *p, const char *zKey, char **pzVal,
     return parseBool(zKey, zVal, &p->bGzip, pzErr);
   }else if( sqlite3_stricmp(zKey, "progress")==0 ){
     return parseBool(zKey, zVal, &p->bProgress, pzErr);
+  }else if( sqlite3_stricmp(zKey, "schema_only")==0 ){
+    return parseBool(zKey, zVal, &p->bSchemaOnly, pzErr);
   }else if( sqlite3_stricmp(zKey, "format")==0 ){
     if( sqlite3_stricmp(zVal, "csv")==0 ) p->bJsonl = 0;
     else if( sqlite3_stricmp(zVal, "jsonl")==0 ) p->bJsonl = 1;
@@ -216,7 +219,8 @@ static int exportParse(Export *p, int nArg, sqlite3_value **apArg,
       rc = atOptionsSet(&p->conn, zKey, nKey, &zVal, pzErr);
       if( rc==SQLITE_NOTFOUND ){
         atSetError(pzErr, "unknown option '%s' (known options: base, out, "
-            "table, all, view, format, gzip, names, concurrency, partitions, progress, "
+            "table, all, view, format, gzip, names, concurrency, partitions, "
+            "schema_only, progress, "
             "api_url, token_env, token_file, rate_limit, max_retries, "
             "rate_limit_wait, retry_backoff, retry_budget, connect_timeout, "
             "timeout, ca_file)", zKey);
@@ -545,9 +549,9 @@ static int exportPart(Export *p, ExportTable *t, int iPart, AtHttp *pHttp,
   return rc;
 }
 
-/* Every part is done: write the schema files, then rename the data file
-** (each under a temporary name until complete: the data file last). */
-static int finishTable(Export *p, ExportTable *t, char **pzErr){
+/* Write the table's .schema.json and .ddl (each under a temporary name
+** until complete). */
+static int writeSchemaFiles(Export *p, ExportTable *t, char **pzErr){
   char *zJson = atSparkSchemaJson(&t->spark, &t->schema);
   char *zDdl = atSparkSchemaDdl(&t->spark);
   char *zText = 0, *zName = 0;
@@ -566,16 +570,23 @@ static int finishTable(Export *p, ExportTable *t, char **pzErr){
                           : SQLITE_NOMEM;
     }
   }
+  sqlite3_free(zText);
+  sqlite3_free(zName);
+  sqlite3_free(zJson);
+  sqlite3_free(zDdl);
+  return rc;
+}
+
+/* Every part is done: write the schema files, then rename the data file
+** (the data file last, so its final name means the table is complete). */
+static int finishTable(Export *p, ExportTable *t, char **pzErr){
+  int rc = writeSchemaFiles(p, t, pzErr);
   if( rc==SQLITE_OK ){
     pthread_mutex_lock(&t->fileMutex);
     t->bOpen = 0;
     rc = atOutCommit(&t->out, pzErr);
     pthread_mutex_unlock(&t->fileMutex);
   }
-  sqlite3_free(zText);
-  sqlite3_free(zName);
-  sqlite3_free(zJson);
-  sqlite3_free(zDdl);
   return rc;
 }
 
@@ -757,7 +768,7 @@ static int runWorkers(Export *p, sqlite3 *db){
 
 /* ---- the manifest ------------------------------------------------------ */
 
-static cJSON *manifestTable(ExportTable *t){
+static cJSON *manifestTable(ExportTable *t, int bSchemaOnly){
   cJSON *o = cJSON_CreateObject(), *aCol;
   char *zName;
   int i, ok = o!=0;
@@ -765,14 +776,16 @@ static cJSON *manifestTable(ExportTable *t){
   ok = cJSON_AddStringToObject(o, "name", t->schema.zTableName)
     && cJSON_AddStringToObject(o, "id", t->schema.zTableId)
     && cJSON_AddStringToObject(o, "file_name", t->zFile)
-    && cJSON_AddStringToObject(o, "data_file", t->zDataFile);
+    && (bSchemaOnly ? cJSON_AddNullToObject(o, "data_file")
+                    : cJSON_AddStringToObject(o, "data_file", t->zDataFile));
   zName = sqlite3_mprintf("%s.schema.json", t->zFile);
   ok = ok && zName && cJSON_AddStringToObject(o, "schema_file", zName);
   sqlite3_free(zName);
   zName = sqlite3_mprintf("%s.ddl", t->zFile);
   ok = ok && zName && cJSON_AddStringToObject(o, "ddl_file", zName);
   sqlite3_free(zName);
-  ok = ok && cJSON_AddNumberToObject(o, "rows", (double)t->nRows)
+  ok = ok && (bSchemaOnly ? cJSON_AddNullToObject(o, "rows")
+                          : cJSON_AddNumberToObject(o, "rows", (double)t->nRows))
     && cJSON_AddNumberToObject(o, "requests", t->stats.nAttempts)
     && cJSON_AddNumberToObject(o, "retries", t->stats.nRetries)
     && cJSON_AddNumberToObject(o, "seconds",
@@ -826,12 +839,13 @@ static char *manifestText(Export *p){
                       : cJSON_AddNullToObject(opt, "view"))
     && cJSON_AddNumberToObject(opt, "concurrency", p->nConcurrency)
     && cJSON_AddNumberToObject(opt, "partitions", p->nPartition)
+    && cJSON_AddBoolToObject(opt, "schema_only", p->bSchemaOnly)
     && cJSON_AddStringToObject(opt, "api_url", p->conn.zApiUrl)
     && cJSON_AddNumberToObject(opt, "rate_limit", p->conn.cfg.nRatePerSec)
     && cJSON_AddNumberToObject(opt, "max_retries", p->conn.cfg.nMaxRetries)
     && (aTab = cJSON_AddArrayToObject(m, "tables"))!=0;
   for(i=0; ok && i<p->nTable; i++){
-    cJSON *t = manifestTable(&p->aTable[i]);
+    cJSON *t = manifestTable(&p->aTable[i], p->bSchemaOnly);
     ok = t && cJSON_AddItemToArray(aTab, t);
     if( !ok ) cJSON_Delete(t);
   }
@@ -905,7 +919,13 @@ static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   atHttpFree(pHttp);
   if( rc==SQLITE_OK ) rc = chooseTables(&ex, &zErr);
   if( rc==SQLITE_OK ) rc = takeOldManifest(&ex, &zErr);
-  if( rc==SQLITE_OK ){
+  if( rc==SQLITE_OK && ex.bSchemaOnly ){
+    /* The schemas alone: no listing, no data file, no worker. */
+    int i;
+    for(i=0; rc==SQLITE_OK && i<ex.nTable; i++){
+      rc = writeSchemaFiles(&ex, &ex.aTable[i], &zErr);
+    }
+  }else if( rc==SQLITE_OK ){
     removeStaleTemps(ex.zOut);
     if( ex.bProgress ){
       int nTask = ex.nTable*ex.nPartition;

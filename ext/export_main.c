@@ -28,6 +28,7 @@ static const char zUsage[] =
 "usage: airtable-export --base APP_ID (--table NAME ... | --all) --out DIR\n"
 "                       [--view NAME] [--format csv|jsonl] [--gzip]\n"
 "                       [--names delta|exact] [--concurrency N]\n"
+"                       [--partitions N] [--schema-only]\n"
 "                       [--progress | --quiet] [connection options]\n"
 "\n"
 "Exports tables of an Airtable base into DIR: for each table NAME.csv (or\n"
@@ -44,7 +45,11 @@ static const char zUsage[] =
 "  --gzip               compress the data files\n"
 "  --names delta|exact  column names Delta accepts (default) or the\n"
 "                       Airtable field names as they are\n"
-"  --concurrency N      tables exported at once, 1 to 8; default 4\n"
+"  --concurrency N      tables (or parts of tables) exported at once, 1 to 8;\n"
+"                       default 4\n"
+"  --partitions N       list each table in N disjoint parts at once, 1 to 8;\n"
+"                       default 1 (rows then come in no particular order)\n"
+"  --schema-only        write the schema files and the manifest, no rows\n"
 "  --progress           progress on stderr (the default on a terminal)\n"
 "  --quiet              no progress\n"
 "\n"
@@ -56,7 +61,8 @@ static const char zUsage[] =
 "names another place; it is never taken on the command line.\n";
 
 /* Options that take no value, and the value they stand for. */
-static const char *const azFlag[] = { "all", "gzip", "progress", "quiet" };
+static const char *const azFlag[] = { "all", "gzip", "progress", "quiet",
+                                      "schema_only" };
 
 static sqlite3 *volatile pInterruptDb = 0;
 
@@ -75,10 +81,17 @@ static void printSummary(const char *zManifest){
     pRows = cJSON_GetObjectItemCaseSensitive(pT, "rows");
     if( cJSON_IsNumber(pRows) ) nRows += (long long)pRows->valuedouble;
   }
-  fprintf(stderr, "airtable-export: exported %d table%s, %lld rows; the "
-          "manifest is _manifest.json in the output directory\n",
-          cJSON_GetArraySize(pTables), cJSON_GetArraySize(pTables)==1 ? "" : "s",
-          nRows);
+  if( cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+          cJSON_GetObjectItemCaseSensitive(pManifest, "options"), "schema_only")) ){
+    fprintf(stderr, "airtable-export: wrote the schemas of %d table%s; the "
+            "manifest is _manifest.json in the output directory\n",
+            cJSON_GetArraySize(pTables), cJSON_GetArraySize(pTables)==1 ? "" : "s");
+  }else{
+    fprintf(stderr, "airtable-export: exported %d table%s, %lld rows; the "
+            "manifest is _manifest.json in the output directory\n",
+            cJSON_GetArraySize(pTables), cJSON_GetArraySize(pTables)==1 ? "" : "s",
+            nRows);
+  }
   cJSON_Delete(pManifest);
 }
 

@@ -251,8 +251,8 @@ def test_interrupt_from_sql(db, server, tmp_path):
      "another variable with token_env= or a file with token_file="),
     (["base=appPackagingOps01", "out=x", "all=1", "colour=blue"],
      "unknown option 'colour' (known options: base, out, table, all, view, format, gzip, "
-     "names, concurrency, partitions, progress, api_url, token_env, token_file, rate_limit, "
-     "max_retries, "
+     "names, concurrency, partitions, schema_only, progress, api_url, token_env, token_file, "
+     "rate_limit, max_retries, "
      "rate_limit_wait, retry_backoff, retry_budget, connect_timeout, timeout, ca_file)"),
     (["base=appPackagingOps01", "out=x", "all=1", "out=y"], "option out is given more than once"),
     (["base=appPackagingOps01", "out=x", "all=1", "nonsense"],
@@ -443,3 +443,34 @@ def test_python_without_extension_loading_runs_the_command(server, tmp_path):
                        text=True, env=env, timeout=120)
     assert (p.returncode, p.stdout) == (0, "[1]\n"), p.stderr
     assert listing(tmp_path) == ["_manifest.json", "one.csv", "one.ddl", "one.schema.json"]
+
+
+# --- schema_only ----------------------------------------------------------------
+
+def test_schema_only_writes_the_schemas_with_one_request(db, server, tmp_path):
+    """schema_only=1: the schema files and the manifest, no data file, no
+    listing: the one metadata request. The schema files are byte for byte
+    those of a full export."""
+    server.clear_log()
+    m = export(db, f"base={SAMPLE}", f"out={tmp_path / 's'}", "all=1", "format=jsonl",
+               "schema_only=1")
+    assert len(server.requests()) == 1 and m["requests"] == 1
+    assert m["options"]["schema_only"] is True
+    assert [(t["name"], t["file_name"], t["data_file"], t["rows"], t["requests"])
+            for t in m["tables"]] == [("Packaging Tasks", "packaging_tasks", None, None, 0),
+                                      ("Products", "products", None, None, 0),
+                                      ("Vendors", "vendors", None, None, 0)]
+    assert listing(tmp_path / "s") == [
+        "_manifest.json", "packaging_tasks.ddl", "packaging_tasks.schema.json",
+        "products.ddl", "products.schema.json", "vendors.ddl", "vendors.schema.json"]
+    export(db, f"base={SAMPLE}", f"out={tmp_path / 'f'}", "table=Vendors", "format=jsonl")
+    for name in ("vendors.ddl", "vendors.schema.json"):
+        assert (tmp_path / "s" / name).read_bytes() == (tmp_path / "f" / name).read_bytes()
+
+
+def test_command_schema_only(server, tmp_path):
+    p = run_cli(server, "--base", SIZES, "--table", "One", "--out", str(tmp_path),
+                "--schema-only")
+    assert (p.returncode, p.stderr) == (0, "airtable-export: wrote the schemas of 1 table; the "
+                                           "manifest is _manifest.json in the output directory\n")
+    assert listing(tmp_path) == ["_manifest.json", "one.ddl", "one.schema.json"]
