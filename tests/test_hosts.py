@@ -116,22 +116,6 @@ def test_sqlite_utils_loads_the_extension(server, tmp_path):
     assert p.stdout.splitlines() == ["name,field_count", "Empty,2", "Ninety Nine,2"]
 
 
-def test_cmake_install_puts_extension_and_header_in_place(tmp_path):
-    build = pathlib.Path(EXT).parent
-    if not (build / "CMakeCache.txt").exists():
-        pytest.skip("the extension was not built by CMake here")
-    p = subprocess.run(["cmake", "--install", str(build), "--prefix", str(tmp_path)],
-                       capture_output=True, text=True, env=child_env(), timeout=120)
-    assert p.returncode == 0, p.stderr
-    assert (tmp_path / "lib" / "sqlite3" / "airtable.so").is_file()
-    exe = tmp_path / "bin" / "airtable-export"
-    v = subprocess.run([str(exe), "--version"], capture_output=True, text=True,
-                       env=child_env(ASAN_OPTIONS="detect_leaks=0"), timeout=60)
-    assert (v.returncode, v.stdout) == (0, "airtable-export 0.1.0\n"), v.stderr
-    header = (tmp_path / "include" / "airtable.h").read_text()
-    assert "int sqlite3_airtable_init(sqlite3 *db, char **pzErrMsg," in header
-
-
 def massif_peak(server, query):
     """Peak heap bytes (valgrind massif) of the sqlite3 shell running query
     against a fresh connection to the Packaging Tasks table."""
