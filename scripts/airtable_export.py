@@ -23,6 +23,8 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -35,8 +37,14 @@ class ExportError(Exception):
 def find_extension():
     """The extension to load: $AIRTABLE_EXT, the build in this checkout, or
     an installed one; None if there is none."""
+    import sysconfig
+    multiarch = sysconfig.get_config_var("MULTIARCH") or "none"   # x86_64-linux-gnu
+    # cmake --install (prefix /usr by default, or /usr/local), the .deb
+    # (/usr/lib/<multiarch>), then lib/sqlite3, where earlier builds put it.
     candidates = [os.environ.get("AIRTABLE_EXT"),
                   os.path.join(ROOT, "build", "airtable.so"),
+                  f"/usr/local/lib/{multiarch}/airtable.so", "/usr/local/lib/airtable.so",
+                  f"/usr/lib/{multiarch}/airtable.so", "/usr/lib/airtable.so",
                   "/usr/local/lib/sqlite3/airtable.so", "/usr/lib/sqlite3/airtable.so"]
     return next((c for c in candidates if c and os.path.exists(c)), None)
 
@@ -95,27 +103,66 @@ def export(base, out, tables=None, all=False, via="auto", extension=None, comman
                       "AIRTABLE_EXPORT")
 
 
+# One connection per extension file, open for the life of the process.
+# Closing the last connection that loaded the extension unloads it, and with
+# it the rate limiter's record of the base's last requests: the next export
+# would start as if the base were idle and could be answered 429 (and wait
+# 30 s). Exports through the kept connection take turns (its lock); the
+# export itself runs its tables concurrently inside the one call.
+_kept = {}
+_kept_lock = threading.Lock()
+
+
+def _connection(extension):
+    with _kept_lock:
+        entry = _kept.get(extension)
+        if entry is None:
+            conn = sqlite3.connect(":memory:", check_same_thread=False)
+            try:
+                conn.enable_load_extension(True)
+                conn.load_extension(extension)
+                conn.enable_load_extension(False)
+            except Exception:
+                conn.close()
+                raise
+            entry = _kept[extension] = (conn, threading.Lock())
+        return entry
+
+
 def _export_sql(extension, opts):
-    conn = sqlite3.connect(":memory:")
-    try:
-        conn.enable_load_extension(True)
-        conn.load_extension(extension)
-        conn.enable_load_extension(False)
-        args = ["%s=%s" % kv for kv in opts]
-        sql = "SELECT airtable_export(%s)" % ", ".join("?" * len(args))
+    conn, lock = _connection(extension)
+    args = ["%s=%s" % kv for kv in opts]
+    sql = "SELECT airtable_export(%s)" % ", ".join("?" * len(args))
+    with lock:
         try:
             (text,), = conn.execute(sql, args).fetchall()
         except sqlite3.OperationalError as e:
             raise _error(str(e)) from None
-        return json.loads(text)
-    finally:
-        conn.close()
+    return json.loads(text)
+
+
+# Each run of the command is a new process with a limiter of its own, which
+# knows nothing of the requests of the run before it. Every request of a run
+# has completed when it exits, so a run that starts 1 s after the last one
+# ended finds the base's window (5 requests a second) clear.
+_command_ended = 0.0
+_command_lock = threading.Lock()
 
 
 def _export_command(command, opts):
+    global _command_ended
+    with _command_lock:
+        time.sleep(max(0.0, _command_ended + 1.0 - time.monotonic()))
+        try:
+            return _run_command(command, opts)
+        finally:
+            _command_ended = time.monotonic()
+
+
+def _run_command(command, opts):
     args, progress = [command], False
     for key, value in opts:
-        if key in ("all", "gzip", "progress"):       # the command's flags
+        if key in ("all", "gzip", "progress", "schema_only"):   # the command's flags
             on = value.lower() in ("1", "true", "yes", "on")
             if not on and value.lower() not in ("0", "false", "no", "off"):
                 raise ValueError("airtable: option %s: '%s' is not 1 or 0" % (key, value))

@@ -474,3 +474,28 @@ def test_command_schema_only(server, tmp_path):
     assert (p.returncode, p.stderr) == (0, "airtable-export: wrote the schemas of 1 table; the "
                                            "manifest is _manifest.json in the output directory\n")
     assert listing(tmp_path) == ["_manifest.json", "one.ddl", "one.schema.json"]
+
+
+@pytest.mark.parametrize("via", ["sql", "command"])
+def test_python_exports_back_to_back_stay_within_the_rate_limit(server, tmp_path, via):
+    """Five exports in a row from one fresh Python (2 requests each): the
+    extension stays loaded between them (closing its last connection would
+    unload it and forget the limiter's record), and runs of the command, each
+    a process with a limiter of its own, start 1 s after the last ended. The
+    server never answers 429, and no second holds more than 5 arrivals."""
+    env = cli_env(server, PYTHONPATH=sys_path_scripts)
+    if SANITIZED:
+        env["LD_PRELOAD"] = os.environ["LD_PRELOAD"]
+        env["ASAN_OPTIONS"] = "detect_leaks=0"
+    code = ("import airtable_export, sys\n"
+            "for i in range(5):\n"
+            "    airtable_export.export(sys.argv[1], sys.argv[2] + '/%d' % i, tables=['Vendors'],\n"
+            "                           via=sys.argv[3], extension=sys.argv[4],\n"
+            "                           command=sys.argv[5], rate_limit_wait=60)\n")
+    server.clear_log()
+    p = subprocess.run(["/usr/bin/python3", "-c", code, SAMPLE, str(tmp_path), via, EXT,
+                        str(CLI)], capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr
+    log = server.requests()
+    assert [r["status"] for r in log] == [200] * 10
+    assert_spacing([r["time"] for r in log], 5)
