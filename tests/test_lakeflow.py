@@ -1,0 +1,327 @@
+"""The LakeflowConnect drop-in (scripts/airtable_lakeflow.py) against the test
+server: the contract the Lakeflow Community Connectors' generic test suite
+holds a connector to (tables listed, unknown names refused at once by each
+method, schemas and metadata the same on every call, no IntegerType, offsets
+JSON-serialisable dicts that a caller feeding them back sees repeat), and
+every record of every sample table read back equal to the server's, each
+exactly once; through SQL and through the command.
+
+PySpark cannot be installed here: the schemas are built with the stand-in
+pyspark.sql.types in tests/standins/ (PySpark's names and JSON format).
+"""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+import sparkread
+from conftest import EXT, SAMPLE, SIZES, SANITIZED, TOKEN, child_env, load_fixture
+from test_export_roundtrip import expected_table, same
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+for _p in (str(ROOT / "tests" / "standins"), str(ROOT / "scripts")):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
+
+import airtable_lakeflow  # noqa: E402
+from pyspark.sql import types as T  # noqa: E402  (the stand-in)
+
+CLI = str(pathlib.Path(EXT).parent / "airtable-export")
+SAMPLE_TABLES = ["Packaging Tasks", "Products", "Vendors"]
+VIAS = ["sql", "command"]
+
+
+def connector(server, via="sql", **options):
+    opts = {"base_id": SAMPLE, "personal_access_token": TOKEN, "api_url": server.url,
+            "via": via, "extension": EXT, "command": CLI}
+    opts.update(options)
+    return airtable_lakeflow.AirtableLakeflowConnector({k: v for k, v in opts.items()
+                                                        if v is not None})
+
+
+def read_all(c, table, start=None, limit=50):
+    """Feed offsets back until one repeats, as the framework does; every
+    batch's records, and the calls made."""
+    records, offset, calls = [], start, 0
+    while True:
+        calls += 1
+        assert calls <= limit, "the offsets never repeated"
+        batch, end = c.read_table(table, offset, {})
+        assert isinstance(end, dict) and json.loads(json.dumps(end)) == end
+        records += list(batch)
+        if end == offset:
+            return records, end, calls
+        offset = end
+
+
+def walk(t):
+    """Every data type inside t, t included."""
+    yield t
+    if isinstance(t, T.StructType):
+        for f in t.fields:
+            yield from walk(f.dataType)
+    elif isinstance(t, T.ArrayType):
+        yield from walk(t.elementType)
+    elif isinstance(t, T.MapType):
+        yield from walk(t.keyType)
+        yield from walk(t.valueType)
+
+
+def check_contract(record, schema, where):
+    """What the framework's conversion (parse_value) requires of a record:
+    a dict whose keys are columns, no null in a non-nullable column, a list
+    for an array, and never an empty dict for a struct."""
+    assert isinstance(record, dict) and record, where
+    names = {f.name: f for f in schema.fields}
+    assert set(record) <= set(names), (where, set(record) - set(names))
+    for f in schema.fields:
+        if not f.nullable:
+            assert record.get(f.name) is not None, (where, f.name)
+
+    def check(v, t, at):
+        if v is None:
+            return
+        if isinstance(t, T.StructType):
+            assert isinstance(v, dict) and v, at
+            for f in t.fields:
+                check(v.get(f.name), f.dataType, at + "." + f.name)
+        elif isinstance(t, T.ArrayType):
+            assert isinstance(v, list), at
+            for i, e in enumerate(v):
+                check(e, t.elementType, "%s[%d]" % (at, i))
+    for k, v in record.items():
+        check(v, names[k].dataType, where + ": " + k)
+
+
+# --- options ------------------------------------------------------------------
+
+def test_a_missing_base_or_token_is_named(monkeypatch):
+    monkeypatch.delenv("AIRTABLE_TOKEN", raising=False)
+    with pytest.raises(ValueError) as e:
+        airtable_lakeflow.AirtableLakeflowConnector({"personal_access_token": "x"})
+    assert str(e.value) == ("AirtableLakeflowConnector: option base_id is required (the base, "
+                            "appXXXXXXXXXXXXXX)")
+    with pytest.raises(ValueError) as e:
+        airtable_lakeflow.AirtableLakeflowConnector({"base_id": SAMPLE, "sourceName": "x"})
+    assert str(e.value) == ("AirtableLakeflowConnector: no Airtable token: give option "
+                            "personal_access_token (or bearer_token, or token), or set "
+                            "$AIRTABLE_TOKEN")
+    with pytest.raises(ValueError, match=r"^AirtableLakeflowConnector: option via: 'ftp' is "
+                                         r"not auto, sql or command$"):
+        airtable_lakeflow.AirtableLakeflowConnector({"base_id": SAMPLE, "token": "x",
+                                                     "via": "ftp"})
+
+
+@pytest.mark.parametrize("options", [
+    {"personal_access_token": TOKEN},
+    {"bearer_token": TOKEN},
+    {"token": TOKEN},
+    {},                                            # $AIRTABLE_TOKEN
+])
+def test_token_aliases(server, monkeypatch, options):
+    """The token under each name Lakeflow, Unity Catalog and the replaced
+    connector use, or from the environment; the framework's own options
+    (sourceName, tableName) are accepted and ignored."""
+    if options:
+        monkeypatch.delenv("AIRTABLE_TOKEN")
+    monkeypatch.delenv("AIRTABLE_API_URL")
+    c = airtable_lakeflow.AirtableLakeflowConnector(
+        {"base_id": SAMPLE, "api_url": server.url, "extension": EXT, "via": "sql",
+         "sourceName": "airtable", "tableName": "Vendors", **options})
+    assert c.list_tables() == SAMPLE_TABLES
+
+
+@pytest.mark.parametrize("key,suffix", [("api_url", ""), ("base_url", "/v0"),
+                                        ("base_url", "/v0/"), ("api_url", "/")])
+def test_api_url_aliases(server, monkeypatch, key, suffix):
+    monkeypatch.delenv("AIRTABLE_API_URL")
+    options = {"api_url": None, key: server.url + suffix}
+    c = connector(server, **options)
+    assert c.list_tables() == SAMPLE_TABLES
+
+
+def test_a_wrong_token_fails_naming_the_status_never_the_token(server):
+    c = connector(server, personal_access_token="patWRONGtoken.0123456789")
+    with pytest.raises(airtable_lakeflow.airtable_export.ExportError) as e:
+        c.list_tables()
+    assert str(e.value).startswith("airtable: HTTP 401 AUTHENTICATION_REQUIRED")
+    assert "patWRONG" not in str(e.value)
+
+
+# --- tables, schemas, metadata --------------------------------------------------
+
+@pytest.mark.parametrize("via", VIAS)
+def test_tables_schemas_and_metadata(server, via):
+    """One metadata request serves the table list and every schema; each
+    schema is the JSON Lines export's, the same on every call, with no
+    IntegerType at any depth."""
+    c = connector(server, via)
+    server.clear_log()
+    assert c.list_tables() == SAMPLE_TABLES
+    for name in SAMPLE_TABLES:
+        schema = c.get_table_schema(name, {})
+        assert isinstance(schema, T.StructType)
+        assert schema == c.get_table_schema(name, {})                 # deterministic
+        assert not any(isinstance(t, T.IntegerType) for t in walk(schema))
+        table = next(t for t in load_fixture(SAMPLE)["tables"] if t["name"] == name)
+        cols, types, _, _ = expected_table(SAMPLE, table, "delta", "jsonl")
+        assert schema.names == cols
+        assert [f.nullable for f in schema.fields][:2] == [False, True]   # id, createdTime
+        meta = c.read_table_metadata(name, {})
+        assert meta == {"primary_keys": ["id"], "cursor_field": "createdTime",
+                        "ingestion_type": "snapshot"}
+        assert meta == c.read_table_metadata(name, {})
+    assert [r["path"] for r in server.requests()] == [
+        "/v0/meta/bases/%s/tables" % SAMPLE]
+    # Integers are LongType; nested types are typed (array<string>, structs).
+    tasks = c.get_table_schema("Packaging Tasks", {})
+    assert tasks["quantity"].dataType == T.LongType()
+    assert tasks["tags"].dataType == T.ArrayType(T.StringType(), True)
+    assert tasks["owner"].dataType == T.StructType([T.StructField(n, T.StringType(), True)
+                                                    for n in ("id", "email", "name")])
+    assert tasks["quantity"].metadata["airtable_field_name"] == "Quantity"
+
+
+def test_schema_by_table_id_and_exact_names(server):
+    tasks = next(t for t in load_fixture(SAMPLE)["tables"] if t["name"] == "Packaging Tasks")
+    c = connector(server, names="exact")
+    schema = c.get_table_schema(tasks["id"], {})
+    cols, _, _, _ = expected_table(SAMPLE, tasks, "exact", "jsonl")
+    assert schema.names == cols
+    assert schema.names[2:6] == ["Task", "id_2", "Created_Time", "Status"]
+
+
+@pytest.mark.parametrize("method", ["get_table_schema", "read_table_metadata", "read_table"])
+def test_an_unknown_table_raises_at_once(server, method):
+    """Each method raises when called (not when its records are iterated),
+    naming the table and listing the tables there are; no listing request
+    is made."""
+    c = connector(server)
+    server.clear_log()
+    name = "__nonexistent_table_$$_9z9z9z__"
+    args = (name, {}, {}) if method == "read_table" else (name, {})
+    with pytest.raises(ValueError) as e:
+        getattr(c, method)(*args)
+    assert str(e.value) == ("AirtableLakeflowConnector: table '__nonexistent_table_$$_9z9z9z__' "
+                            "is not in base appPackagingOps01; its tables are: "
+                            "'Packaging Tasks', 'Products', 'Vendors'")
+    assert all(r["path"].startswith("/v0/meta/") for r in server.requests())
+
+
+# --- records and offsets -------------------------------------------------------------
+
+@pytest.mark.parametrize("via", VIAS)
+def test_every_record_of_every_table_exactly_once(server, tmp_path, via):
+    """Looping until the offset repeats: two calls per table, every record
+    equal, once typed by the schema, to the fixture's record as the export's
+    rules convert it, each exactly once, in Airtable's order; each record as
+    the framework's conversion requires."""
+    c = connector(server, via)
+    for name in SAMPLE_TABLES:
+        records, end, calls = read_all(c, name, start={})
+        table = next(t for t in load_fixture(SAMPLE)["tables"] if t["name"] == name)
+        assert calls == 2 and end["rows"] == len(table["records"]) == len(records)
+        assert [r["id"] for r in records] == [r["id"] for r in table["records"]]
+        schema = c.get_table_schema(name, {})
+        for r in records:
+            check_contract(r, schema, "%s %s" % (name, r["id"]))
+        # Typed by the schema as Spark would (tests/sparkread.py), then
+        # compared cell by cell with the fixture.
+        (tmp_path / "s.json").write_text(json.dumps(schema.jsonValue()))
+        data = tmp_path / "r.jsonl"
+        with open(data, "w", encoding="utf-8") as f:
+            for r in records:
+                f.write(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n")
+        got = sparkread.read_jsonl(data, sparkread.load_schema(tmp_path / "s.json"))
+        _, _, want, _ = expected_table(SAMPLE, table, "delta", "jsonl")
+        bad = [(i, j) for i, (g, w) in enumerate(zip(got, want))
+               for j, (a, b) in enumerate(zip(g, w)) if not same(a, b)]
+        assert bad == []
+
+
+def test_offsets_repeat_and_resume(server):
+    """The offset after a snapshot, given back (also to a new connector, as
+    the framework restores it from a JSON checkpoint), returns no record and
+    the same offset, with no listing request; None or {} start a new
+    snapshot."""
+    c = connector(server)
+    records, offset = c.read_table("Vendors", None, {})
+    assert len(list(records)) == 15
+    assert set(offset) == {"table_id", "snapshot_at", "rows"} and offset["rows"] == 15
+    server.clear_log()
+    again, same_offset = c.read_table("Vendors", offset, {})
+    assert (list(again), same_offset) == ([], offset)
+    restored = json.loads(json.dumps(offset))
+    again, same_offset = connector(server).read_table("Vendors", restored, {})
+    assert (list(again), same_offset) == ([], offset)
+    assert [r for r in server.requests() if not r["path"].startswith("/v0/meta/")] == []
+    # Another table's offset is not this table's.
+    products, p_offset = c.read_table("Products", offset, {})
+    assert len(list(products)) == 60 and p_offset["table_id"] != offset["table_id"]
+    # A new snapshot.
+    records, offset2 = c.read_table("Vendors", {}, {})
+    assert len(list(records)) == 15 and offset2["table_id"] == offset["table_id"]
+
+
+def test_view_table_option(server):
+    c = airtable_lakeflow.AirtableLakeflowConnector(
+        {"base_id": SIZES, "token": TOKEN, "api_url": server.url, "extension": EXT})
+    name = 'Odd/Name?#% "quoted" \u2603'
+    records, offset = c.read_table(name, {}, {"view": 'Odd/View?#% "q" \u2603'})
+    assert [r["n"] for r in records] == [3, 2, 1]
+    assert offset["view"] == 'Odd/View?#% "q" \u2603'
+
+
+def test_records_stream_from_a_private_file_removed_after(server, monkeypatch, tmp_path):
+    """Records are read a line at a time (the file is not read whole), from a
+    temporary directory that is gone once the records are consumed or the
+    iterator is dropped; the token file is gone before the first record."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    c = connector(server)
+    c.list_tables()
+    assert list(tmp_path.iterdir()) == []
+    records, _ = c.read_table("Packaging Tasks", {}, {})
+    (work,) = tmp_path.iterdir()
+    assert oct(work.stat().st_mode & 0o777) == "0o700"
+    assert sorted(p.name for p in work.iterdir()) == ["export"]      # no .token
+    first = next(records)
+    data = work / "export" / "packaging_tasks.jsonl"
+    assert first["id"] == load_fixture(SAMPLE)["tables"][0]["records"][0]["id"]
+    assert records._file.tell() < data.stat().st_size / 10
+    assert sum(1 for _ in records) == 2499
+    assert list(tmp_path.iterdir()) == []
+    records, _ = c.read_table("Vendors", {}, {})
+    del records
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_python_that_cannot_load_extensions_uses_the_command(server, tmp_path):
+    """On a Python whose sqlite3 lacks enable_load_extension (the python3 on
+    this machine's PATH, a pyenv build), the connector runs the command."""
+    candidates = [shutil.which("python3"), "/root/.pyenv/shims/python3"]
+    exe = next((c for c in candidates if c and subprocess.run(
+        [c, "-c", "import sqlite3, sys; sys.exit(hasattr(sqlite3.Connection, "
+                  "'enable_load_extension'))"], capture_output=True).returncode == 0), None)
+    if exe is None:
+        pytest.skip("no Python without enable_load_extension on this machine")
+    env = child_env(AIRTABLE_TOKEN=TOKEN, AIRTABLE_API_URL=server.url, AIRTABLE_EXPORT=CLI,
+                    PYTHONPATH=os.pathsep.join([str(ROOT / "scripts"),
+                                                str(ROOT / "tests" / "standins")]))
+    if SANITIZED:
+        env["ASAN_OPTIONS"] = "detect_leaks=0"
+    code = ("import airtable_lakeflow, json\n"
+            "c = airtable_lakeflow.LakeflowConnect({'base_id': 'appPackagingOps01'})\n"
+            "records, offset = c.read_table('Vendors', {}, {})\n"
+            "ids = [r['id'] for r in records]\n"
+            "again, offset2 = c.read_table('Vendors', offset, {})\n"
+            "print(json.dumps([len(ids), len(set(ids)), list(again) == [], offset == offset2,\n"
+            "                  c.get_table_schema('Vendors', {}).names[:2]]))\n")
+    p = subprocess.run([exe, "-c", code], capture_output=True, text=True, env=env,
+                       timeout=120)
+    assert (p.returncode, p.stdout) == (0, '[15, 15, true, true, ["id", "createdTime"]]\n'), \
+        p.stderr
