@@ -163,3 +163,13 @@ def create(conn, name, base, table, **opts):
 def table_fixture(base_id, table_name):
     base = load_fixture(base_id)
     return next(t for t in base["tables"] if t["name"] == table_name)
+
+
+def python_without_extension_loading():
+    """A Python whose sqlite3 cannot load extensions (as pyenv builds often
+    are; the python3 on this machine's PATH is one), or None."""
+    import shutil
+    candidates = [shutil.which("python3"), "/root/.pyenv/shims/python3"]
+    return next((c for c in candidates if c and subprocess.run(
+        [c, "-c", "import sqlite3, sys; sys.exit(hasattr(sqlite3.Connection, "
+                  "'enable_load_extension'))"], capture_output=True).returncode == 0), None)

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from conftest import (EXT, SAMPLE, SIZES, SANITIZED, TOKEN, child_env, connect, create,
-                      load_fixture, sanitized_runs, table_fixture)
+from conftest import (EXT, SAMPLE, SIZES, SANITIZED, TOKEN, child_env, load_fixture,
+                      python_without_extension_loading, sanitized_runs, table_fixture)
 
 CLI = pathlib.Path(EXT).parent / "airtable-export"
 TASKS = table_fixture(SAMPLE, "Packaging Tasks")
@@ -427,10 +427,7 @@ def test_python_export_by_sql_and_by_command(server, tmp_path, via, monkeypatch)
 def test_python_without_extension_loading_runs_the_command(server, tmp_path):
     """A Python whose sqlite3 cannot load extensions (as pyenv builds often
     are; the python3 on this machine's PATH is one) gets the command."""
-    candidates = [shutil.which("python3"), "/root/.pyenv/shims/python3"]
-    exe = next((c for c in candidates if c and subprocess.run(
-        [c, "-c", "import sqlite3, sys; sys.exit(hasattr(sqlite3.Connection, "
-                  "'enable_load_extension'))"], capture_output=True).returncode == 0), None)
+    exe = python_without_extension_loading()
     if exe is None:
         pytest.skip("no Python without enable_load_extension on this machine")
     env = cli_env(server, AIRTABLE_EXPORT=str(CLI), PYTHONPATH=sys_path_scripts)

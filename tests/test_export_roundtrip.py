@@ -440,21 +440,26 @@ def csv_export(server, tmp_path_factory):
     return sql_export(server, SAMPLE, out, "all=1")
 
 
-@pytest.fixture(scope="module")
-def jsonl_export(server, tmp_path_factory):
-    out = tmp_path_factory.mktemp("jsonl")
+def command_export(server, base, out, *args):
+    """build/airtable-export --base ... --out ... args... --quiet --api-url ..."""
     server.reset()
     before = now_utc()
     proc = subprocess.run(
-        [str(EXPORT_BIN), "--base", SAMPLE, "--all", "--out", str(out), "--format", "jsonl",
-         "--gzip", "--concurrency", "3", "--quiet", "--api-url", server.url],
+        [str(EXPORT_BIN), "--base", base, "--out", str(out), *args, "--quiet",
+         "--api-url", server.url],
         env=child_env(AIRTABLE_TOKEN=TOKEN), capture_output=True, text=True, timeout=300)
     after = now_utc()
     assert proc.returncode == 0, proc.stderr
-    log = [r for r in server.requests() if r["base"] == SAMPLE]
+    log = [r for r in server.requests() if r["base"] == base]
     with open(out / "_manifest.json", encoding="utf-8") as f:
         manifest = json.load(f)
     return Export(out, manifest, log, before, after, proc=proc)
+
+
+@pytest.fixture(scope="module")
+def jsonl_export(server, tmp_path_factory):
+    return command_export(server, SAMPLE, tmp_path_factory.mktemp("jsonl"), "--all",
+                          "--format", "jsonl", "--gzip", "--concurrency", "3")
 
 
 @pytest.fixture(scope="module")
@@ -876,19 +881,9 @@ def partitioned_export(server, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def partitioned_jsonl(server, tmp_path_factory):
-    out = tmp_path_factory.mktemp("parts-jsonl")
-    server.reset()
-    before = now_utc()
-    proc = subprocess.run(
-        [str(EXPORT_BIN), "--base", SAMPLE, "--table", "Packaging Tasks", "--out", str(out),
-         "--format", "jsonl", "--partitions", "2", "--quiet", "--api-url", server.url],
-        env=child_env(AIRTABLE_TOKEN=TOKEN), capture_output=True, text=True, timeout=300)
-    after = now_utc()
-    assert proc.returncode == 0, proc.stderr
-    log = [r for r in server.requests() if r["base"] == SAMPLE]
-    with open(out / "_manifest.json", encoding="utf-8") as f:
-        manifest = json.load(f)
-    return Export(out, manifest, log, before, after, proc=proc)
+    return command_export(server, SAMPLE, tmp_path_factory.mktemp("parts-jsonl"),
+                          "--table", "Packaging Tasks", "--format", "jsonl",
+                          "--partitions", "2")
 
 
 @pytest.mark.parametrize("table", SAMPLE_TABLES)

@@ -12,7 +12,6 @@ pyspark.sql.types in tests/standins/ (PySpark's names and JSON format).
 import json
 import os
 import pathlib
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,8 @@ import tempfile
 import pytest
 
 import sparkread
-from conftest import EXT, SAMPLE, SIZES, SANITIZED, TOKEN, child_env, load_fixture
+from conftest import (EXT, SAMPLE, SIZES, SANITIZED, TOKEN, child_env, load_fixture,
+                      python_without_extension_loading)
 from test_export_roundtrip import expected_table, same
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -303,10 +303,7 @@ def test_records_stream_from_a_private_file_removed_after(server, monkeypatch, t
 def test_python_that_cannot_load_extensions_uses_the_command(server, tmp_path):
     """On a Python whose sqlite3 lacks enable_load_extension (the python3 on
     this machine's PATH, a pyenv build), the connector runs the command."""
-    candidates = [shutil.which("python3"), "/root/.pyenv/shims/python3"]
-    exe = next((c for c in candidates if c and subprocess.run(
-        [c, "-c", "import sqlite3, sys; sys.exit(hasattr(sqlite3.Connection, "
-                  "'enable_load_extension'))"], capture_output=True).returncode == 0), None)
+    exe = python_without_extension_loading()
     if exe is None:
         pytest.skip("no Python without enable_load_extension on this machine")
     env = child_env(AIRTABLE_TOKEN=TOKEN, AIRTABLE_API_URL=server.url, AIRTABLE_EXPORT=CLI,
