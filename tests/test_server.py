@@ -648,6 +648,31 @@ def test_fault_stall(server):
         server.get("/v0/%s/One" % SIZES)
 
 
+def test_a_reset_ends_the_stalls_of_the_test_before(server):
+    """A request stalled by an earlier test's fault is dropped by the next
+    test's reset: unanswered, unlogged, never counted in a later rate-limit
+    window (it once woke 30 s later, inside another test's export, and cost
+    that export a 429)."""
+    add_faults(server, {"path": "One$", "action": "stall", "seconds": 60})
+    errors = []
+
+    def stalled():
+        try:
+            server.get("/v0/%s/One" % SIZES)
+        except (ConnectionError, http.client.HTTPException) as e:
+            errors.append(type(e))
+    t = threading.Thread(target=stalled)
+    t.start()
+    deadline = time.monotonic() + 30
+    while not server.control("GET", "/_test/faults")["faults"][0]["hits"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    server.control("POST", "/_test/reset")
+    t.join(30)
+    assert not t.is_alive() and len(errors) == 1
+    assert server.control("GET", "/_test/requests")["requests"] == []
+
+
 def test_fault_reset(server):
     add_faults(server, {"path": "One$", "action": "reset"})
     with pytest.raises(ConnectionResetError):

@@ -598,6 +598,10 @@ class State:
 
     def reset(self):
         with self.lock:
+            # Wake the stalled requests of earlier tests (see apply_fault).
+            if getattr(self, "stall_cancel", None) is not None:
+                self.stall_cancel.set()
+            self.stall_cancel = threading.Event()
             # Rebuild only bases whose records were edited; the rest are unchanged.
             old = getattr(self, "bases", None)
             self.bases = [b if old is not None and all(t.snapshot.version == 0 for t in b.tables)
@@ -864,7 +868,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         action = spec["action"]
         state = self.state
         if action == "stall":
-            time.sleep(float(spec.get("seconds", 1)))
+            # A reset (/_test/reset, which every test starts with) ends the
+            # stalls of the test before: the request is dropped unanswered
+            # and unlogged, so it can neither be counted in a later test's
+            # rate-limit window nor appear in its log.
+            if state.stall_cancel.wait(float(spec.get("seconds", 1))):
+                self.abort_connection()
+                return True
             if spec.get("then") == "close":
                 self.close_connection = True
                 state.record(entry)
