@@ -320,6 +320,17 @@ static int takeOldManifest(Export *p, char **pzErr){
       const cJSON *pT;
       zText[n] = 0;
       pOld = cJSON_Parse(zText);
+      if( p->bSchemaOnly && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+              cJSON_GetObjectItemCaseSensitive(pOld, "options"), "schema_only")) ){
+        /* Its schema files describe its data files: leave it whole. */
+        atSetError(pzErr, "option schema_only: '%s' holds an export (its %s); "
+                   "write the schemas into another directory", p->zOut,
+                   AT_MANIFEST);
+        cJSON_Delete(pOld);
+        sqlite3_free(zText);
+        sqlite3_free(zPath);
+        return SQLITE_ERROR;
+      }
       cJSON_ArrayForEach(pT, cJSON_GetObjectItemCaseSensitive(pOld, "tables")){
         const cJSON *pFile = cJSON_GetObjectItemCaseSensitive(pT, "file_name");
         const cJSON *pRows = cJSON_GetObjectItemCaseSensitive(pT, "rows");

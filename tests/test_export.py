@@ -463,6 +463,15 @@ def test_schema_only_writes_the_schemas_with_one_request(db, server, tmp_path):
     export(db, f"base={SAMPLE}", f"out={tmp_path / 'f'}", "table=Vendors", "format=jsonl")
     for name in ("vendors.ddl", "vendors.schema.json"):
         assert (tmp_path / "s" / name).read_bytes() == (tmp_path / "f" / name).read_bytes()
+    # Again into the schemas' directory: replaced. Into an export's: refused,
+    # the export left whole (its schema files describe its data files).
+    export(db, f"base={SAMPLE}", f"out={tmp_path / 's'}", "table=Vendors", "schema_only=1")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "f").iterdir()}
+    with pytest.raises(sqlite3.OperationalError) as e:
+        export(db, f"base={SAMPLE}", f"out={tmp_path / 'f'}", "all=1", "schema_only=1")
+    assert str(e.value) == (f"airtable: option schema_only: '{tmp_path / 'f'}' holds an export "
+                            "(its _manifest.json); write the schemas into another directory")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "f").iterdir()} == before
 
 
 def test_command_schema_only(server, tmp_path):
