@@ -227,13 +227,13 @@ class AirtableLakeflowConnector(_interface()):
         """(records, offset). A snapshot: the whole table, streamed from a
         file; given its own offset back, no record and the same offset."""
         t = self._table(table_name)
+        view = (table_options or {}).get("view") or None
         if start_offset and start_offset.get("table_id") == t["id"] and \
-                start_offset.get("snapshot_at"):
+                start_offset.get("snapshot_at") and start_offset.get("view") == view:
             return iter(()), dict(start_offset)
-        view = (table_options or {}).get("view")
         work = tempfile.mkdtemp(prefix="airtable-lakeflow-")
         try:
-            manifest = self._export(work, tables=[t["id"]], view=view or None)
+            manifest = self._export(work, tables=[t["id"]], view=view)
             entry = manifest["tables"][0]
             records = _Records(os.path.join(work, "export", entry["data_file"]), work)
         except BaseException:

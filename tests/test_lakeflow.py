@@ -275,6 +275,11 @@ def test_view_table_option(server):
     records, offset = c.read_table(name, {}, {"view": 'Odd/View?#% "q" \u2603'})
     assert [r["n"] for r in records] == [3, 2, 1]
     assert offset["view"] == 'Odd/View?#% "q" \u2603'
+    again, same = c.read_table(name, offset, {"view": 'Odd/View?#% "q" \u2603'})
+    assert (list(again), same) == ([], offset)
+    # The offset of a view's snapshot is not the whole table's.
+    records, whole = c.read_table(name, offset, {})
+    assert sorted(r["n"] for r in records) == [1, 2, 3] and "view" not in whole
 
 
 def test_records_stream_from_a_private_file_removed_after(server, monkeypatch, tmp_path):
