@@ -33,8 +33,9 @@ In Databricks
    airtable.table_prefix   prefix of the Delta table names (letters, digits, _), e.g. airtable_
    airtable.api_url        the API root (default https://api.airtable.com)
    airtable.concurrency    tables exported at once, 1 to 8 (default 4)
-   airtable.keep_runs      keep only this many newest export directories of the base
-                           (this update's included); unset: keep them all
+   airtable.keep_runs      keep only this many newest complete export directories of
+                           the base (this update's included; one without a manifest
+                           goes only once a day older); unset: keep them all
    airtable.extension      path of airtable.so on the driver
    airtable.command        path of the airtable-export command on the driver
 
@@ -218,11 +219,22 @@ def make_run_dir(base_dir, now=None):
             n += 1
 
 
+# An export directory without a manifest may be another update's export in
+# progress (two pipelines sharing a volume): it is removed only once it is
+# this much older than the current run, when no export can still be writing.
+INCOMPLETE_GRACE = datetime.timedelta(hours=24)
+
+
+def _run_time(name):
+    return datetime.datetime.strptime(_run_key(name)[0], "%Y%m%dT%H%M%SZ")
+
+
 def prune_runs(base_dir, keep, current):
     """Remove the export directories of base_dir older than current, except
     the keep-1 newest complete ones (those with a _manifest.json): current and
-    they are kept. Directories not named like a run, and newer ones, are left
-    alone. Returns the names removed."""
+    they are kept. A directory without a manifest is removed only when it is
+    more than INCOMPLETE_GRACE older than current. Directories not named like
+    a run, and newer ones, are left alone. Returns the names removed."""
     runs = sorted((d for d in os.listdir(base_dir)
                    if RUN_NAME.match(d) and os.path.isdir(os.path.join(base_dir, d))),
                   key=_run_key)
@@ -230,6 +242,8 @@ def prune_runs(base_dir, keep, current):
     older = [d for d in runs if _run_key(d) < _run_key(cur)]
     complete = [d for d in older if os.path.exists(os.path.join(base_dir, d, "_manifest.json"))]
     kept = set(complete[len(complete) - (keep - 1):]) if keep > 1 else set()
+    kept |= {d for d in older if d not in complete
+             and _run_time(cur) - _run_time(d) <= INCOMPLETE_GRACE}
     removed = [d for d in older if d not in kept]
     for d in removed:
         shutil.rmtree(os.path.join(base_dir, d), ignore_errors=True)

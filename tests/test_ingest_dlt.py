@@ -555,15 +555,20 @@ def test_each_run_gets_a_fresh_directory_and_keep_runs_prunes(server, tmp_path):
     assert [os.path.basename(first), os.path.basename(second)] == [
         "20250107T093000Z", "20250107T093000Z-2"]
     (base_dir / "20200101T000000Z").mkdir()                # an older run that never finished
+    (base_dir / "20250107T092000Z").mkdir()                # another update's, in progress
     (base_dir / "29991231T000000Z").mkdir()                # newer than this one: not ours
     (base_dir / "notes").mkdir()                           # not a run
     third, manifest = ingest_dlt.run_export(dict(c, keep_runs=2), TOKEN, now)
     assert os.path.basename(third) == "20250107T093000Z-3"
-    assert runs(base_dir) == ["20250107T093000Z-2", "20250107T093000Z-3", "29991231T000000Z",
-                              "notes"]
+    assert runs(base_dir) == ["20250107T092000Z", "20250107T093000Z-2", "20250107T093000Z-3",
+                              "29991231T000000Z", "notes"]
     assert [t["rows"] for t in manifest["tables"]] == [1]
     ingest_dlt.run_export(dict(c, keep_runs=1), TOKEN, now + datetime.timedelta(seconds=1))
-    assert runs(base_dir) == ["20250107T093001Z", "29991231T000000Z", "notes"]
+    assert runs(base_dir) == ["20250107T092000Z", "20250107T093001Z", "29991231T000000Z",
+                              "notes"]
+    # A day later, an export without a manifest is one that died: removed.
+    ingest_dlt.run_export(dict(c, keep_runs=1), TOKEN, now + datetime.timedelta(days=1, minutes=1))
+    assert runs(base_dir) == ["20250108T093100Z", "29991231T000000Z", "notes"]
 
 
 # --- The stand-ins ------------------------------------------------------------------
