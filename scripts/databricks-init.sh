@@ -94,14 +94,16 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt=(apt-get -o DPkg::Lock::Timeout=300 -y -q)
-  [ -z "$sudo" ] || apt=("$sudo" "${apt[@]}")
+  # sudo resets the environment: carry DEBIAN_FRONTEND through it.
+  [ -z "$sudo" ] || apt=("$sudo" env DEBIAN_FRONTEND=noninteractive "${apt[@]}")
   say "installing ${missing[*]}"
   "${apt[@]}" update >/dev/null || die "apt-get update failed"
   names=()
   for p in "${missing[@]}"; do
     pick=""
     for alt in ${p//|/ }; do   # the first alternative this release has
-      if apt-cache show "$alt" 2>/dev/null | grep -q '^Package:'; then pick=$alt; break; fi
+      # (no grep -q in a pipe: under pipefail apt-cache's SIGPIPE would fail it)
+      if apt-cache show "$alt" >/dev/null 2>&1; then pick=$alt; break; fi
     done
     [ -n "$pick" ] || die "no Debian package $p in this release's apt sources (universe enabled?)"
     names+=("$pick")
