@@ -2,8 +2,8 @@
 ** airtable.c: the extension's entry point. Loading the extension registers
 ** the "airtable" module, the discovery tables airtable_bases,
 ** airtable_tables and airtable_fields, airtable_requests (the log of the
-** connection's requests), and the functions airtable_export() and
-** airtable_spark_schema().
+** connection's requests), airtable_cache_info (the staging caches), and
+** the functions airtable_sync(), airtable_export() and airtable_spark_schema().
 **
 **   sqlite3 shell:  .load ./build/airtable
 **   Python:         conn.load_extension("./build/airtable")
@@ -41,6 +41,7 @@ AIRTABLE_EXPORT int sqlite3_airtable_init(sqlite3 *db, char **pzErrMsg,
   if( rc==SQLITE_OK ) rc = atRegisterMeta(db, pCtx);
   if( rc==SQLITE_OK ) rc = atRegisterRequests(db, pCtx);
   if( rc==SQLITE_OK ) rc = atRegisterExport(db, pCtx);
+  if( rc==SQLITE_OK ) rc = atRegisterCacheInfo(db, pCtx);
   atContextUnref(pCtx);   /* the modules hold their own references */
   return rc;
 }

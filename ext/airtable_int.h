@@ -52,6 +52,11 @@ char *atStrdup(const char *z);
 ** shape of every Airtable id ("app", "tbl", "viw", "fld", "rec"). */
 int atIsId(const char *z, const char *zPrefix);
 
+/* The time now, Unix seconds, and a time as ISO 8601 UTC with milliseconds
+** ("2026-12-01T09:30:00.000Z", the form Airtable uses). sqlite3_malloc'd. */
+double atNow(void);
+char *atIsoTime(double r);
+
 /* ------------------------------------------------------------- options.c */
 
 /* How requests are made and retried (README: "Reliability options"). */
@@ -87,9 +92,20 @@ struct AtOptions {
   char *zTokenEnv;    /* token_env= name of the variable holding the token */
   char *zTokenFile;   /* token_file= path of a file holding the token */
   char *zCaFile;      /* ca_file=   CA bundle for https, or NULL */
-  char *azNumber[7];  /* rate_limit= ... timeout= as given, or NULL */
+  char *azNumber[9];  /* rate_limit= ... timeout=, max_age=, sync_overlap= */
+  char *zCache;       /* cache=     off, on or offline, as given */
   AtHttpConfig cfg;   /* the retry policy they make (cfg.zCaFile = zCaFile) */
+  int eCache;         /* AT_CACHE_*, from cache= and $AIRTABLE_OFFLINE */
+  double rMaxAge;     /* max_age: seconds a cache stays fresh */
+  double rSyncOverlap;/* sync_overlap: seconds an incremental sync looks back */
 };
+
+/* The cache modes (cache= option; README: "The staging cache"). */
+#define AT_CACHE_OFF      0   /* every query asks the API */
+#define AT_CACHE_ON       1   /* answer from the cache, refreshed past max_age */
+#define AT_CACHE_OFFLINE  2   /* only the cache: no token, no network */
+#define AT_DEFAULT_MAX_AGE       3600.0
+#define AT_DEFAULT_SYNC_OVERLAP  300.0
 
 /* Parse the module arguments azArg[0..nArg-1] (already past the module,
 ** database and table names). On error returns SQLITE_ERROR and sets *pzErr
@@ -567,6 +583,8 @@ struct AtListing {
   sqlite3_int64 nRow;        /* rows reached so far: 1 at the first */
   int nRestart;              /* restarts after an expired offset */
   int bEof;                  /* no more rows */
+  int nOnly;                 /* fields[] asked for (0: every field) */
+  const char *const *azOnly; /* their ids (not owned) */
 };
 
 /* Set up *p to list pSchema's table (and view). Returns SQLITE_OK or
@@ -583,6 +601,85 @@ int atListingNext(AtListing *p, char **pzErr);
 void atListingReset(AtListing *p);
 void atListingClear(AtListing *p);
 
+/* --------------------------------------------------------------- cache.c */
+
+/* The shadow tables of airtable table zName in schema zDb (cache.c has
+** their layout): NAME_rows, NAME_sync and NAME_deleted. */
+typedef struct AtCache AtCache;
+struct AtCache {
+  sqlite3 *db;          /* the connection (not owned) */
+  char *zDb;            /* schema: "main", "temp" or an attached name */
+  char *zName;          /* the airtable table's name */
+};
+
+/* True if zSuffix ends the name of one of the shadow tables (xShadowName). */
+int atCacheShadowName(const char *zSuffix);
+int atCacheInit(AtCache *p, sqlite3 *db, const char *zDb, const char *zName);
+void atCacheClear(AtCache *p);
+/* Create (if missing), drop, or rename the shadow tables. */
+int atCacheCreateTables(AtCache *p, char **pzErr);
+int atCacheDropTables(AtCache *p, char **pzErr);
+int atCacheRenameTables(AtCache *p, const char *zNew, char **pzErr);
+/* Run SQL formatted from zFmt (sqlite3_mprintf), or prepare one statement.
+** On error *pzErr says "cache of 'NAME': <SQLite's message>". */
+int atCacheExec(AtCache *p, char **pzErr, const char *zFmt, ...);
+int atCachePrepare(AtCache *p, sqlite3_stmt **ppStmt, char **pzErr,
+                   const char *zFmt, ...);
+/* Set *pzErr from the connection's last error (or "out of memory"); rc. */
+int atCacheError(AtCache *p, int rc, char **pzErr);
+/* Read NAME_sync's value of zKey as text (*pzValue NULL if absent), or set
+** it to pVal (if not NULL) else the text zText, or to the number r. */
+int atCacheGet(AtCache *p, const char *zKey, char **pzValue, char **pzErr);
+int atCacheSet(AtCache *p, const char *zKey, sqlite3_value *pVal,
+               const char *zText, char **pzErr);
+int atCacheSetNumber(AtCache *p, const char *zKey, double r, char **pzErr);
+/* The table's metadata kept by the last sync (a cJSON object to
+** cJSON_Delete), or *ppTable NULL if the table was never synced. */
+int atCacheTableMeta(AtCache *p, cJSON **ppTable, char **pzErr);
+
+/* Append a cell to the packed values of a row (cache.c has the format). */
+void atCachePack(AtBuf *p, const AtCell *pCell);
+/* Find where each of the first nVal packed values of a[0..n-1] starts:
+** aOff[i]. SQLITE_CORRUPT if the blob is shorter or malformed. */
+int atCacheUnpackOffsets(const unsigned char *a, int n, int nVal, int *aOff);
+/* Return the packed value at a+iOff as the function's result. */
+void atCacheUnpackResult(sqlite3_context *ctx, const unsigned char *a, int iOff);
+
+/* ---------------------------------------------------------------- sync.c */
+
+/* What a sync is asked to do. */
+typedef struct AtSyncArgs AtSyncArgs;
+struct AtSyncArgs {
+  AtCache *pCache;          /* the shadow tables */
+  AtHttp *pHttp;            /* the connection to the API (with the token) */
+  const char *zApiUrl;      /* API root */
+  const char *zBase;        /* base id */
+  const char *zTable;       /* table= as declared: name or id */
+  const char *zView;        /* view= as declared, or NULL */
+  double rOverlap;          /* sync_overlap: seconds to look back */
+  int bFull;                /* 1: a full refresh even if incremental would do */
+};
+
+/* What a sync did (README: "airtable_sync"). */
+typedef struct AtSyncResult AtSyncResult;
+struct AtSyncResult {
+  const char *zMode;        /* "full" or "incremental" (static) */
+  const char *zWhy;         /* why full: "first sync", "asked", ... (static) */
+  sqlite3_int64 nAdded, nChanged, nDeleted, nRows;
+  int nRequests;            /* requests made, the metadata request included */
+  sqlite3_int64 iSync;      /* the sync's number: 1, 2, ... */
+};
+
+/* Bring the cache up to date with the base: a full refresh the first time,
+** when asked (bFull), or when the table's fields or view changed; else an
+** incremental one (sync.c has the algorithm and README its cost). Runs in
+** one savepoint: on any error (HTTP, interrupt, SQL) the cache is left as it
+** was and *pzErr says why. Call on the connection's thread. */
+int atCacheSync(const AtSyncArgs *pArgs, AtSyncResult *pRes, char **pzErr);
+
+/* The result as JSON text: {"table":..,"mode":..,"added":..,...}. */
+char *atSyncResultJson(const char *zName, const AtSyncResult *pRes);
+
 /* ---------------------------------------------------- vtab.c and meta.c */
 
 /* Register the modules on db; each takes a reference to pCtx. */
@@ -590,5 +687,6 @@ int atRegisterTable(sqlite3 *db, AtContext *pCtx);    /* "airtable" */
 int atRegisterMeta(sqlite3 *db, AtContext *pCtx);     /* airtable_bases/_tables/_fields */
 int atRegisterRequests(sqlite3 *db, AtContext *pCtx); /* airtable_requests */
 int atRegisterExport(sqlite3 *db, AtContext *pCtx);   /* airtable_export() */
+int atRegisterCacheInfo(sqlite3 *db, AtContext *pCtx); /* airtable_cache_info */
 
 #endif /* AIRTABLE_INT_H */

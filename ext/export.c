@@ -105,21 +105,6 @@ struct Export {
   locale_t cLocale;          /* "C", for number formatting in workers */
 };
 
-static double nowSeconds(void){
-  struct timeval tv;
-  gettimeofday(&tv, 0);
-  return tv.tv_sec + tv.tv_usec/1e6;
-}
-
-static char *isoTime(double r){
-  time_t t = (time_t)r;
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  return sqlite3_mprintf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-      tm.tm_year+1900, tm.tm_mon+1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-      tm.tm_sec, (int)((r - (double)t)*1000));
-}
-
 /* ---- options ----------------------------------------------------------- */
 
 static int parseBool(const char *zKey, const char *zVal, int *pb, char **pzErr){
@@ -632,7 +617,7 @@ static void *workerMain(void *pArg){
     t = taskTable(p, p->iNext++, &iPart);
     if( t->eState==TS_WAITING ){
       t->eState = TS_RUNNING;
-      t->rStart = nowSeconds();
+      t->rStart = atNow();
     }
     pthread_mutex_unlock(&p->mutex);
 
@@ -655,7 +640,7 @@ static void *workerMain(void *pArg){
     if( rc!=SQLITE_OK ){
       if( t->eState!=TS_FAILED ){
         t->eState = TS_FAILED;
-        t->rEnd = nowSeconds();
+        t->rEnd = atNow();
         t->zErr = zErr;
         zErr = 0;
       }
@@ -664,7 +649,7 @@ static void *workerMain(void *pArg){
       __atomic_store_n(&p->bAbort, 1, __ATOMIC_RELAXED);
     }else if( bLast ){
       t->eState = TS_DONE;
-      t->rEnd = nowSeconds();
+      t->rEnd = atNow();
     }
     pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->mutex);
@@ -679,7 +664,7 @@ static void *workerMain(void *pArg){
 /* One line per table that changed state or is running (call with the mutex
 ** held). aSeen[] remembers which ends were reported. */
 static void printProgress(Export *p, int *aSeen, int bFinal){
-  double rNow = nowSeconds();
+  double rNow = atNow();
   int i;
   for(i=0; i<p->nTable; i++){
     ExportTable *t = &p->aTable[i];
@@ -729,7 +714,7 @@ static int runWorkers(Export *p, sqlite3 *db){
   int nThread;
   pthread_t aThread[AT_EXPORT_MAX_CONCURRENCY];
   int *aSeen = sqlite3_malloc64(sizeof(int)*(p->nTable+1));
-  double rLastPrint = nowSeconds();
+  double rLastPrint = atNow();
   AtWatch watch;
   int i, nStarted = 0, bInterrupted = 0;
 
@@ -759,9 +744,9 @@ static int runWorkers(Export *p, sqlite3 *db){
       bInterrupted = 1;
       __atomic_store_n(&p->bAbort, 1, __ATOMIC_RELAXED);
     }
-    if( p->bProgress && nowSeconds() - rLastPrint >= 1.0 ){
+    if( p->bProgress && atNow() - rLastPrint >= 1.0 ){
       printProgress(p, aSeen, 0);
-      rLastPrint = nowSeconds();
+      rLastPrint = atNow();
     }
   }
   if( p->bProgress ) printProgress(p, aSeen, 1);
@@ -831,7 +816,7 @@ static cJSON *manifestTable(ExportTable *t, int bSchemaOnly){
 /* The manifest as JSON text (sqlite3_malloc'd), or NULL on OOM. */
 static char *manifestText(Export *p){
   cJSON *m = cJSON_CreateObject(), *opt = 0, *aTab = 0;
-  char *zStart = isoTime(p->rStart), *zJson, *zOut = 0;
+  char *zStart = atIsoTime(p->rStart), *zJson, *zOut = 0;
   int i, nRequests = 0, ok;
   for(i=0; i<p->nTable; i++) nRequests += p->aTable[i].stats.nAttempts;
   ok = m && zStart
@@ -839,7 +824,7 @@ static char *manifestText(Export *p){
     && cJSON_AddStringToObject(m, "base", p->conn.zBase)
     && cJSON_AddStringToObject(m, "started_at", zStart)
     && cJSON_AddNumberToObject(m, "seconds",
-           (double)(sqlite3_int64)((nowSeconds()-p->rStart)*1000)/1000)
+           (double)(sqlite3_int64)((atNow()-p->rStart)*1000)/1000)
     /* + 1: the metadata request */
     && cJSON_AddNumberToObject(m, "requests", nRequests + 1)
     && (opt = cJSON_AddObjectToObject(m, "options"))!=0
@@ -909,7 +894,7 @@ static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   memset(&ex, 0, sizeof(ex));
   ex.pCtx = (AtContext*)sqlite3_user_data(ctx);
   ex.iFirstFailed = -1;
-  ex.rStart = nowSeconds();
+  ex.rStart = atNow();
   pthread_mutex_init(&ex.mutex, 0);
   pthread_cond_init(&ex.cond, 0);
   rc = exportParse(&ex, argc, argv, &zErr);

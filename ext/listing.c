@@ -60,6 +60,8 @@ static int fetchPage(AtListing *p, const char *zOffset, char **pzErr){
   q.zView = p->pSchema->zViewId;
   q.zFormula = p->zFormula;
   q.bFieldsById = 1;
+  q.nField = p->nOnly;
+  q.azField = p->azOnly;
   q.zOffset = zOffset;
   rc = atListRequest(p->zApiUrl, p->zBase, p->pSchema->zTableId, &q,
                      AT_MAX_URL, &req);

@@ -21,7 +21,8 @@
 static const char *const azKnown[] = {
   "base", "table", "view", "api_url", "token_env", "token_file",
   "rate_limit", "max_retries", "rate_limit_wait", "retry_backoff",
-  "retry_budget", "connect_timeout", "timeout", "ca_file"
+  "retry_budget", "connect_timeout", "timeout", "ca_file",
+  "cache", "max_age", "sync_overlap"
 };
 #define N_KNOWN ((int)(sizeof(azKnown)/sizeof(azKnown[0])))
 
@@ -58,6 +59,9 @@ static char **optionSlot(AtOptions *p, int iOpt){
     case 4: return &p->zTokenEnv;
     case 5: return &p->zTokenFile;
     case 13: return &p->zCaFile;
+    case 14: return &p->zCache;
+    case 15: return &p->azNumber[7];
+    case 16: return &p->azNumber[8];
     default: return &p->azNumber[iOpt-6];
   }
 }
@@ -70,7 +74,7 @@ static const struct NumOpt {
   int bInteger;         /* whole numbers only */
   double rMin, rMax;    /* allowed range */
   const char *zUnit;    /* for the message */
-} aNumOpt[7] = {
+} aNumOpt[9] = {
   { "rate_limit",      1, 1,   AT_DEFAULT_RATE, "requests per second" },
   { "max_retries",     1, 0,   20,              "retries" },
   { "rate_limit_wait", 0, 0,   3600,            "seconds" },
@@ -78,6 +82,8 @@ static const struct NumOpt {
   { "retry_budget",    0, 0,   86400,           "seconds" },
   { "connect_timeout", 0, 0.001, 3600,          "seconds" },
   { "timeout",         1, 1,   86400,           "seconds" },
+  { "max_age",         0, 0,   31536000,        "seconds" },
+  { "sync_overlap",    0, 0,   86400,           "seconds" },
 };
 
 /* Parse numeric option i's text z into *pr. */
@@ -121,6 +127,14 @@ static int parseConfig(AtOptions *p, char **pzErr){
       default: p->cfg.nTimeout = (int)r; break;
     }
   }
+  p->rMaxAge = AT_DEFAULT_MAX_AGE;
+  p->rSyncOverlap = AT_DEFAULT_SYNC_OVERLAP;
+  if( p->azNumber[7] && parseNumber(7, p->azNumber[7], &p->rMaxAge, pzErr) ){
+    return SQLITE_ERROR;
+  }
+  if( p->azNumber[8] && parseNumber(8, p->azNumber[8], &p->rSyncOverlap, pzErr) ){
+    return SQLITE_ERROR;
+  }
   if( p->zCaFile ){
     FILE *f = fopen(p->zCaFile, "rb");
     if( f==0 ){
@@ -130,6 +144,31 @@ static int parseConfig(AtOptions *p, char **pzErr){
     }
     fclose(f);
     p->cfg.zCaFile = p->zCaFile;
+  }
+  return SQLITE_OK;
+}
+
+/* Set p->eCache from cache= (off, on or offline). AIRTABLE_OFFLINE set to
+** anything but "" or "0" turns "on" into "offline": for a database copied
+** to a machine with no token or network (README: "The staging cache"). */
+static int parseCache(AtOptions *p, char **pzErr){
+  const char *zEnv = getenv("AIRTABLE_OFFLINE");
+  p->eCache = AT_CACHE_OFF;
+  if( p->zCache==0 || sqlite3_stricmp(p->zCache, "off")==0 ){
+    p->eCache = AT_CACHE_OFF;
+  }else if( sqlite3_stricmp(p->zCache, "on")==0 ){
+    p->eCache = AT_CACHE_ON;
+    if( zEnv && zEnv[0] && strcmp(zEnv, "0")!=0 ) p->eCache = AT_CACHE_OFFLINE;
+  }else if( sqlite3_stricmp(p->zCache, "offline")==0 ){
+    p->eCache = AT_CACHE_OFFLINE;
+  }else{
+    atSetError(pzErr, "option cache: '%s' is not off, on or offline", p->zCache);
+    return SQLITE_ERROR;
+  }
+  if( p->eCache==AT_CACHE_OFF && (p->azNumber[7] || p->azNumber[8]) ){
+    atSetError(pzErr, "option %s needs cache='on' (or 'offline')",
+               p->azNumber[7] ? "max_age" : "sync_overlap");
+    return SQLITE_ERROR;
   }
   return SQLITE_OK;
 }
@@ -207,7 +246,7 @@ int atOptionsParse(int nArg, const char *const *azArg, AtOptions *p,
       atSetError(pzErr, "unknown option '%.*s' (known options: base, table, "
                  "view, api_url, token_env, token_file, rate_limit, max_retries, "
                  "rate_limit_wait, retry_backoff, retry_budget, connect_timeout, "
-                 "timeout, ca_file)", nKey, zKey);
+                 "timeout, ca_file, cache, max_age, sync_overlap)", nKey, zKey);
       return SQLITE_ERROR;
     }
     if( rc!=SQLITE_OK ) return rc;
@@ -252,6 +291,7 @@ int atOptionsFinish(AtOptions *p, int bNeedTable, char **pzErr){
     return SQLITE_ERROR;
   }
   if( parseConfig(p, pzErr) ) return SQLITE_ERROR;
+  if( parseCache(p, pzErr) ) return SQLITE_ERROR;
   if( p->zApiUrl==0 ){
     const char *zEnv = getenv("AIRTABLE_API_URL");
     p->zApiUrl = atStrdup(zEnv && zEnv[0] ? zEnv : AT_DEFAULT_API_URL);

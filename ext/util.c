@@ -1,9 +1,11 @@
 /*
 ** util.c: the small helpers every module shares: the one error formatter,
-** string copies and the Airtable id check.
+** string copies, the Airtable id check and the clock.
 */
 #include <stdarg.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #include "airtable_int.h"
 
 void atSetError(char **pzErr, const char *zFmt, ...){
@@ -54,4 +56,22 @@ int atIsId(const char *z, const char *zPrefix){
     }
   }
   return z[14]==0;
+}
+
+double atNow(void){
+  struct timeval tv;
+  gettimeofday(&tv, 0);
+  return tv.tv_sec + tv.tv_usec/1e6;
+}
+
+char *atIsoTime(double r){
+  time_t t = (time_t)r;
+  struct tm tm;
+  int ms = (int)((r - (double)t)*1000.0);
+  if( ms>999 ) ms = 999;
+  if( ms<0 ) ms = 0;
+  gmtime_r(&t, &tm);
+  return sqlite3_mprintf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                         tm.tm_year+1900, tm.tm_mon+1, tm.tm_mday,
+                         tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }

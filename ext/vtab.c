@@ -13,6 +13,7 @@
 ** next one only when the current one is used up, so memory holds one page
 ** and "LIMIT 5" costs one request.
 */
+#include <stdlib.h>
 #include <string.h>
 #include "airtable_int.h"
 
@@ -23,20 +24,37 @@ struct AtVtab {
   char *zBase;         /* base id */
   AtSchema schema;     /* table id, view id, fields and column names */
   cJSON *pTableMeta;   /* the table's metadata (fields with their options) */
-  AtHttp *pHttp;       /* connection (curl handle + token) for this table */
+  AtHttp *pHttp;       /* connection (curl handle + token) for this table;
+                       ** with a cache, made when a sync first needs it */
   AtContext *pCtx;     /* where the table is listed by name (a reference) */
+  sqlite3 *db;         /* the database connection */
+  AtOptions opt;       /* the options (token, retry policy, cache, view) */
+  AtCache cache;       /* the shadow tables, if opt.eCache!=AT_CACHE_OFF */
+  double rFreshUntil;  /* cache=on: no need to look before this time */
+  char *zLayout;       /* the cache's field ids in packed order, as read */
+  int nLayout;         /* number of them */
+  int *aMap;           /* per field of schema: its packed index, or -1 */
 };
 
 typedef struct AtCursor AtCursor;
 struct AtCursor {
   sqlite3_vtab_cursor base;  /* base class: must be first */
   AtListing list;            /* the scan: one page at a time */
+  sqlite3_stmt *pStmt;       /* with a cache: the scan of NAME_rows */
+  int bEof;                  /* with a cache: no more rows */
+  int *aOff;                 /* with a cache: where each packed value starts */
+  int nOff;                  /* entries allocated in aOff */
+  int bOffValid;             /* aOff is for the current row */
 };
 
 static int airtableDisconnect(sqlite3_vtab *pVtab){
   AtVtab *p = (AtVtab*)pVtab;
   atContextRemoveTable(p->pCtx, p);
   atContextUnref(p->pCtx);
+  atCacheClear(&p->cache);
+  atOptionsClear(&p->opt);
+  sqlite3_free(p->zLayout);
+  sqlite3_free(p->aMap);
   cJSON_Delete(p->pTableMeta);
   atHttpFree(p->pHttp);
   atSchemaClear(&p->schema);
@@ -47,55 +65,100 @@ static int airtableDisconnect(sqlite3_vtab *pVtab){
   return SQLITE_OK;
 }
 
-/*
-** xConnect and xCreate: argv[0] is the module name, argv[1] the database,
-** argv[2] the table name, argv[3..] the options (see options.c).
-*/
-static int airtableConnect(sqlite3 *db, void *pAux, int argc,
-                           const char *const *argv, sqlite3_vtab **ppVtab,
-                           char **pzErr){
-  AtContext *pCtx = (AtContext*)pAux;
-  AtOptions opt;
-  AtVtab *p = 0;
-  char *zToken = 0, *zKey = 0, *zSql = 0;
+/* The connection to the API, made on first use for a table with a cache
+** (an offline table, or one whose cache is fresh, needs no token). */
+static int vtabHttp(AtVtab *p, char **pzErr){
+  char *zToken = 0, *zKey = 0;
+  int rc;
+  if( p->pHttp ) return SQLITE_OK;
+  rc = atTokenLoad(p->opt.zTokenEnv, p->opt.zTokenFile, &zToken, pzErr);
+  if( rc!=SQLITE_OK ) return rc;
+  zKey = sqlite3_mprintf("%s %s", p->zApiUrl, p->zBase);
+  if( zKey ) p->pHttp = atHttpNew(zToken, zKey, &p->opt.cfg, p->db, p->pCtx);
+  memset(zToken, 0, strlen(zToken));
+  sqlite3_free(zToken);
+  sqlite3_free(zKey);
+  return p->pHttp ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+/* The table's metadata: from the cache if it was synced, else (cache off,
+** or on but never synced) from the API. */
+static int readTableMeta(AtVtab *p, const char *zTable, cJSON **ppTable,
+                         char **pzErr){
   cJSON *pMeta = 0;
   const cJSON *pTable;
   int rc;
+  *ppTable = 0;
+  if( p->opt.eCache!=AT_CACHE_OFF ){
+    rc = atCacheTableMeta(&p->cache, ppTable, pzErr);
+    if( rc!=SQLITE_OK || *ppTable ) return rc;
+    if( p->opt.eCache==AT_CACHE_OFFLINE ){
+      atSetError(pzErr, "table '%s' has no cache to answer from: it was never "
+          "synced (cache='offline'%s touches no network); sync it first with "
+          "cache='on' and SELECT airtable_sync('%s')", p->cache.zName,
+          p->opt.zCache && sqlite3_stricmp(p->opt.zCache, "on")==0
+            ? " through AIRTABLE_OFFLINE" : "", p->cache.zName);
+      return SQLITE_ERROR;
+    }
+  }
+  rc = vtabHttp(p, pzErr);
+  if( rc==SQLITE_OK ) rc = atMetaFetchTables(p->pHttp, p->zApiUrl, p->zBase, &pMeta, pzErr);
+  if( rc!=SQLITE_OK ) return rc;
+  pTable = atMetaFindTable(cJSON_GetObjectItemCaseSensitive(pMeta, "tables"),
+                           zTable);
+  if( pTable==0 ){
+    char *zList = atNameList(cJSON_GetObjectItemCaseSensitive(pMeta, "tables"));
+    atSetError(pzErr, "option table: base %s has no table '%s' (tables: %s)",
+               p->zBase, zTable, zList ? zList : "?");
+    sqlite3_free(zList);
+    cJSON_Delete(pMeta);
+    return SQLITE_ERROR;
+  }
+  *ppTable = cJSON_Duplicate(pTable, 1);
+  cJSON_Delete(pMeta);
+  return *ppTable ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+/*
+** xConnect and xCreate: argv[0] is the module name, argv[1] the database,
+** argv[2] the table name, argv[3..] the options (see options.c). xCreate
+** also makes the shadow tables of a table with a cache.
+*/
+static int airtableInit(sqlite3 *db, void *pAux, int argc,
+                        const char *const *argv, sqlite3_vtab **ppVtab,
+                        char **pzErr, int bCreate){
+  AtContext *pCtx = (AtContext*)pAux;
+  AtVtab *p = 0;
+  char *zSql = 0;
+  int rc;
 
   *ppVtab = 0;
-  rc = atOptionsParse(argc-3, argv+3, &opt, pzErr);
-  if( rc!=SQLITE_OK ) goto done;
-  rc = atTokenLoad(opt.zTokenEnv, opt.zTokenFile, &zToken, pzErr);
-  if( rc!=SQLITE_OK ) goto done;
-
   rc = SQLITE_NOMEM;
   p = sqlite3_malloc64(sizeof(*p));
   if( p==0 ) goto done;
   memset(p, 0, sizeof(*p));
-  p->zApiUrl = opt.zApiUrl;  opt.zApiUrl = 0;
-  p->zBase = opt.zBase;      opt.zBase = 0;
-  zKey = sqlite3_mprintf("%s %s", p->zApiUrl, p->zBase);
-  if( zKey==0 ) goto done;
-  p->pHttp = atHttpNew(zToken, zKey, &opt.cfg, db, pCtx);
-  if( p->pHttp==0 ) goto done;
-
-  rc = atMetaFetchTables(p->pHttp, p->zApiUrl, p->zBase, &pMeta, pzErr);
+  p->db = db;
+  p->pCtx = pCtx;
+  atContextRef(pCtx);
+  rc = atOptionsParse(argc-3, argv+3, &p->opt, pzErr);
   if( rc!=SQLITE_OK ) goto done;
-  pTable = atMetaFindTable(cJSON_GetObjectItemCaseSensitive(pMeta, "tables"),
-                           opt.zTable);
-  if( pTable==0 ){
-    char *zList = atNameList(cJSON_GetObjectItemCaseSensitive(pMeta, "tables"));
-    atSetError(pzErr, "option table: base %s has no table '%s' (tables: %s)",
-               p->zBase, opt.zTable, zList ? zList : "?");
-    sqlite3_free(zList);
-    rc = SQLITE_ERROR;
-    goto done;
+  p->zApiUrl = p->opt.zApiUrl;  p->opt.zApiUrl = 0;
+  p->zBase = p->opt.zBase;      p->opt.zBase = 0;
+  p->opt.cfg.zCaFile = p->opt.zCaFile;
+  if( p->opt.eCache!=AT_CACHE_OFF ){
+    rc = atCacheInit(&p->cache, db, argv[1], argv[2]);
+    if( rc==SQLITE_OK && bCreate ) rc = atCacheCreateTables(&p->cache, pzErr);
+    if( rc!=SQLITE_OK ) goto done;
+  }else{
+    /* Without a cache every query needs the token: fail now if it is missing. */
+    rc = vtabHttp(p, pzErr);
+    if( rc!=SQLITE_OK ) goto done;
   }
-  rc = atSchemaBuild(pTable, opt.zView, &p->schema, pzErr);
+
+  rc = readTableMeta(p, p->opt.zTable, &p->pTableMeta, pzErr);
   if( rc!=SQLITE_OK ) goto done;
-  rc = SQLITE_NOMEM;
-  p->pTableMeta = cJSON_Duplicate(pTable, 1);
-  if( p->pTableMeta==0 ) goto done;
+  rc = atSchemaBuild(p->pTableMeta, p->opt.zView, &p->schema, pzErr);
+  if( rc!=SQLITE_OK ) goto done;
 
   zSql = atSchemaDeclare(&p->schema);
   if( zSql==0 ){
@@ -113,32 +176,295 @@ static int airtableConnect(sqlite3 *db, void *pAux, int argc,
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   rc = atContextAddTable(pCtx, argv[1], argv[2], p);
   if( rc!=SQLITE_OK ) goto done;
-  p->pCtx = pCtx;
-  atContextRef(pCtx);
   *ppVtab = &p->base;
   p = 0;
 
 done:
   if( rc==SQLITE_NOMEM && *pzErr==0 ) atSetError(pzErr, "out of memory");
   if( p ) airtableDisconnect(&p->base);
-  if( zToken ){
-    memset(zToken, 0, strlen(zToken));
-    sqlite3_free(zToken);
-  }
-  atOptionsClear(&opt);
-  cJSON_Delete(pMeta);
-  sqlite3_free(zKey);
   sqlite3_free(zSql);
   return rc;
 }
 
+static int airtableConnect(sqlite3 *db, void *pAux, int argc,
+                           const char *const *argv, sqlite3_vtab **ppVtab,
+                           char **pzErr){
+  return airtableInit(db, pAux, argc, argv, ppVtab, pzErr, 0);
+}
+
+static int airtableCreate(sqlite3 *db, void *pAux, int argc,
+                          const char *const *argv, sqlite3_vtab **ppVtab,
+                          char **pzErr){
+  return airtableInit(db, pAux, argc, argv, ppVtab, pzErr, 1);
+}
+
+static int airtableDestroy(sqlite3_vtab *pVtab){
+  AtVtab *p = (AtVtab*)pVtab;
+  if( p->opt.eCache!=AT_CACHE_OFF ){
+    char *zErr = 0;
+    int rc = atCacheDropTables(&p->cache, &zErr);
+    if( rc!=SQLITE_OK ){
+      sqlite3_free(p->base.zErrMsg);
+      p->base.zErrMsg = zErr;
+      return rc;
+    }
+  }
+  return airtableDisconnect(pVtab);
+}
+
+static int airtableRename(sqlite3_vtab *pVtab, const char *zNew){
+  AtVtab *p = (AtVtab*)pVtab;
+  if( p->opt.eCache!=AT_CACHE_OFF ){
+    char *zErr = 0;
+    int rc = atCacheRenameTables(&p->cache, zNew, &zErr);
+    if( rc!=SQLITE_OK ){
+      sqlite3_free(p->base.zErrMsg);
+      p->base.zErrMsg = zErr;
+      return rc;
+    }
+  }
+  return SQLITE_OK;
+}
+
+/* ---- the cache: sync, freshness, scans ---------------------------------- */
+
+/* Sync the table's cache (bFull: a full refresh). */
+static int vtabSync(AtVtab *p, int bFull, AtSyncResult *pRes, char **pzErr){
+  AtSyncArgs args;
+  int rc = vtabHttp(p, pzErr);
+  if( rc!=SQLITE_OK ){
+    atPrefixError(pzErr, "table '%s': syncing the cache needs the API", p->cache.zName);
+    return rc;
+  }
+  memset(&args, 0, sizeof(args));
+  args.pCache = &p->cache;
+  args.pHttp = p->pHttp;
+  args.zApiUrl = p->zApiUrl;
+  args.zBase = p->zBase;
+  args.zTable = p->opt.zTable;
+  args.zView = p->opt.zView;
+  args.rOverlap = p->opt.rSyncOverlap;
+  args.bFull = bFull;
+  rc = atCacheSync(&args, pRes, pzErr);
+  if( rc==SQLITE_OK ){
+    p->rFreshUntil = atNow() + p->opt.rMaxAge;
+  }else if( *pzErr && strstr(*pzErr, "cache is unchanged")==0 ){
+    char *zMsg = sqlite3_mprintf("%s (the cache of '%s' is unchanged)",
+                                 *pzErr, p->cache.zName);
+    if( zMsg ){
+      sqlite3_free(*pzErr);
+      *pzErr = zMsg;
+    }
+  }
+  return rc;
+}
+
+/* cache='on': sync first if the last sync is older than max_age. */
+static int cacheEnsureFresh(AtVtab *p, char **pzErr){
+  double rNow = atNow();
+  char *zEnd = 0;
+  AtSyncResult res;
+  int rc;
+  if( p->opt.eCache!=AT_CACHE_ON || rNow<p->rFreshUntil ) return SQLITE_OK;
+  rc = atCacheGet(&p->cache, "last_sync_end", &zEnd, pzErr);
+  if( rc!=SQLITE_OK ) return rc;
+  if( zEnd && rNow - atof(zEnd) < p->opt.rMaxAge ){
+    p->rFreshUntil = atof(zEnd) + p->opt.rMaxAge;
+    sqlite3_free(zEnd);
+    return SQLITE_OK;
+  }
+  sqlite3_free(zEnd);
+  return vtabSync(p, 0, &res, pzErr);
+}
+
+/* Read the cache's layout (the field ids of the packed values, in order)
+** and map this table's fields to it. A field the cache does not have (the
+** connection declared its columns before a sync changed the fields) reads
+** as NULL. */
+static int cacheLayout(AtVtab *p, char **pzErr){
+  char *zLayout = 0;
+  int i, rc = atCacheGet(&p->cache, "layout", &zLayout, pzErr);
+  if( rc!=SQLITE_OK ) return rc;
+  if( zLayout==0 ){
+    zLayout = atStrdup("");
+    if( zLayout==0 ) return SQLITE_NOMEM;
+  }
+  if( p->zLayout && strcmp(p->zLayout, zLayout)==0 ){
+    sqlite3_free(zLayout);
+    return SQLITE_OK;
+  }
+  sqlite3_free(p->zLayout);
+  p->zLayout = zLayout;
+  sqlite3_free(p->aMap);
+  p->aMap = sqlite3_malloc64(sizeof(int)*(p->schema.nField+1));
+  if( p->aMap==0 ) return SQLITE_NOMEM;
+  for(i=0; i<p->schema.nField; i++) p->aMap[i] = -1;
+  p->nLayout = 0;
+  if( zLayout[0] ){
+    const char *z = zLayout;
+    for(;;){
+      const char *zEnd = strchr(z, ',');
+      int n = zEnd ? (int)(zEnd-z) : (int)strlen(z);
+      for(i=0; i<p->schema.nField; i++){
+        const char *zId = p->schema.aField[i].zId;
+        if( (int)strlen(zId)==n && memcmp(zId, z, n)==0 ) p->aMap[i] = p->nLayout;
+      }
+      p->nLayout++;
+      if( zEnd==0 ) break;
+      z = zEnd+1;
+    }
+  }
+  return SQLITE_OK;
+}
+
+/* The SQL operators xBestIndex hands to a cached scan. Each is only a
+** prefilter: SQLite checks every constraint again (omit stays 0). */
+static const char *cacheOp(int op){
+  switch( op ){
+    case SQLITE_INDEX_CONSTRAINT_EQ: return "=";
+    case SQLITE_INDEX_CONSTRAINT_GT: return ">";
+    case SQLITE_INDEX_CONSTRAINT_LE: return "<=";
+    case SQLITE_INDEX_CONSTRAINT_LT: return "<";
+    case SQLITE_INDEX_CONSTRAINT_GE: return ">=";
+  }
+  return 0;
+}
+
+/* A cached plan: idxNum 1, idxStr "COL:OP," per constraint in argv order.
+** Only id (the rows table's primary key) and created_time are kept as
+** columns; field values are packed, so SQLite filters those itself. */
+static int cacheBestIndex(sqlite3_index_info *pInfo){
+  sqlite3_str *pStr = sqlite3_str_new(0);
+  int i, n = 0, bIdEq = 0;
+  for(i=0; i<pInfo->nConstraint; i++){
+    const struct sqlite3_index_constraint *c = &pInfo->aConstraint[i];
+    const char *zColl;
+    if( !c->usable || c->iColumn<0 || c->iColumn>=AT_COL_FIRST_FIELD
+     || cacheOp(c->op)==0 ) continue;
+    zColl = sqlite3_vtab_collation(pInfo, i);
+    if( zColl && sqlite3_stricmp(zColl, "BINARY")!=0 ) continue;
+    pInfo->aConstraintUsage[i].argvIndex = ++n;
+    sqlite3_str_appendf(pStr, "%d:%d,", c->iColumn, c->op);
+    if( c->iColumn==AT_COL_ID && c->op==SQLITE_INDEX_CONSTRAINT_EQ ) bIdEq = 1;
+  }
+  pInfo->idxNum = 1;
+  pInfo->idxStr = sqlite3_str_finish(pStr);
+  pInfo->needToFreeIdxStr = 1;
+  if( n>0 && pInfo->idxStr==0 ) return SQLITE_NOMEM;
+  if( bIdEq ){
+    /* id is the rows table's primary key. */
+    pInfo->estimatedCost = 10.0;
+    pInfo->estimatedRows = 1;
+    pInfo->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+  }else{
+    pInfo->estimatedRows = 10000 >> (n>4 ? 4 : n);
+    pInfo->estimatedCost = 10000.0;
+  }
+  return SQLITE_OK;
+}
+
+static int cacheFilter(AtCursor *pCur, AtVtab *p, const char *idxStr,
+                       int argc, sqlite3_value **argv){
+  char **pzErr = &p->base.zErrMsg;
+  sqlite3_str *pStr;
+  char *zSql;
+  int i, rc, nBind = 0, aBind[16];
+  const char *z = idxStr ? idxStr : "";
+
+  sqlite3_finalize(pCur->pStmt);
+  pCur->pStmt = 0;
+  pCur->bEof = 1;
+  rc = cacheEnsureFresh(p, pzErr);
+  if( rc==SQLITE_OK ) rc = cacheLayout(p, pzErr);
+  if( rc!=SQLITE_OK ) return rc;
+  if( pCur->nOff<p->nLayout ){
+    int *a = sqlite3_realloc64(pCur->aOff, sizeof(int)*p->nLayout);
+    if( a==0 ) return SQLITE_NOMEM;
+    pCur->aOff = a;
+    pCur->nOff = p->nLayout;
+  }
+  pStr = sqlite3_str_new(0);
+  sqlite3_str_appendf(pStr, "SELECT rowid, id, created_time, vals"
+                      " FROM \"%w\".\"%w_rows\" WHERE 1",
+                      p->cache.zDb, p->cache.zName);
+  for(i=0; i<argc && *z; i++){
+    int iCol = (int)strtol(z, (char**)&z, 10), op;
+    if( *z==':' ) z++;
+    op = (int)strtol(z, (char**)&z, 10);
+    if( *z==',' ) z++;
+    /* id and created_time are TEXT: a value of another type would be
+    ** converted by the declared column's affinity, not by the rows
+    ** table's; leave those comparisons to SQLite alone. */
+    if( iCol<0 || iCol>=AT_COL_FIRST_FIELD || cacheOp(op)==0
+     || sqlite3_value_type(argv[i])!=SQLITE_TEXT || nBind>=16 ) continue;
+    sqlite3_str_appendf(pStr, " AND %s %s ?%d",
+        iCol==AT_COL_ID ? "id" : "created_time", cacheOp(op), nBind+1);
+    aBind[nBind++] = i;
+  }
+  zSql = sqlite3_str_finish(pStr);
+  if( zSql==0 ) return SQLITE_NOMEM;
+  rc = sqlite3_prepare_v2(p->db, zSql, -1, &pCur->pStmt, 0);
+  sqlite3_free(zSql);
+  if( rc!=SQLITE_OK ){
+    atSetError(pzErr, "cache of '%s': %s", p->cache.zName, sqlite3_errmsg(p->db));
+    return rc;
+  }
+  for(i=0; i<nBind; i++) sqlite3_bind_value(pCur->pStmt, i+1, argv[aBind[i]]);
+  pCur->bEof = 0;
+  return SQLITE_OK;
+}
+
+static int cacheNext(AtCursor *pCur, AtVtab *p){
+  int rc = sqlite3_step(pCur->pStmt);
+  pCur->bOffValid = 0;
+  if( rc==SQLITE_ROW ) return SQLITE_OK;
+  pCur->bEof = 1;
+  if( rc==SQLITE_DONE ) return SQLITE_OK;
+  atSetError(&p->base.zErrMsg, "cache of '%s': %s", p->cache.zName,
+             sqlite3_errmsg(p->db));
+  return rc;
+}
+
+/* Column iCol of the cached row: id and created_time as stored, a field
+** unpacked from vals. */
+static int cacheColumn(AtCursor *pCur, AtVtab *p, sqlite3_context *ctx,
+                       int iCol){
+  const unsigned char *a;
+  int n, k;
+  if( iCol<AT_COL_FIRST_FIELD ){
+    sqlite3_result_value(ctx, sqlite3_column_value(pCur->pStmt, iCol+1));
+    return SQLITE_OK;
+  }
+  iCol -= AT_COL_FIRST_FIELD;
+  if( iCol>=p->schema.nField || (k = p->aMap[iCol])<0 ) return SQLITE_OK;
+  a = (const unsigned char*)sqlite3_column_blob(pCur->pStmt, 3);
+  n = sqlite3_column_bytes(pCur->pStmt, 3);
+  if( !pCur->bOffValid ){
+    if( atCacheUnpackOffsets(a, n, p->nLayout, pCur->aOff)!=SQLITE_OK ){
+      char *zErr = sqlite3_mprintf("airtable: cache of '%s': the values of "
+          "record %s are corrupt; run airtable_sync('%s', 'full')",
+          p->cache.zName, sqlite3_column_text(pCur->pStmt, 1), p->cache.zName);
+      sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
+      sqlite3_free(zErr);
+      return SQLITE_CORRUPT;
+    }
+    pCur->bOffValid = 1;
+  }
+  atCacheUnpackResult(ctx, a, pCur->aOff[k]);
+  return SQLITE_OK;
+}
+
+/* ---- the table's methods ----------------------------------------------- */
+
 /*
-** No constraint is used yet: every plan is a full scan, paged lazily, so a
-** LIMIT stops the paging early. (Pushdown of WHERE, ORDER BY, LIMIT and
-** columns into the request comes with the pushdown issue.)
+** Without a cache no constraint is used: every plan is a full scan, paged
+** lazily, so a LIMIT stops the paging early. (Pushdown of WHERE, ORDER BY,
+** LIMIT and columns into the request comes with the pushdown issue.) With
+** one, comparisons go to the rows table, where id is the primary key.
 */
 static int airtableBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
-  (void)pVtab;
+  AtVtab *p = (AtVtab*)pVtab;
+  if( p->opt.eCache!=AT_CACHE_OFF ) return cacheBestIndex(pInfo);
   pInfo->idxNum = 0;
   pInfo->estimatedCost = 1000000.0;
   pInfo->estimatedRows = 100000;
@@ -150,6 +476,7 @@ static int airtableOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur){
   AtCursor *pCur = sqlite3_malloc64(sizeof(*pCur));
   if( pCur==0 ) return SQLITE_NOMEM;
   memset(pCur, 0, sizeof(*pCur));
+  pCur->bEof = 1;
   if( atListingInit(&pCur->list, p->pHttp, p->zApiUrl, p->zBase, &p->schema) ){
     atListingClear(&pCur->list);
     sqlite3_free(pCur);
@@ -162,6 +489,8 @@ static int airtableOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur){
 static int airtableClose(sqlite3_vtab_cursor *cur){
   AtCursor *pCur = (AtCursor*)cur;
   atListingClear(&pCur->list);
+  sqlite3_finalize(pCur->pStmt);
+  sqlite3_free(pCur->aOff);
   sqlite3_free(pCur);
   return SQLITE_OK;
 }
@@ -169,17 +498,23 @@ static int airtableClose(sqlite3_vtab_cursor *cur){
 static int airtableFilter(sqlite3_vtab_cursor *cur, int idxNum,
                           const char *idxStr, int argc, sqlite3_value **argv){
   AtCursor *pCur = (AtCursor*)cur;
-  (void)idxNum; (void)idxStr; (void)argc; (void)argv;
+  AtVtab *p = (AtVtab*)cur->pVtab;
+  if( idxNum==1 ){
+    int rc = cacheFilter(pCur, p, idxStr, argc, argv);
+    return rc==SQLITE_OK ? cacheNext(pCur, p) : rc;
+  }
   return atListingFirst(&pCur->list, &cur->pVtab->zErrMsg);
 }
 
 static int airtableNext(sqlite3_vtab_cursor *cur){
   AtCursor *pCur = (AtCursor*)cur;
+  if( pCur->pStmt ) return cacheNext(pCur, (AtVtab*)cur->pVtab);
   return atListingNext(&pCur->list, &cur->pVtab->zErrMsg);
 }
 
 static int airtableEof(sqlite3_vtab_cursor *cur){
-  return ((AtCursor*)cur)->list.bEof;
+  AtCursor *pCur = (AtCursor*)cur;
+  return pCur->pStmt ? pCur->bEof : pCur->list.bEof;
 }
 
 static int airtableColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
@@ -188,6 +523,7 @@ static int airtableColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
   AtVtab *p = (AtVtab*)cur->pVtab;
   const cJSON *pRec = pCur->list.page.pRecord;
   AtCell cell;
+  if( pCur->pStmt ) return cacheColumn(pCur, p, ctx, iCol);
   if( iCol==AT_COL_ID || iCol==AT_COL_CREATED_TIME ){
     const cJSON *pVal = cJSON_GetObjectItemCaseSensitive(pRec,
                           iCol==AT_COL_ID ? "id" : "createdTime");
@@ -208,18 +544,23 @@ static int airtableColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
 }
 
 static int airtableRowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid){
-  *pRowid = ((AtCursor*)cur)->list.nRow;
+  AtCursor *pCur = (AtCursor*)cur;
+  if( pCur->pStmt ){
+    *pRowid = sqlite3_column_int64(pCur->pStmt, 0);
+  }else{
+    *pRowid = pCur->list.nRow;
+  }
   return SQLITE_OK;
 }
 
 /* The airtable module: read-only, not eponymous (it needs options). */
 static sqlite3_module airtableModule = {
-  0,                   /* iVersion */
-  airtableConnect,     /* xCreate: no shadow tables yet, same as xConnect */
+  3,                   /* iVersion: 3 for xShadowName */
+  airtableCreate,      /* xCreate: makes the shadow tables of a cache */
   airtableConnect,     /* xConnect */
   airtableBestIndex,   /* xBestIndex */
   airtableDisconnect,  /* xDisconnect */
-  airtableDisconnect,  /* xDestroy */
+  airtableDestroy,     /* xDestroy: drops them */
   airtableOpen,        /* xOpen */
   airtableClose,       /* xClose */
   airtableFilter,      /* xFilter */
@@ -233,12 +574,99 @@ static sqlite3_module airtableModule = {
   0,                   /* xCommit */
   0,                   /* xRollback */
   0,                   /* xFindFunction */
-  0,                   /* xRename */
+  airtableRename,      /* xRename: renames them */
   0,                   /* xSavepoint */
   0,                   /* xRelease */
   0,                   /* xRollbackTo */
-  0                    /* xShadowName */
+  atCacheShadowName    /* xShadowName */
 };
+
+/* The airtable table named zName in this connection, connecting it first
+** if no statement has yet. NULL after setting the function's error. */
+static AtVtab *findTable(sqlite3_context *ctx, const char *zName,
+                         const char *zFunc){
+  AtContext *pCtx = (AtContext*)sqlite3_user_data(ctx);
+  AtVtab *p = (AtVtab*)atContextFindTable(pCtx, 0, zName);
+  if( p==0 ){
+    /* Preparing a statement that names the table connects it. */
+    sqlite3 *db = sqlite3_context_db_handle(ctx);
+    char *zSql = sqlite3_mprintf("SELECT 0 FROM \"%w\" WHERE 0", zName);
+    sqlite3_stmt *pStmt = 0;
+    int rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+    sqlite3_finalize(pStmt);
+    if( rc!=SQLITE_OK ){
+      char *zErr = sqlite3_mprintf("%s: %s", zFunc, sqlite3_errmsg(db));
+      sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
+      sqlite3_free(zErr);
+      return 0;
+    }
+    p = (AtVtab*)atContextFindTable(pCtx, 0, zName);
+    if( p==0 ){
+      char *zErr = sqlite3_mprintf("%s: '%s' is not an airtable table",
+                                   zFunc, zName);
+      sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
+      sqlite3_free(zErr);
+    }
+  }
+  return p;
+}
+
+/*
+** airtable_sync(TABLE [, MODE]): bring the cache of airtable table TABLE
+** up to date; MODE 'full' forces a full refresh, 'auto' (the default) lets
+** the sync choose (sync.c). Returns what it did as JSON text:
+**   {"table":"tasks","mode":"incremental","added":1,"changed":2,
+**    "deleted":0,"rows":120,"requests":4,"sync":7}
+** (with "reason" when the sync was full). A failed sync leaves the cache as
+** it was.
+*/
+static void syncFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  const char *zName = (const char*)sqlite3_value_text(argv[0]);
+  const char *zMode = argc>1 ? (const char*)sqlite3_value_text(argv[1]) : "auto";
+  AtSyncResult res;
+  char *zErr = 0, *zJson;
+  AtVtab *p;
+  int rc, bFull;
+  if( zName==0 || zMode==0 ){
+    sqlite3_result_error(ctx, "airtable_sync: the arguments must not be NULL", -1);
+    return;
+  }
+  bFull = sqlite3_stricmp(zMode, "full")==0;
+  if( !bFull && sqlite3_stricmp(zMode, "auto")!=0 ){
+    sqlite3_result_error(ctx, "airtable_sync: mode must be 'auto' or 'full'", -1);
+    return;
+  }
+  p = findTable(ctx, zName, "airtable_sync");
+  if( p==0 ) return;
+  if( p->opt.eCache!=AT_CACHE_ON ){
+    zErr = sqlite3_mprintf(p->opt.eCache==AT_CACHE_OFF
+        ? "airtable_sync: table '%s' has no cache: declare it with cache='on'"
+        : "airtable_sync: table '%s' is offline (cache='offline', or "
+          "AIRTABLE_OFFLINE is set): a sync needs the network", zName);
+    sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
+    sqlite3_free(zErr);
+    return;
+  }
+  rc = vtabSync(p, bFull, &res, &zErr);
+  if( rc!=SQLITE_OK ){
+    if( rc==SQLITE_NOMEM ){
+      sqlite3_result_error_nomem(ctx);
+    }else{
+      sqlite3_result_error(ctx, zErr ? zErr : "airtable: sync failed", -1);
+      if( rc==SQLITE_INTERRUPT ) sqlite3_result_error_code(ctx, rc);
+    }
+    sqlite3_free(zErr);
+    return;
+  }
+  zJson = atSyncResultJson(p->cache.zName, &res);
+  if( zJson==0 ){
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_text(ctx, zJson, -1, sqlite3_free);
+  sqlite3_result_subtype(ctx, 'J');
+}
 
 /*
 ** airtable_spark_schema(TABLE [, FORMAT [, NAMES]]): the Spark schema of the
@@ -247,7 +675,6 @@ static sqlite3_module airtableModule = {
 ** or 'exact'). Connects the table first if this connection has not yet.
 */
 static void sparkSchemaFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
-  AtContext *pCtx = (AtContext*)sqlite3_user_data(ctx);
   const char *zName = (const char*)sqlite3_value_text(argv[0]);
   const char *zFormat = argc>1 ? (const char*)sqlite3_value_text(argv[1]) : "csv";
   const char *zNames = argc>2 ? (const char*)sqlite3_value_text(argv[2]) : "delta";
@@ -270,30 +697,8 @@ static void sparkSchemaFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv
     sqlite3_result_error(ctx, "airtable_spark_schema: names must be 'delta' or 'exact'", -1);
     return;
   }
-  p = (AtVtab*)atContextFindTable(pCtx, 0, zName);
-  if( p==0 ){
-    /* Preparing a statement that names the table connects it. */
-    sqlite3 *db = sqlite3_context_db_handle(ctx);
-    char *zSql = sqlite3_mprintf("SELECT 0 FROM \"%w\" WHERE 0", zName);
-    sqlite3_stmt *pStmt = 0;
-    int rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0) : SQLITE_NOMEM;
-    sqlite3_free(zSql);
-    sqlite3_finalize(pStmt);
-    if( rc!=SQLITE_OK ){
-      char *zErr = sqlite3_mprintf("airtable_spark_schema: %s", sqlite3_errmsg(db));
-      sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
-      sqlite3_free(zErr);
-      return;
-    }
-    p = (AtVtab*)atContextFindTable(pCtx, 0, zName);
-    if( p==0 ){
-      char *zErr = sqlite3_mprintf("airtable_spark_schema: '%s' is not an "
-                                   "airtable table", zName);
-      sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
-      sqlite3_free(zErr);
-      return;
-    }
-  }
+  p = findTable(ctx, zName, "airtable_spark_schema");
+  if( p==0 ) return;
   if( atSparkSchemaBuild(p->pTableMeta, &p->schema, bNested, bExact, &spark) ){
     sqlite3_result_error_nomem(ctx);
     return;
@@ -315,6 +720,10 @@ int atRegisterTable(sqlite3 *db, AtContext *pCtx){
   for(n=1; rc==SQLITE_OK && n<=3; n++){
     rc = sqlite3_create_function(db, "airtable_spark_schema", n,
                                  SQLITE_UTF8, pCtx, sparkSchemaFunc, 0, 0);
+  }
+  for(n=1; rc==SQLITE_OK && n<=2; n++){
+    rc = sqlite3_create_function(db, "airtable_sync", n,
+                                 SQLITE_UTF8|SQLITE_DIRECTONLY, pCtx, syncFunc, 0, 0);
   }
   return rc;
 }

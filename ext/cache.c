@@ -1,0 +1,318 @@
+/*
+** cache.c: the staging cache of an airtable table, kept in shadow tables of
+** the virtual table in the same database file, so copying the file takes a
+** snapshot of the table anywhere (README.md, "The staging cache").
+**
+** For a table NAME declared with cache='on' or 'offline':
+**
+**   NAME_rows     one row per record: id, created_time, fields (the record's
+**                 fields as compact JSON keyed by field id, in the base's
+**                 field order: what syncs compare and an export reads),
+**                 vals (the value the API path returns for each field,
+**                 from atCellFromJson, typed, packed in one blob: see
+**                 atCachePack), seen and changed (sync numbers). A cached
+**                 query returns exactly what the same query on the API does.
+**   NAME_sync     key/value: the table's metadata ("table"), the base
+**                 ("base"), the field ids in vals' order ("layout"), and
+**                 what airtable_cache_info shows of the syncs.
+**   NAME_deleted  the ids deleted by syncs (tombstones), with the sync that
+**                 saw each go: the Lakeflow connector reads deletes from it.
+**
+** The shapes never change after xCreate: a schema change inside a running
+** statement (a sync runs inside one) would make SQLite reparse the schema
+** and disconnect the very table running it. So values are packed in one
+** blob rather than kept in a column per field.
+**
+** Shadow tables (xShadowName) are read-only to ordinary SQL when the
+** connection is in defensive mode; the extension writes them from inside
+** its own statements. A sync writes them inside one savepoint (sync.c).
+*/
+#include <stdarg.h>
+#include <string.h>
+#include "airtable_int.h"
+
+static const char *const azSuffix[] = { "rows", "sync", "deleted" };
+
+int atCacheShadowName(const char *zSuffix){
+  int i;
+  for(i=0; i<(int)(sizeof(azSuffix)/sizeof(azSuffix[0])); i++){
+    if( sqlite3_stricmp(zSuffix, azSuffix[i])==0 ) return 1;
+  }
+  return 0;
+}
+
+int atCacheInit(AtCache *p, sqlite3 *db, const char *zDb, const char *zName){
+  memset(p, 0, sizeof(*p));
+  p->db = db;
+  p->zDb = atStrdup(zDb);
+  p->zName = atStrdup(zName);
+  return (p->zDb && p->zName) ? SQLITE_OK : SQLITE_NOMEM;
+}
+
+void atCacheClear(AtCache *p){
+  sqlite3_free(p->zDb);
+  sqlite3_free(p->zName);
+  memset(p, 0, sizeof(*p));
+}
+
+int atCacheExec(AtCache *p, char **pzErr, const char *zFmt, ...){
+  va_list ap;
+  char *zSql, *zMsg = 0;
+  int rc;
+  va_start(ap, zFmt);
+  zSql = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  if( zSql==0 ) return SQLITE_NOMEM;
+  rc = sqlite3_exec(p->db, zSql, 0, 0, &zMsg);
+  sqlite3_free(zSql);
+  if( rc!=SQLITE_OK ){
+    atSetError(pzErr, "cache of '%s': %s", p->zName,
+               zMsg ? zMsg : sqlite3_errstr(rc));
+  }
+  sqlite3_free(zMsg);
+  return rc;
+}
+
+int atCachePrepare(AtCache *p, sqlite3_stmt **ppStmt, char **pzErr,
+                   const char *zFmt, ...){
+  va_list ap;
+  char *zSql;
+  int rc;
+  va_start(ap, zFmt);
+  zSql = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  *ppStmt = 0;
+  if( zSql==0 ) return SQLITE_NOMEM;
+  rc = sqlite3_prepare_v2(p->db, zSql, -1, ppStmt, 0);
+  sqlite3_free(zSql);
+  if( rc!=SQLITE_OK ){
+    atSetError(pzErr, "cache of '%s': %s", p->zName, sqlite3_errmsg(p->db));
+  }
+  return rc;
+}
+
+int atCacheError(AtCache *p, int rc, char **pzErr){
+  if( rc==SQLITE_NOMEM ){
+    atSetError(pzErr, "out of memory");
+  }else{
+    atSetError(pzErr, "cache of '%s': %s", p->zName, sqlite3_errmsg(p->db));
+  }
+  return rc;
+}
+
+int atCacheCreateTables(AtCache *p, char **pzErr){
+  return atCacheExec(p, pzErr,
+    "CREATE TABLE IF NOT EXISTS \"%w\".\"%w_rows\"("
+      "id TEXT PRIMARY KEY, created_time TEXT, fields TEXT NOT NULL, "
+      "vals BLOB NOT NULL, seen INTEGER NOT NULL, changed INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS \"%w\".\"%w_sync\"(key TEXT PRIMARY KEY, value);"
+    "CREATE TABLE IF NOT EXISTS \"%w\".\"%w_deleted\"("
+      "id TEXT PRIMARY KEY, sync INTEGER NOT NULL, deleted_at TEXT NOT NULL);",
+    p->zDb, p->zName, p->zDb, p->zName, p->zDb, p->zName);
+}
+
+int atCacheDropTables(AtCache *p, char **pzErr){
+  return atCacheExec(p, pzErr,
+    "DROP TABLE IF EXISTS \"%w\".\"%w_rows\";"
+    "DROP TABLE IF EXISTS \"%w\".\"%w_sync\";"
+    "DROP TABLE IF EXISTS \"%w\".\"%w_deleted\";",
+    p->zDb, p->zName, p->zDb, p->zName, p->zDb, p->zName);
+}
+
+int atCacheRenameTables(AtCache *p, const char *zNew, char **pzErr){
+  int rc = atCacheExec(p, pzErr,
+    "ALTER TABLE \"%w\".\"%w_rows\" RENAME TO \"%w_rows\";"
+    "ALTER TABLE \"%w\".\"%w_sync\" RENAME TO \"%w_sync\";"
+    "ALTER TABLE \"%w\".\"%w_deleted\" RENAME TO \"%w_deleted\";",
+    p->zDb, p->zName, zNew, p->zDb, p->zName, zNew, p->zDb, p->zName, zNew);
+  if( rc==SQLITE_OK ){
+    char *z = atStrdup(zNew);
+    if( z==0 ) return SQLITE_NOMEM;
+    sqlite3_free(p->zName);
+    p->zName = z;
+  }
+  return rc;
+}
+
+int atCacheGet(AtCache *p, const char *zKey, char **pzValue, char **pzErr){
+  sqlite3_stmt *pStmt;
+  int rc;
+  *pzValue = 0;
+  rc = atCachePrepare(p, &pStmt, pzErr,
+         "SELECT value FROM \"%w\".\"%w_sync\" WHERE key=?1", p->zDb, p->zName);
+  if( rc!=SQLITE_OK ) return rc;
+  sqlite3_bind_text(pStmt, 1, zKey, -1, SQLITE_STATIC);
+  rc = sqlite3_step(pStmt);
+  if( rc==SQLITE_ROW ){
+    const char *z = (const char*)sqlite3_column_text(pStmt, 0);
+    rc = SQLITE_OK;
+    if( z ){
+      *pzValue = atStrdup(z);
+      if( *pzValue==0 ) rc = SQLITE_NOMEM;
+    }
+  }else if( rc==SQLITE_DONE ){
+    rc = SQLITE_OK;
+  }else{
+    atCacheError(p, rc, pzErr);
+  }
+  sqlite3_finalize(pStmt);
+  return rc;
+}
+
+int atCacheSet(AtCache *p, const char *zKey, sqlite3_value *pVal,
+               const char *zText, char **pzErr){
+  sqlite3_stmt *pStmt;
+  int rc = atCachePrepare(p, &pStmt, pzErr,
+      "INSERT OR REPLACE INTO \"%w\".\"%w_sync\"(key, value) VALUES(?1, ?2)",
+      p->zDb, p->zName);
+  if( rc!=SQLITE_OK ) return rc;
+  sqlite3_bind_text(pStmt, 1, zKey, -1, SQLITE_STATIC);
+  if( pVal ) sqlite3_bind_value(pStmt, 2, pVal);
+  else sqlite3_bind_text(pStmt, 2, zText, -1, SQLITE_STATIC);
+  rc = sqlite3_step(pStmt);
+  rc = rc==SQLITE_DONE ? SQLITE_OK : atCacheError(p, rc, pzErr);
+  sqlite3_finalize(pStmt);
+  return rc;
+}
+
+int atCacheSetNumber(AtCache *p, const char *zKey, double r, char **pzErr){
+  sqlite3_stmt *pStmt;
+  int rc = atCachePrepare(p, &pStmt, pzErr,
+      "INSERT OR REPLACE INTO \"%w\".\"%w_sync\"(key, value) VALUES(?1, ?2)",
+      p->zDb, p->zName);
+  if( rc!=SQLITE_OK ) return rc;
+  sqlite3_bind_text(pStmt, 1, zKey, -1, SQLITE_STATIC);
+  if( r==(double)(sqlite3_int64)r ) sqlite3_bind_int64(pStmt, 2, (sqlite3_int64)r);
+  else sqlite3_bind_double(pStmt, 2, r);
+  rc = sqlite3_step(pStmt);
+  rc = rc==SQLITE_DONE ? SQLITE_OK : atCacheError(p, rc, pzErr);
+  sqlite3_finalize(pStmt);
+  return rc;
+}
+
+int atCacheTableMeta(AtCache *p, cJSON **ppTable, char **pzErr){
+  char *zJson = 0;
+  int rc = atCacheGet(p, "table", &zJson, pzErr);
+  *ppTable = 0;
+  if( rc!=SQLITE_OK || zJson==0 ) return rc;
+  *ppTable = cJSON_Parse(zJson);
+  sqlite3_free(zJson);
+  if( *ppTable==0 || !cJSON_IsObject(*ppTable) ){
+    cJSON_Delete(*ppTable);
+    *ppTable = 0;
+    atSetError(pzErr, "cache of '%s': the table metadata in %s_sync is not "
+               "a JSON object; run airtable_sync('%s', 'full')", p->zName,
+               p->zName, p->zName);
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
+/*
+** Packed values: for each field of the layout, one tag byte, then
+**   AT_PACK_NULL     nothing
+**   AT_PACK_INT      8 bytes, two's complement, little-endian
+**   AT_PACK_REAL     8 bytes, IEEE 754 double, little-endian
+**   AT_PACK_TEXT     4 bytes of length, little-endian, then the UTF-8 bytes
+** Little-endian whatever the machine, so a copied database file reads the
+** same anywhere.
+*/
+#define AT_PACK_NULL 0
+#define AT_PACK_INT  1
+#define AT_PACK_REAL 2
+#define AT_PACK_TEXT 3
+
+static void putU64(AtBuf *p, sqlite3_uint64 v){
+  unsigned char a[8];
+  int i;
+  for(i=0; i<8; i++){ a[i] = (unsigned char)(v & 0xff); v >>= 8; }
+  atBufAppend(p, (const char*)a, 8);
+}
+
+static sqlite3_uint64 getU64(const unsigned char *a){
+  sqlite3_uint64 v = 0;
+  int i;
+  for(i=7; i>=0; i--) v = (v<<8) | a[i];
+  return v;
+}
+
+void atCachePack(AtBuf *p, const AtCell *pCell){
+  char cTag;
+  switch( pCell->eType ){
+    case SQLITE_INTEGER:
+      cTag = AT_PACK_INT;
+      atBufAppend(p, &cTag, 1);
+      putU64(p, (sqlite3_uint64)pCell->i);
+      break;
+    case SQLITE_FLOAT: {
+      sqlite3_uint64 v;
+      memcpy(&v, &pCell->r, 8);
+      cTag = AT_PACK_REAL;
+      atBufAppend(p, &cTag, 1);
+      putU64(p, v);
+      break;
+    }
+    case SQLITE_TEXT: {
+      unsigned char a[4];
+      unsigned int n = (unsigned int)pCell->n;
+      cTag = AT_PACK_TEXT;
+      a[0] = n & 0xff; a[1] = (n>>8) & 0xff; a[2] = (n>>16) & 0xff; a[3] = n>>24;
+      atBufAppend(p, &cTag, 1);
+      atBufAppend(p, (const char*)a, 4);
+      atBufAppend(p, pCell->z, pCell->n);
+      break;
+    }
+    default:
+      cTag = AT_PACK_NULL;
+      atBufAppend(p, &cTag, 1);
+      break;
+  }
+}
+
+int atCacheUnpackOffsets(const unsigned char *a, int n, int nVal, int *aOff){
+  int i, k = 0;
+  for(i=0; i<nVal; i++){
+    if( k>=n ) return SQLITE_CORRUPT;
+    aOff[i] = k;
+    switch( a[k] ){
+      case AT_PACK_NULL: k += 1; break;
+      case AT_PACK_INT:
+      case AT_PACK_REAL: k += 9; break;
+      case AT_PACK_TEXT: {
+        sqlite3_int64 m;
+        if( k+5>n ) return SQLITE_CORRUPT;
+        m = (sqlite3_int64)a[k+1] | ((sqlite3_int64)a[k+2]<<8)
+          | ((sqlite3_int64)a[k+3]<<16) | ((sqlite3_int64)a[k+4]<<24);
+        if( k+5+m>n ) return SQLITE_CORRUPT;
+        k += 5 + (int)m;
+        break;
+      }
+      default: return SQLITE_CORRUPT;
+    }
+    if( k>n ) return SQLITE_CORRUPT;
+  }
+  return SQLITE_OK;
+}
+
+void atCacheUnpackResult(sqlite3_context *ctx, const unsigned char *a, int iOff){
+  switch( a[iOff] ){
+    case AT_PACK_INT:
+      sqlite3_result_int64(ctx, (sqlite3_int64)getU64(a+iOff+1));
+      break;
+    case AT_PACK_REAL: {
+      sqlite3_uint64 v = getU64(a+iOff+1);
+      double r;
+      memcpy(&r, &v, 8);
+      sqlite3_result_double(ctx, r);
+      break;
+    }
+    case AT_PACK_TEXT: {
+      int m = (int)a[iOff+1] | ((int)a[iOff+2]<<8) | ((int)a[iOff+3]<<16)
+            | ((int)a[iOff+4]<<24);
+      sqlite3_result_text(ctx, (const char*)a+iOff+5, m, SQLITE_TRANSIENT);
+      break;
+    }
+    default:
+      break;   /* NULL */
+  }
+}
