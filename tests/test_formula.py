@@ -211,6 +211,41 @@ def test_record_functions():
     assert ev("LAST_MODIFIED_TIME() & ''", first, TASKS) == "2024-01-20T06:18:00.000Z"
 
 
+def test_last_modified_time_is_the_servers_record_time():
+    # The server's per-record time wins over the field and createdTime.
+    modified = {FULL["id"]: "2026-12-01T08:00:00.250Z", TASK_IDS[0]: "2026-11-30T00:00:00.000Z"}
+    assert F.compile_expression("LAST_MODIFIED_TIME()", MINI, modified)(FULL) == utc(2026, 12, 1, 8, 0, 0, 250000)
+    first = TASKS.snapshot.records[0]
+    assert F.compile_expression("LAST_MODIFIED_TIME()", TASKS, modified)(first) == utc(2026, 11, 30)
+    # A record the mapping does not know falls back as before.
+    assert F.compile_expression("LAST_MODIFIED_TIME()", MINI, modified)(EMPTY) == utc(2024, 1, 3)
+    # What the extension sends for "changed since".
+    after = "IS_AFTER(LAST_MODIFIED_TIME(), DATETIME_PARSE('2026-12-01T00:00:00.000Z'))"
+    assert [r["id"] for r in MINI_RECORDS if F.compile_filter(after, MINI, modified)(r)] == [FULL["id"]]
+    since = ("OR(IS_AFTER(LAST_MODIFIED_TIME(), DATETIME_PARSE('2026-12-01T00:00:00.000Z')), "
+             "IS_AFTER(CREATED_TIME(), DATETIME_PARSE('2024-01-03T12:00:00.000Z')))")
+    assert [r["id"] for r in MINI_RECORDS if F.compile_filter(since, MINI, modified)(r)] == [
+        FULL["id"], ERROR["id"], NAN["id"]]
+    # The server's snapshot starts from the fixture: "Last Modified", else createdTime.
+    assert TASKS.snapshot.modified[TASK_IDS[0]] == "2024-01-20T06:18:00.000Z"
+    keep = airtable_server.compile_formula(after.replace("2026-12-01", "2024-02-28"), TASKS)
+    assert [r["id"] for r in TASKS.snapshot.records if keep(r)] == [
+        r["id"] for r in TASKS.snapshot.records if r["fields"]["Last Modified"] > "2024-02-28"]
+
+
+def record_id_or(ids):
+    return "OR(%s)" % ", ".join("RECORD_ID()='%s'" % i for i in ids)
+
+
+def test_record_id_or_with_100_arguments():
+    # The extension fetches changed records by id, 100 to a formula.
+    wanted = TASK_IDS[::25]
+    assert len(wanted) == 100
+    keep = F.compile_filter(record_id_or(wanted), TASKS)
+    assert [r["id"] for r in TASKS.snapshot.records if keep(r)] == wanted
+    assert F.compile_filter(record_id_or(["recNOPENOPENOPE01"] * 100), TASKS)(TASKS.snapshot.records[0]) is False
+
+
 # --- Fields --------------------------------------------------------------------
 
 def test_field_references():
@@ -450,6 +485,17 @@ def test_http_partitions(server):
         parts = [list_ids(server, partition_formula(k, n)) for k in range(n)]
         assert parts == [[i for i in TASK_IDS if partition_of(i, n) == k] for k in range(n)]
         assert sum(len(p) for p in parts) == 2500
+
+
+def test_http_record_id_or_and_modified_time(server):
+    wanted = TASK_IDS[1::25]
+    assert list_ids(server, record_id_or(wanted)) == wanted
+    # An edit moves LAST_MODIFIED_TIME() (explicit time: the control API's modifiedTime).
+    server.control("POST", "/_test/records/%s/Packaging%%20Tasks" % SAMPLE, {"update": [
+        {"id": TASK_IDS[7], "fields": {"Priority": 2}, "modifiedTime": "2026-12-01T00:00:00.001Z"}]})
+    after = "IS_AFTER(LAST_MODIFIED_TIME(), DATETIME_PARSE('2026-12-01T00:00:00.000Z'))"
+    assert list_ids(server, after) == [TASK_IDS[7]]
+    assert list_ids(server, "AND(%s, %s)" % (after, record_id_or(wanted[:99] + [TASK_IDS[7]]))) == [TASK_IDS[7]]
 
 
 def test_http_filters_and_errors(server):

@@ -790,6 +790,100 @@ def test_record_edits(server):
     assert server.get(listing).json["records"] == recs
 
 
+# --- Record modified times (control API edits) ------------------------------
+
+NINETY = "/v0/%s/Ninety%%20Nine" % SIZES
+NINETY_EDIT = "/_test/records/%s/Ninety%%20Nine" % SIZES
+TASKS_EDIT = "/_test/records/%s/Packaging%%20Tasks" % SAMPLE
+
+
+def iso_ms(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%S") + ".%03dZ" % (dt.microsecond // 1000)
+
+
+def now_ms(less_ms=0):
+    """The clock (the server's too) cut to milliseconds, as ISO text."""
+    import datetime
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return iso_ms(now.replace(microsecond=now.microsecond // 1000 * 1000) - datetime.timedelta(milliseconds=less_ms))
+
+
+def just_before_now():
+    """An ISO time strictly before any time the server stamps from now on."""
+    return now_ms(less_ms=1)
+
+
+def modified_after(t):
+    return "IS_AFTER(LAST_MODIFIED_TIME(), DATETIME_PARSE('%s'))" % t
+
+
+def ids_where(server, path, formula):
+    recs, _ = server.list_all(path, [("filterByFormula", formula)])
+    return [r["id"] for r in recs]
+
+
+def test_edits_set_the_modified_time(server):
+    recs = server.get(NINETY).json["records"]
+    t = just_before_now()
+    assert ids_where(server, NINETY, modified_after(t)) == []
+    out = server.control("POST", NINETY_EDIT, {
+        "create": [{"id": "recNEWNEWNEWNEW01", "fields": {"Name": "new"}}],
+        "update": [{"id": recs[5]["id"], "fields": {"N": 500}}],
+        "delete": [recs[6]["id"]]})
+    assert t < out["modifiedTime"] <= now_ms()
+    # Exactly the updated and the created record, in table order.
+    assert ids_where(server, NINETY, modified_after(t)) == [recs[5]["id"], "recNEWNEWNEWNEW01"]
+    assert ids_where(server, NINETY, "IS_SAME(LAST_MODIFIED_TIME(), DATETIME_PARSE('%s'))"
+                     % out["modifiedTime"]) == [recs[5]["id"], "recNEWNEWNEWNEW01"]
+    # The form the extension sends: modified or created since a time.
+    since = "OR(%s, IS_AFTER(CREATED_TIME(), DATETIME_PARSE('%s')))" % (modified_after(t), t)
+    assert ids_where(server, NINETY, since) == [recs[5]["id"], "recNEWNEWNEWNEW01"]
+    # A new record is created at the edit's time; the time is not in the record JSON.
+    new = server.get(NINETY + "/recNEWNEWNEWNEW01").json
+    assert new == {"id": "recNEWNEWNEWNEW01", "createdTime": out["modifiedTime"], "fields": {"Name": "new"}}
+    # Untouched fixture records keep their createdTime as their modified time.
+    assert ids_where(server, NINETY, "IS_SAME(LAST_MODIFIED_TIME(), CREATED_TIME())") == [
+        r["id"] for r in recs if r["id"] not in (recs[5]["id"], recs[6]["id"])] + ["recNEWNEWNEWNEW01"]
+
+
+def test_explicit_modified_time_and_reset(server):
+    recs = server.get(NINETY).json["records"]
+    t = just_before_now()
+    out = server.control("POST", NINETY_EDIT, {
+        "create": [{"id": "recPASTPASTPAST01", "fields": {"Name": "old"}, "createdTime": "2025-01-01T00:00:00.000Z",
+                    "modifiedTime": "2025-06-01T12:00:00Z"}],
+        "update": [{"id": recs[0]["id"], "fields": {"N": 7}, "modifiedTime": "2025-06-01T14:00:00+02:00"},
+                   {"id": recs[1]["id"], "fields": {"N": 8}}]})
+    # Written back as Airtable writes times; past times are not "after t".
+    at = "IS_SAME(LAST_MODIFIED_TIME(), DATETIME_PARSE('2025-06-01T12:00:00.000Z'))"
+    assert ids_where(server, NINETY, at) == [recs[0]["id"], "recPASTPASTPAST01"]
+    assert ids_where(server, NINETY, modified_after(t)) == [recs[1]["id"]]
+    assert ids_where(server, NINETY, modified_after("2025-01-01T00:00:00.000Z")) == [
+        recs[0]["id"], recs[1]["id"], "recPASTPASTPAST01"]
+    assert t < out["modifiedTime"]
+    server.control("POST", "/_test/reset")
+    assert ids_where(server, NINETY, modified_after("2025-01-01T00:00:00.000Z")) == []
+    assert ids_where(server, NINETY, "IS_SAME(LAST_MODIFIED_TIME(), CREATED_TIME())") == [r["id"] for r in recs]
+    assert server.get(NINETY).json["records"] == recs
+
+
+def test_record_edit_errors(server):
+    recs = server.get(NINETY).json["records"]
+    bad = [{"update": [{"id": recs[0]["id"], "fields": {"N": 1}, "modifiedTime": "yesterday"}]},
+           {"update": [{"id": recs[0]["id"], "fields": {"N": 1}, "modifiedTime": 5}]},
+           {"update": [recs[0]["id"]]},
+           {"create": [{"fields": ["Name"]}]},
+           {"create": [{"fields": {}, "color": "red"}]},
+           {"create": {"fields": {}}},
+           ["create"]]
+    for body in bad:
+        r = server.request("POST", NINETY_EDIT, body=body, token=None)
+        assert (r.status, r.json["error"]["type"]) == (400, "INVALID_EDIT"), body
+    r = server.request("POST", NINETY_EDIT, body={"update": [{"id": recs[0]["id"], "fields": {"Nope": 1}}]}, token=None)
+    assert r.json == {"error": {"type": "UNKNOWN_FIELD_NAME", "message": 'Unknown field name: "Nope"'}}
+    assert server.get(NINETY).json["records"] == recs
+
+
 def test_control_unknown_path(server):
     r = server.request("GET", "/_test/nope", token=None)
     assert (r.status, r.json) == (404, NOT_FOUND)

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """An Airtable-compatible HTTP server for tests: the Web API's read side, served
 from JSON fixtures, plus a control API under /_test/ that scripts faults,
-latency, rate limits and record edits.  Python standard library only.
+latency, rate limits and record edits (which move each record's
+last-modified time, the one LAST_MODIFIED_TIME() reads).  Python standard
+library only.
 
     scripts/test-server [--fixture FILE]... [--port N] [--token T]
                         [--latency-ms N] [--rate-limit N] [--rate-limit-penalty S]
@@ -15,6 +17,7 @@ open, the comment says "test server's choice".
 import argparse
 import collections
 import copy
+import datetime
 import gzip
 import http.server
 import json
@@ -105,50 +108,30 @@ def is_empty(value):
     return value is None or value == "" or value == [] or value is False
 
 
-class Snapshot:
-    """Immutable view of a table's records; edits build a new one and swap it in."""
-
-    __slots__ = ("records", "by_id", "json_by_name", "json_by_id", "version")
-
-    def __init__(self, records, by_id, json_by_name, json_by_id, version):
-        self.records = records            # list of record dicts, fixture order
-        self.by_id = by_id                # record id -> record dict
-        self.json_by_name = json_by_name  # record id -> compact JSON, fields keyed by name
-        self.json_by_id = json_by_id      # record id -> compact JSON, fields keyed by field id
-        self.version = version            # bumped on every edit
+def invalid_edit(message):
+    # Control API (test server's own): a body it cannot read is 400 INVALID_EDIT.
+    return ApiError(400, {"error": {"type": "INVALID_EDIT", "message": message}})
 
 
-class Table:
-    def __init__(self, base, spec):
-        self.base = base
-        self.id = spec["id"]
-        self.name = spec["name"]
-        self.primary_field_id = spec.get("primaryFieldId")
-        self.description = spec.get("description")
-        self.fields = spec["fields"]
-        self.field_by_name = {f["name"]: f for f in self.fields}
-        self.field_by_id = {f["id"]: f for f in self.fields}
-        self.name_to_id = {f["name"]: f["id"] for f in self.fields}
-        self.views = spec.get("views", [])
-        self.order_cache = {}
-        self.lock = threading.Lock()
-        self.id_rng = random.Random(self.id)
-        records = spec.get("records", [])
-        self.snapshot = self._build(records, {}, {}, {}, 0, records)
+def now_iso():
+    """The current UTC time as Airtable writes times: "2024-01-10T18:00:00.123Z"."""
+    return formula_eval.date_text(datetime.datetime.now(datetime.timezone.utc))
 
-    def _build(self, records, by_id, j_name, j_id, version, changed):
-        by_id = dict(by_id)
-        j_name = dict(j_name)
-        j_id = dict(j_id)
-        for rec in changed:
-            by_id[rec["id"]] = rec
-            j_name[rec["id"]] = dumps(rec)
-            j_id[rec["id"]] = dumps(self.record_by_field_id(rec))
-        return Snapshot(list(records), by_id, j_name, j_id, version)
 
-    def record_by_field_id(self, rec):
-        fields = {self.name_to_id.get(k, k): v for k, v in rec["fields"].items()}
-        return {"id": rec["id"], "createdTime": rec["createdTime"], "fields": fields}
+class Schema:
+    """Immutable description of a table's fields and views.  A schema edit
+    builds a new one; it lives in the Snapshot, so a listing in flight sees the
+    fields and the records of one moment."""
+
+    __slots__ = ("fields", "field_by_name", "field_by_id", "name_to_id", "views", "primary_field_id")
+
+    def __init__(self, fields, views, primary_field_id):
+        self.fields = fields                # field dicts (metadata form), in order
+        self.field_by_name = {f["name"]: f for f in fields}
+        self.field_by_id = {f["id"]: f for f in fields}
+        self.name_to_id = {f["name"]: f["id"] for f in fields}
+        self.views = views                  # fixture view dicts (visibleFields, filter, sort by name)
+        self.primary_field_id = primary_field_id
 
     def field(self, name_or_id):
         """Field by exact name, else by id; None when neither matches."""
@@ -166,23 +149,135 @@ class Table:
                 return v
         return None
 
+
+class Snapshot:
+    """Immutable view of a table: schema, records and their modified times;
+    edits build a new one and swap it in."""
+
+    __slots__ = ("schema", "records", "by_id", "json_by_name", "json_by_id", "modified", "version")
+
+    def __init__(self, schema, records, by_id, json_by_name, json_by_id, modified, version):
+        self.schema = schema              # Schema the records are keyed by
+        self.records = records            # list of record dicts, fixture order
+        self.by_id = by_id                # record id -> record dict
+        self.json_by_name = json_by_name  # record id -> compact JSON, fields keyed by name
+        self.json_by_id = json_by_id      # record id -> compact JSON, fields keyed by field id
+        self.modified = modified          # record id -> last-modified time (ISO text), not in the JSON
+        self.version = version            # bumped on every edit, of records or schema
+
+
+def fixture_modified_time(rec, schema):
+    """A fixture record's last change: its lastModifiedTime field that watches
+    every field, when the table has one and the cell is set, else its
+    createdTime (AIRTABLE_API.md, changes: a record has no modified time of its
+    own; this server keeps one so LAST_MODIFIED_TIME() follows edits)."""
+    for f in schema.fields:
+        if formula_eval.watches_every_field(f):
+            dt = formula_eval.parse_iso(rec["fields"].get(f["name"]) or "")
+            if dt is not None:
+                return formula_eval.date_text(dt)
+    return rec["createdTime"]
+
+
+def edit_time(spec, now):
+    """One record's time in a control-API edit: its "modifiedTime" (ISO 8601,
+    written back in Airtable's "...000Z" form) if given, else now."""
+    text = spec.get("modifiedTime")
+    if text is None:
+        return now
+    dt = formula_eval.parse_iso(text) if isinstance(text, str) else None
+    if dt is None:
+        raise invalid_edit("modifiedTime must be an ISO 8601 date-time, got %s" % json.dumps(text))
+    return formula_eval.date_text(dt)
+
+
+def stamp_modified_fields(schema, old_fields, fields, when):
+    """Set, in fields (a record's new cells), the lastModifiedTime cells an
+    edit changes, as Airtable computes them (Field model: lastModifiedTime,
+    options.referencedFieldIds are the fields it tracks).  A field tracking
+    every field takes the edit's time; one tracking some fields only when one
+    of them now holds a different value (this server's reading for creates:
+    a field set on creation changed from empty)."""
+    for f in schema.fields:
+        if f["type"] != "lastModifiedTime":
+            continue
+        if not formula_eval.watches_every_field(f):
+            names = [schema.field_by_id[i]["name"] for i in f["options"]["referencedFieldIds"]
+                     if i in schema.field_by_id]
+            if all(old_fields.get(n) == fields.get(n) for n in names):
+                continue
+        fields[f["name"]] = when
+
+
+def check_record_spec(spec, keys):
+    if not isinstance(spec, dict) or set(spec) - keys or not isinstance(spec.get("fields") or {}, dict):
+        raise invalid_edit("a record edit is an object with keys %s" % sorted(keys))
+
+
+class Table:
+    def __init__(self, base, spec):
+        self.base = base
+        self.id = spec["id"]
+        self.name = spec["name"]
+        self.description = spec.get("description")
+        self.order_cache = {}
+        self.lock = threading.Lock()
+        self.id_rng = random.Random(self.id)
+        schema = Schema(spec["fields"], spec.get("views", []), spec.get("primaryFieldId"))
+        records = spec.get("records", [])
+        modified = {r["id"]: fixture_modified_time(r, schema) for r in records}
+        self.snapshot = self._build(schema, records, {}, {}, {}, modified, 0, records)
+
+    # The current schema, for readers that need no consistency with records.
+    fields = property(lambda self: self.snapshot.schema.fields)
+    field_by_name = property(lambda self: self.snapshot.schema.field_by_name)
+    field_by_id = property(lambda self: self.snapshot.schema.field_by_id)
+    name_to_id = property(lambda self: self.snapshot.schema.name_to_id)
+    views = property(lambda self: self.snapshot.schema.views)
+    primary_field_id = property(lambda self: self.snapshot.schema.primary_field_id)
+
+    def _build(self, schema, records, by_id, j_name, j_id, modified, version, changed):
+        """A new Snapshot: records in order, by_id/j_name/j_id carried over from
+        the one before (for records that did not change), changed re-rendered."""
+        by_id = dict(by_id)
+        j_name = dict(j_name)
+        j_id = dict(j_id)
+        for rec in changed:
+            by_id[rec["id"]] = rec
+            j_name[rec["id"]] = dumps(rec)
+            j_id[rec["id"]] = dumps(self.record_by_field_id(rec, schema))
+        return Snapshot(schema, list(records), by_id, j_name, j_id, modified, version)
+
+    def record_by_field_id(self, rec, schema=None):
+        name_to_id = (schema or self.snapshot.schema).name_to_id
+        fields = {name_to_id.get(k, k): v for k, v in rec["fields"].items()}
+        return {"id": rec["id"], "createdTime": rec["createdTime"], "fields": fields}
+
+    def field(self, name_or_id):
+        """Field by exact name, else by id; None when neither matches."""
+        return self.snapshot.schema.field(name_or_id)
+
+    def view(self, name_or_id):
+        return self.snapshot.schema.view(name_or_id)
+
     def meta(self, include_visible=False):
-        out = {"id": self.id, "name": self.name, "primaryFieldId": self.primary_field_id}
+        schema = self.snapshot.schema
+        out = {"id": self.id, "name": self.name, "primaryFieldId": schema.primary_field_id}
         if self.description is not None:
             out["description"] = self.description
         out["fields"] = [{k: f[k] for k in ("type", "id", "name", "description", "options") if k in f}
-                         for f in self.fields]
+                         for f in schema.fields]
         views = []
-        for v in self.views:
+        for v in schema.views:
             mv = {"id": v["id"], "name": v["name"], "type": v["type"]}
             if include_visible and v["type"] == "grid":
-                names = v.get("visibleFields") or [f["name"] for f in self.fields]
-                mv["visibleFieldIds"] = [self.name_to_id[n] for n in names]
+                names = v.get("visibleFields") or [f["name"] for f in schema.fields]
+                mv["visibleFieldIds"] = [schema.name_to_id[n] for n in names]
             views.append(mv)
         out["views"] = views
         return out
 
-    # -- edits (control API) --
+    # -- record edits (control API) --
 
     def new_record_id(self, taken):
         while True:
@@ -190,47 +285,59 @@ class Table:
             if zId not in taken:
                 return zId
 
-    def _field_name(self, key):
-        f = self.field(key)
+    def _field_name(self, schema, key):
+        f = schema.field(key)
         if f is None:
-            raise ApiError(422, {"error": {"type": "UNKNOWN_FIELD_NAME",
-                                           "message": "Unknown field name: %s" % json.dumps(key)}})
+            raise unknown_field(key)
         return f["name"]
 
     def edit(self, create=(), update=(), delete=()):
+        """Create, update and delete records in one new snapshot.  Created and
+        updated records are modified at the edit's time (now, or a spec's
+        "modifiedTime"), which also goes into the lastModifiedTime cells the
+        edit changes.  Raises ApiError, leaving the table as it was."""
         with self.lock:
             snap = self.snapshot
+            schema = snap.schema
             records = list(snap.records)
             by_id = dict(snap.by_id)
+            modified = dict(snap.modified)
+            now = now_iso()
             changed = []
             created, updated, deleted = [], [], []
             for spec in create:
+                check_record_spec(spec, {"id", "fields", "createdTime", "modifiedTime"})
                 zId = spec.get("id") or self.new_record_id(by_id)
                 if zId in by_id:
                     raise ApiError(422, {"error": {"type": "DUPLICATE_RECORD_ID", "message": zId}})
-                fields = {self._field_name(k): v for k, v in (spec.get("fields") or {}).items()
+                when = edit_time(spec, now)
+                fields = {self._field_name(schema, k): v for k, v in (spec.get("fields") or {}).items()
                           if not is_empty(v)}
-                created_time = spec.get("createdTime") or time.strftime(
-                    "%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
-                rec = {"id": zId, "createdTime": created_time, "fields": fields}
+                stamp_modified_fields(schema, {}, fields, when)
+                rec = {"id": zId, "createdTime": spec.get("createdTime") or now, "fields": fields}
                 records.append(rec)
                 by_id[zId] = rec
+                modified[zId] = when
                 changed.append(rec)
                 created.append(zId)
             for spec in update:
+                check_record_spec(spec, {"id", "fields", "modifiedTime"})
                 old = by_id.get(spec.get("id"))
                 if old is None:
                     raise ApiError(404, {"error": "NOT_FOUND", "message": "No record %s" % spec.get("id")})
+                when = edit_time(spec, now)
                 fields = dict(old["fields"])
                 for k, v in (spec.get("fields") or {}).items():
-                    name = self._field_name(k)
+                    name = self._field_name(schema, k)
                     if is_empty(v):
                         fields.pop(name, None)
                     else:
                         fields[name] = v
+                stamp_modified_fields(schema, old["fields"], fields, when)
                 rec = {"id": old["id"], "createdTime": old["createdTime"], "fields": fields}
                 records[records.index(old)] = rec
                 by_id[rec["id"]] = rec
+                modified[rec["id"]] = when
                 changed.append(rec)
                 updated.append(rec["id"])
             for zId in delete:
@@ -238,12 +345,14 @@ class Table:
                 if old is None:
                     raise ApiError(404, {"error": "NOT_FOUND", "message": "No record %s" % zId})
                 records.remove(old)
+                modified.pop(zId)
                 deleted.append(zId)
             j_name = {k: v for k, v in snap.json_by_name.items() if k in by_id}
             j_id = {k: v for k, v in snap.json_by_id.items() if k in by_id}
-            self.snapshot = self._build(records, by_id, j_name, j_id, snap.version + 1, changed)
+            self.snapshot = self._build(schema, records, by_id, j_name, j_id, modified,
+                                        snap.version + 1, changed)
             self.order_cache = {}
-        return {"created": created, "updated": updated, "deleted": deleted}
+        return {"created": created, "updated": updated, "deleted": deleted, "modifiedTime": now}
 
 
 class Base:
@@ -303,8 +412,10 @@ def view_filter(spec):
     raise ValueError("unknown view filter op %r" % op)
 
 
-def compile_formula(formula, table):
+def compile_formula(formula, table, snap=None):
     """Return a predicate record -> bool for filterByFormula, or raise ApiError.
+    The formula reads snap's schema and record times (default: the table's
+    current snapshot): LAST_MODIFIED_TIME() is the server's per-record time.
 
     Airtable docs, List records: a record is kept when the formula is truthy
     (not 0, false, "", NaN, [] or an error).  The evaluator is formula.py beside
@@ -312,7 +423,8 @@ def compile_formula(formula, table):
     parse or names an unknown field is 422 INVALID_FILTER_BY_FORMULA; an error
     while evaluating one record drops that record."""
     try:
-        return formula_eval.compile_filter(formula, table)
+        snap = snap or table.snapshot
+        return formula_eval.compile_filter(formula, snap.schema, snap.modified)
     except formula_eval.FormulaError as e:
         raise ApiError(e.status, e.body)
 
@@ -1036,7 +1148,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             keep = view_filter(view["filter"])
             records = [r for r in records if keep(r)]
         if formula:
-            keep = compile_formula(formula, table)
+            keep = compile_formula(formula, table, snap)
             records = [r for r in records if keep(r)]
         # Airtable docs, List records: sort overrides the view's order; without
         # either the order is unspecified (here: fixture order).
@@ -1051,6 +1163,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def render_records(self, table, snap, records, opts, field_names):
         """JSON text of each record.  field_names: names to keep, or None for all."""
+        schema = snap.schema
         if field_names is None and opts.cell_format == "json":
             cache = snap.json_by_id if opts.by_field_id else snap.json_by_name
             out = [cache[r["id"]] for r in records]
@@ -1061,10 +1174,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if field_names is not None:
                     fields = {n: fields[n] for n in field_names if n in fields}
                 if opts.cell_format == "string":
-                    fields = {n: to_text(v, table.field_by_name.get(n)) for n, v in fields.items()}
+                    fields = {n: to_text(v, schema.field_by_name.get(n)) for n, v in fields.items()}
                     fields = {n: v for n, v in fields.items() if v != ""}
                 if opts.by_field_id:
-                    fields = {table.name_to_id.get(n, n): v for n, v in fields.items()}
+                    fields = {schema.name_to_id.get(n, n): v for n, v in fields.items()}
                 out.append(dumps({"id": r["id"], "createdTime": r["createdTime"], "fields": fields}))
         if opts.comment_count:
             # Airtable docs, List records: recordMetadata[]=commentCount adds commentCount.
@@ -1073,9 +1186,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def list_records(self, table, opts):
         check_cell_format(opts)
+        # One snapshot for the whole request: schema, order and cells agree.
+        snap = table.snapshot
+        schema = snap.schema
         view = None
         if opts.view is not None and opts.view != "":
-            view = table.view(opts.view)
+            view = schema.view(opts.view)
             if view is None:
                 # Observed behaviour (undocumented): 404 VIEW_NAME_NOT_FOUND.
                 raise ApiError(404, {"error": {"type": "VIEW_NAME_NOT_FOUND",
@@ -1084,18 +1200,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if opts.fields is not None:
             field_names = []
             for key in opts.fields:
-                f = table.field(key)
+                f = schema.field(key)
                 if f is None:
                     raise unknown_field(key)
                 if f["name"] not in field_names:
                     field_names.append(f["name"])
         sort_spec = []
         for key, direction in opts.sort:
-            f = table.field(key)
+            f = schema.field(key)
             if f is None:
                 raise unknown_field(key)
             sort_spec.append((f["name"], direction == "desc"))
-        snap = table.snapshot
         records = self.ordered(table, snap, view, sort_spec, opts.formula)
         signature = opts.signature(table)
         position = self.state.take_offset(opts.offset, signature) if opts.offset else 0
@@ -1110,6 +1225,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return Response(200, text + "}", records=len(page))
 
     # -- control API --
+
+    def control_table(self, rest):
+        """The table of a control path's "{base}/{table}" (percent-encoded)."""
+        segs = [urllib.parse.unquote(s) for s in rest.split("/")]
+        if len(segs) != 2:
+            raise ApiError(404, ERR_NOT_FOUND)
+        return self.find_table(self.find_base(segs[0]), segs[1])
 
     def control(self, method, raw_path, body):
         state = self.state
@@ -1173,14 +1295,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             state.reset()
             return Response(200, {"ok": True})
         elif path.startswith("/_test/records/") and method == "POST":
-            segs = [urllib.parse.unquote(s) for s in path[len("/_test/records/"):].split("/")]
-            if len(segs) != 2:
-                raise ApiError(404, ERR_NOT_FOUND)
-            base = self.find_base(segs[0])
-            table = self.find_table(base, segs[1])
-            if not isinstance(data, dict) or set(data) - {"create", "update", "delete"}:
-                raise ApiError(400, {"error": {"type": "INVALID_EDIT",
-                                               "message": "expected {create?, update?, delete?}"}})
+            # {"create"?: [{id?, fields, createdTime?, modifiedTime?}],
+            #  "update"?: [{id, fields, modifiedTime?}], "delete"?: [id]}
+            table = self.control_table(path[len("/_test/records/"):])
+            if not isinstance(data, dict) or set(data) - {"create", "update", "delete"} \
+                    or not all(isinstance(data.get(k) or [], list) for k in ("create", "update", "delete")):
+                raise invalid_edit("expected {create?, update?, delete?}")
             return Response(200, table.edit(data.get("create") or [], data.get("update") or [],
                                              data.get("delete") or []))
         raise ApiError(404, ERR_NOT_FOUND)

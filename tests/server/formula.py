@@ -1,11 +1,12 @@
 r"""filterByFormula for the test server: a tokenizer, a recursive-descent parser
 that turns a formula into nested closures, and the values those closures compute.
 
-    keep = compile_filter(text, table)   # FormulaError (a 422) when it does not parse
-    keep(record) -> bool                 # False also when the formula errors on the record
+    keep = compile_filter(text, table, modified)   # FormulaError (a 422) when it does not parse
+    keep(record) -> bool        # False also when the formula errors on the record
 
-table is the server's Table (duck-typed: .field(name_or_id) -> field dict or
-None, and .fields); a record is {"id", "createdTime", "fields": {name: cell JSON}}.
+table is the server's Table or Schema (duck-typed: .field(name_or_id) -> field
+dict or None, and .fields); a record is {"id", "createdTime", "fields": {name:
+cell JSON}}; modified (optional) maps record ids to their last-modified time.
 
 What Airtable documents is cited below: "Formula field reference" means
 https://support.airtable.com/docs/formula-field-reference; the facts the project
@@ -536,15 +537,26 @@ FUNCTIONS = {
 }
 
 
-def last_modified_time(table):
+def watches_every_field(f):
+    """Whether f is a lastModifiedTime field that tracks every field: its
+    options.referencedFieldIds (Field model: the fields it tracks) are null or
+    missing, as in the sample base (this server's reading; an empty list is
+    read the same way, since a field tracking nothing would never change)."""
+    return f["type"] == "lastModifiedTime" and not (f.get("options") or {}).get("referencedFieldIds")
+
+
+def last_modified_time(table, modified=None):
     """LAST_MODIFIED_TIME() is the record's last change (AIRTABLE_API.md,
-    changes): here the record's lastModifiedTime field that watches every
-    field, if the table has one and the cell is set, else createdTime."""
-    names = [f["name"] for f in (table.fields if table is not None else [])
-             if f["type"] == "lastModifiedTime"
-             and (f.get("options") or {}).get("referencedFieldIds") is None]
+    changes).  modified maps record ids to that time (ISO text): the server
+    keeps one per record and moves it on every edit.  For a record it does
+    not know: the record's lastModifiedTime field that watches every field, if
+    the table has one and the cell is set, else createdTime."""
+    names = [f["name"] for f in (table.fields if table is not None else []) if watches_every_field(f)]
 
     def call(rec, args):
+        known = modified.get(rec["id"]) if modified is not None else None
+        if known is not None:
+            return parse_iso(known)
         for name in names:
             dt = parse_iso(rec["fields"].get(name) or "")
             if dt is not None:
@@ -615,10 +627,11 @@ class Parser:
     """Recursive descent over the tokens; every rule returns a closure
     record -> value."""
 
-    def __init__(self, text, table):
+    def __init__(self, text, table, modified=None):
         self.tokens = tokenize(text)
         self.pos = 0
         self.table = table
+        self.modified = modified   # record id -> last-modified time, for LAST_MODIFIED_TIME()
         self.unknown = []          # unknown field names, in order of appearance
 
     def peek(self):
@@ -702,7 +715,7 @@ class Parser:
                 name.upper(), least if least == most else "%d to %s" % (least, most or "any"),
                 len(args)))
         if name.upper() == "LAST_MODIFIED_TIME":
-            impl = last_modified_time(self.table)
+            impl = last_modified_time(self.table, self.modified)
         return lambda rec: impl(rec, args)
 
     def field(self, key):
@@ -719,18 +732,19 @@ class Parser:
         return lambda rec: cell_value(rec["fields"].get(name), is_date)
 
 
-def compile_expression(text, table=None):
+def compile_expression(text, table=None, modified=None):
     """The formula as a closure record -> value (raising EvalError for an
-    error value), or FormulaError when it does not parse."""
+    error value), or FormulaError when it does not parse.  modified: record
+    id -> ISO time of the record's last change (see last_modified_time)."""
     try:
-        return Parser(text, table).formula()
+        return Parser(text, table, modified).formula()
     except RecursionError:
         raise syntax_error("formula nested too deeply")
 
 
-def compile_filter(text, table=None):
+def compile_filter(text, table=None, modified=None):
     """Predicate record -> bool: whether filterByFormula keeps the record."""
-    expr = compile_expression(text, table)
+    expr = compile_expression(text, table, modified)
 
     def keep(rec):
         try:
