@@ -884,6 +884,188 @@ def test_record_edit_errors(server):
     assert server.get(NINETY).json["records"] == recs
 
 
+def test_last_modified_time_fields_follow_edits(server):
+    first = server.get(TASKS, "pageSize=2").json["records"]
+    rec_id, other_id = first[0]["id"], first[1]["id"]
+    assert first[0]["fields"]["Last Modified"] == "2024-01-20T06:18:00.000Z"
+    # Fixture records: LAST_MODIFIED_TIME() is the "Last Modified" field (it watches every field).
+    assert ids_where(server, TASKS, "IS_SAME(LAST_MODIFIED_TIME(), {Last Modified})") == [
+        r["id"] for r in fixture_json(SAMPLE)["tables"][0]["records"]]
+    # A field that watches Status only (referencedFieldIds), added by a schema edit.
+    status_id = [f["id"] for f in server.get("/v0/meta/bases/%s/tables" % SAMPLE).json["tables"][0]["fields"]
+                 if f["name"] == "Status"][0]
+    server.control("POST", "/_test/fields/%s/Packaging%%20Tasks" % SAMPLE, {"add": [
+        {"name": "Status Changed", "type": "lastModifiedTime",
+         "options": {"isValid": True, "referencedFieldIds": [status_id]}}]})
+    out = server.control("POST", TASKS_EDIT, {
+        "update": [{"id": rec_id, "fields": {"Priority": 1}},
+                   {"id": other_id, "fields": {"Status": "Blocked"}, "modifiedTime": "2026-01-02T03:04:05.678Z"}],
+        "create": [{"id": "recNEWNEWNEWNEW01", "fields": {"Task": "new"}}]})
+    now = out["modifiedTime"]
+    got = {r["id"]: r["fields"] for r in server.list_all(TASKS, [
+        ("filterByFormula", "OR(RECORD_ID()='%s', RECORD_ID()='%s', RECORD_ID()='recNEWNEWNEWNEW01')"
+         % (rec_id, other_id)), ("fields[]", "Last Modified"), ("fields[]", "Status Changed")])[0]}
+    assert got == {rec_id: {"Last Modified": now},
+                   other_id: {"Last Modified": "2026-01-02T03:04:05.678Z",
+                              "Status Changed": "2026-01-02T03:04:05.678Z"},
+                   "recNEWNEWNEWNEW01": {"Last Modified": now}}
+    assert ids_where(server, TASKS, "IS_SAME(LAST_MODIFIED_TIME(), {Last Modified})") == [
+        r["id"] for r in fixture_json(SAMPLE)["tables"][0]["records"]] + ["recNEWNEWNEWNEW01"]
+
+
+# --- Schema edits (control API) ----------------------------------------------
+
+NINETY_FIELDS = "/_test/fields/%s/Ninety%%20Nine" % SIZES
+TASKS_FIELDS = "/_test/fields/%s/Packaging%%20Tasks" % SAMPLE
+
+
+def table_meta(server, base, index, visible=False):
+    query = "include[]=visibleFieldIds" if visible else None
+    return server.get("/v0/meta/bases/%s/tables" % base, query).json["tables"][index]
+
+
+def test_schema_add_fields_with_values(server):
+    recs = server.get(NINETY).json["records"]
+    before = table_meta(server, SIZES, 2)
+    t = just_before_now()
+    meta = server.control("POST", NINETY_FIELDS, {"add": [
+        {"name": "Score", "type": "number", "options": {"precision": 1},
+         "values": {recs[0]["id"]: 2.5, recs[1]["id"]: None, recs[2]["id"]: 0}},
+        {"name": "Label", "type": "singleLineText", "id": "fldLABELLABEL0001", "values": {recs[1]["id"]: "b"}},
+        {"name": "Made", "type": "createdTime"}]})
+    assert meta == table_meta(server, SIZES, 2)
+    score_id = meta["fields"][2]["id"]
+    assert re.fullmatch(r"fld[A-Za-z0-9]{14}", score_id) and score_id not in {f["id"] for f in before["fields"]}
+    assert meta["fields"] == before["fields"] + [
+        {"type": "number", "id": score_id, "name": "Score", "options": {"precision": 1}},
+        {"type": "singleLineText", "id": "fldLABELLABEL0001", "name": "Label"},
+        {"type": "createdTime", "id": meta["fields"][4]["id"], "name": "Made"}]
+    # By name: given values (empty ones left out); a created-time field is computed.
+    after = server.get(NINETY).json["records"]
+    assert [r["fields"] for r in after[:3]] == [
+        dict(recs[0]["fields"], Score=2.5, Made=recs[0]["createdTime"]),
+        dict(recs[1]["fields"], Label="b", Made=recs[1]["createdTime"]),
+        dict(recs[2]["fields"], Score=0, Made=recs[2]["createdTime"])]
+    by_id = server.get(NINETY, "pageSize=2&returnFieldsByFieldId=true&fields[]=Score&fields[]=Label").json["records"]
+    assert [r["fields"] for r in by_id] == [{score_id: 2.5}, {"fldLABELLABEL0001": "b"}]
+    assert ids_where(server, NINETY, "LEN({Score} & '') > 0") == [recs[0]["id"], recs[2]["id"]]
+    # Not a record edit.
+    assert ids_where(server, NINETY, modified_after(t)) == []
+    # Ids come from the table's seeded generator: the same after a reset.
+    server.control("POST", "/_test/reset")
+    assert table_meta(server, SIZES, 2) == before
+    assert server.get(NINETY).json["records"] == recs
+    again = server.control("POST", NINETY_FIELDS, {"add": [{"name": "Score", "type": "number"}]})
+    assert again["fields"][2]["id"] == score_id
+
+
+def test_schema_remove_fields(server):
+    before = table_meta(server, SAMPLE, 0, visible=True)
+    ids = {f["name"]: f["id"] for f in before["fields"]}
+    t = just_before_now()
+    meta = server.control("POST", TASKS_FIELDS, {"remove": ["Owner", ids["Status"]]})
+    assert meta["fields"] == [f for f in before["fields"] if f["name"] not in ("Owner", "Status")]
+    now = table_meta(server, SAMPLE, 0, visible=True)
+    # "Open tasks" showed Task, Status, Due Date, Owner, Priority.
+    assert now["views"][1]["visibleFieldIds"] == [ids["Task"], ids["Due Date"], ids["Priority"]]
+    assert len(now["views"][0]["visibleFieldIds"]) == len(before["fields"]) - 2
+    recs, _ = server.list_all(TASKS)
+    assert len(recs) == 2500 and not any("Owner" in r["fields"] or "Status" in r["fields"] for r in recs)
+    by_id, _ = server.list_all(TASKS, [("returnFieldsByFieldId", "1")])
+    assert not any(ids["Owner"] in r["fields"] or ids["Status"] in r["fields"] for r in by_id)
+    # The view's filter was on Status: it went with the field.
+    assert len(server.list_all(TASKS, [("view", "Open tasks")])[0]) == 2500
+    r = server.get(TASKS, "fields[]=Owner")
+    assert r.json == {"error": {"type": "UNKNOWN_FIELD_NAME", "message": 'Unknown field name: "Owner"'}}
+    assert server.get(TASKS, [("filterByFormula", "{Status} = 'Done'")]).status == 422
+    assert ids_where(server, TASKS, modified_after(t)) == []
+    server.control("POST", "/_test/reset")
+    assert table_meta(server, SAMPLE, 0, visible=True) == before
+
+
+def test_schema_rename_fields(server):
+    before = table_meta(server, SAMPLE, 0, visible=True)
+    ids = {f["name"]: f["id"] for f in before["fields"]}
+    by_id_before, _ = server.list_all(TASKS, [("returnFieldsByFieldId", "true")])
+    by_name_before, _ = server.list_all(TASKS)
+    by_priority = [r["id"] for r in server.list_all(TASKS, [("view", "By priority")])[0]]
+    open_tasks = [r["id"] for r in server.list_all(TASKS, [("view", "Open tasks")])[0]]
+    meta = server.control("POST", TASKS_FIELDS, {"rename": {"Priority": "Urgency", ids["Status"]: "State"}})
+    assert [f["name"] for f in meta["fields"]] == [
+        {"Priority": "Urgency", "Status": "State"}.get(f["name"], f["name"]) for f in before["fields"]]
+    assert table_meta(server, SAMPLE, 0, visible=True)["views"] == before["views"]
+    # By id nothing changed; by name the keys follow.
+    assert server.list_all(TASKS, [("returnFieldsByFieldId", "true")])[0] == by_id_before
+    new_name = {"Priority": "Urgency", "Status": "State"}
+    assert [list(r["fields"]) for r in server.list_all(TASKS)[0]] == [
+        [new_name.get(k, k) for k in r["fields"]] for r in by_name_before]
+    # Views sort and filter by the renamed fields.
+    assert [r["id"] for r in server.list_all(TASKS, [("view", "By priority")])[0]] == by_priority
+    assert [r["id"] for r in server.list_all(TASKS, [("view", "Open tasks")])[0]] == open_tasks
+    assert len(ids_where(server, TASKS, "{State} = 'Done'")) == len(ids_where(server, TASKS, "{fldhjz32sJs9JTk80} = 'Done'"))
+    assert server.get(TASKS, "fields[]=Priority").status == 422
+    r = server.get(TASKS, "pageSize=2&fields[]=Urgency&sort[0][field]=Urgency&sort[0][direction]=desc")
+    assert [x["fields"] for x in r.json["records"]] == [{"Urgency": 5}, {"Urgency": 5}]
+
+
+def test_schema_retype_fields(server):
+    recs = server.get(NINETY).json["records"]
+    before = table_meta(server, SIZES, 2)
+    t = just_before_now()
+    meta = server.control("POST", NINETY_FIELDS, {"retype": {
+        "N": {"type": "singleLineText", "values": {recs[0]["id"]: "one", recs[1]["id"]: ""}},
+        "fldCQGgXkH1zxFUbE": {"type": "multilineText", "options": {}}}})
+    assert meta["fields"] == [
+        {"type": "multilineText", "id": "fldCQGgXkH1zxFUbE", "name": "Name", "options": {}},
+        {"type": "singleLineText", "id": before["fields"][1]["id"], "name": "N"}]
+    after = server.get(NINETY).json["records"]
+    # Listed records take the given values (empty: left out); the others keep theirs.
+    assert [r["fields"] for r in after[:3]] == [
+        {"Name": "Ninety Nine #1", "N": "one"}, {"Name": "Ninety Nine #2"}, recs[2]["fields"]]
+    by_id = server.get(NINETY, "pageSize=1&returnFieldsByFieldId=1").json["records"][0]
+    assert by_id["fields"] == {"fldCQGgXkH1zxFUbE": "Ninety Nine #1", before["fields"][1]["id"]: "one"}
+    assert ids_where(server, NINETY, "{N} = 'one'") == [recs[0]["id"]]
+    assert ids_where(server, NINETY, modified_after(t)) == []
+
+
+def test_schema_edit_errors(server):
+    before = table_meta(server, SIZES, 2)
+    recs = server.get(NINETY).json["records"]
+
+    def refused(body):
+        r = server.request("POST", NINETY_FIELDS, body=body, token=None)
+        error = r.json["error"]
+        return r.status, error["type"] if isinstance(error, dict) else error
+
+    unknown = (422, "UNKNOWN_FIELD_NAME")
+    assert refused({"remove": ["Nope"]}) == unknown
+    assert refused({"rename": {"fldNOPENOPENOPE01": "X"}}) == unknown
+    assert refused({"retype": {"Nope": {"type": "number"}}}) == unknown
+    # Names refer to the schema before the edit: a removed field cannot be renamed.
+    assert refused({"remove": ["N"], "rename": {"N": "M"}}) == unknown
+    duplicate = (422, "DUPLICATE_OR_EMPTY_FIELD_NAME")
+    assert refused({"add": [{"name": "N", "type": "number"}]}) == duplicate
+    assert refused({"add": [{"name": " ", "type": "number"}]}) == duplicate
+    assert refused({"rename": {"N": "Name"}}) == duplicate
+    bad = (400, "INVALID_EDIT")
+    for body in (["add"], {"drop": ["N"]}, {"add": {"name": "X"}}, {"add": [{"name": "X"}]},
+                 {"add": [{"name": 5, "type": "number"}]}, {"add": [{"name": "X", "type": "number", "id": "recX"}]},
+                 {"add": [{"name": "X", "type": "number", "id": before["fields"][1]["id"]}]},
+                 {"add": [{"name": "X", "type": "number", "values": ["a"]}]},
+                 {"retype": {"N": "number"}}, {"retype": {"N": {"options": {}}}}, {"rename": ["N"]},
+                 {"remove": [5]}, {"rename": {"N": None}}):
+        assert refused(body) == bad, body
+    assert refused({"add": [{"name": "X", "type": "number", "values": {"recNOPENOPENOPE01": 1}}]}) == (404, "NOT_FOUND")
+    assert refused({"remove": ["Name"]}) == (422, "INVALID_EDIT")   # the primary field
+    r = server.request("POST", "/_test/fields/%s/Nope" % SIZES, body={"remove": ["N"]}, token=None)
+    assert (r.status, r.json) == (403, PERMISSIONS)
+    # A refused edit changes nothing, even its steps that were valid (removes
+    # come before adds).
+    assert refused({"remove": ["N"], "add": [{"name": "X", "type": "number"}, {"name": "Name", "type": "number"}]}) == duplicate
+    assert table_meta(server, SIZES, 2) == before
+    assert server.get(NINETY).json["records"] == recs
+
+
 def test_control_unknown_path(server):
     r = server.request("GET", "/_test/nope", token=None)
     assert (r.status, r.json) == (404, NOT_FOUND)

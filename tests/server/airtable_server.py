@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """An Airtable-compatible HTTP server for tests: the Web API's read side, served
 from JSON fixtures, plus a control API under /_test/ that scripts faults,
-latency, rate limits and record edits (which move each record's
-last-modified time, the one LAST_MODIFIED_TIME() reads).  Python standard
+latency, rate limits, record edits (which move each record's last-modified
+time, the one LAST_MODIFIED_TIME() reads) and schema edits.  Python standard
 library only.
 
     scripts/test-server [--fixture FILE]... [--port N] [--token T]
@@ -111,6 +111,13 @@ def is_empty(value):
 def invalid_edit(message):
     # Control API (test server's own): a body it cannot read is 400 INVALID_EDIT.
     return ApiError(400, {"error": {"type": "INVALID_EDIT", "message": message}})
+
+
+def duplicate_field_name(name):
+    # Airtable's error type for a field name that is taken or empty (seen in the
+    # wild from the metadata API's field edits; not documented).
+    return ApiError(422, {"error": {"type": "DUPLICATE_OR_EMPTY_FIELD_NAME",
+                                    "message": "Duplicate or empty field name: %s" % json.dumps(name, ensure_ascii=False)}})
 
 
 def now_iso():
@@ -271,7 +278,9 @@ class Table:
         for v in schema.views:
             mv = {"id": v["id"], "name": v["name"], "type": v["type"]}
             if include_visible and v["type"] == "grid":
-                names = v.get("visibleFields") or [f["name"] for f in schema.fields]
+                names = v.get("visibleFields")
+                if names is None:   # fixture format: no list, every field
+                    names = [f["name"] for f in schema.fields]
                 mv["visibleFieldIds"] = [schema.name_to_id[n] for n in names]
             views.append(mv)
         out["views"] = views
@@ -353,6 +362,171 @@ class Table:
                                         snap.version + 1, changed)
             self.order_cache = {}
         return {"created": created, "updated": updated, "deleted": deleted, "modifiedTime": now}
+
+    # -- schema edits (control API) --
+
+    def new_field_id(self, taken):
+        while True:
+            zId = "fld" + "".join(self.id_rng.choice(ALNUM) for _ in range(14))
+            if zId not in taken:
+                return zId
+
+    def edit_fields(self, add=(), remove=(), rename=None, retype=None):
+        """Change the table's fields in one new snapshot; returns meta().
+
+        Names and ids in remove, rename and retype refer to the schema before
+        the edit; they apply in that order, then add appends fields.  Record
+        values follow (renamed keys, removed cells dropped), views follow
+        (visibleFields, filter and sort by name), and no record's modified
+        time changes: Airtable does not count a schema change as a record edit,
+        nor a value it computes or converts for one ("values" here) as a user's
+        edit (this server's reading).  Raises ApiError, leaving the table as it
+        was."""
+        with self.lock:
+            snap = self.snapshot
+            schema = snap.schema
+            edit = SchemaEdit(self, schema, snap)
+            for key in remove:
+                edit.remove(key)
+            for key, new_name in (rename or {}).items():
+                edit.rename(key, new_name)
+            for key, spec in (retype or {}).items():
+                edit.retype(key, spec)
+            for spec in add:
+                edit.add(spec)
+            new_schema, records = edit.result()
+            self.snapshot = self._build(new_schema, records, {}, {}, {}, snap.modified,
+                                        snap.version + 1, records)
+            self.order_cache = {}
+        return self.meta()
+
+
+class SchemaEdit:
+    """One schema edit in progress: copies of the fields, views and record
+    cells that the steps change in place, checked as they go."""
+
+    def __init__(self, table, schema, snap):
+        self.table = table
+        self.snap = snap
+        self.primary_field_id = schema.primary_field_id
+        self.fields = [dict(f) for f in schema.fields]
+        self.by_id = {f["id"]: f for f in self.fields}
+        self.views = copy.deepcopy(schema.views)
+        self.cells = {r["id"]: dict(r["fields"]) for r in snap.records}
+        self.resolve = schema.field      # names and ids as they were before the edit
+
+    def target(self, key):
+        """The working copy of the field key names (before the edit)."""
+        if not isinstance(key, str):
+            raise invalid_edit("a field is named by its name or id, got %s" % json.dumps(key))
+        f = self.resolve(key)
+        if f is None or f["id"] not in self.by_id:
+            raise unknown_field(key)
+        return self.by_id[f["id"]]
+
+    def check_name(self, name):
+        if not isinstance(name, str):
+            raise invalid_edit("a field name is a string, got %s" % json.dumps(name))
+        if name.strip() == "" or any(f["name"] == name for f in self.fields):
+            raise duplicate_field_name(name)
+
+    def set_values(self, name, values):
+        """Cells of field name for the records values lists (empty: left out,
+        as Airtable leaves empty cells out)."""
+        if not isinstance(values, dict):
+            raise invalid_edit("values is an object: record id -> value")
+        for zId, value in values.items():
+            cells = self.cells.get(zId)
+            if cells is None:
+                raise ApiError(404, {"error": "NOT_FOUND", "message": "No record %s" % zId})
+            cells.pop(name, None)
+            if not is_empty(value):
+                cells[name] = value
+
+    def computed_values(self, f):
+        """Cells Airtable computes for a new time field: createdTime, and
+        lastModifiedTime watching every field, from the record's times."""
+        if f["type"] == "createdTime":
+            return {r["id"]: r["createdTime"] for r in self.snap.records}
+        if formula_eval.watches_every_field(f):
+            return dict(self.snap.modified)
+        return {}
+
+    def remove(self, key):
+        f = self.target(key)
+        if f["id"] == self.primary_field_id:
+            # Airtable never lets the primary field go (test server's choice of error).
+            raise ApiError(422, {"error": {"type": "INVALID_EDIT", "message": "cannot remove the primary field"}})
+        self.fields.remove(f)
+        del self.by_id[f["id"]]
+        for cells in self.cells.values():
+            cells.pop(f["name"], None)
+        for v in self.views:
+            if v.get("visibleFields") is not None:
+                v["visibleFields"] = [n for n in v["visibleFields"] if n != f["name"]]
+            if v.get("filter") and v["filter"]["field"] == f["name"]:
+                del v["filter"]
+            if v.get("sort"):
+                v["sort"] = [s for s in v["sort"] if s["field"] != f["name"]]
+
+    def rename(self, key, new_name):
+        f = self.target(key)
+        old_name = f["name"]
+        if new_name == old_name:
+            return
+        self.check_name(new_name)
+        f["name"] = new_name
+        for zId, cells in self.cells.items():
+            if old_name in cells:   # the key keeps its place, as in a listing by id
+                self.cells[zId] = {new_name if k == old_name else k: v for k, v in cells.items()}
+        for v in self.views:
+            if v.get("visibleFields") is not None:
+                v["visibleFields"] = [new_name if n == old_name else n for n in v["visibleFields"]]
+            if v.get("filter") and v["filter"]["field"] == old_name:
+                v["filter"]["field"] = new_name
+            for s in v.get("sort") or []:
+                if s["field"] == old_name:
+                    s["field"] = new_name
+
+    def retype(self, key, spec):
+        f = self.target(key)
+        if not isinstance(spec, dict) or set(spec) - {"type", "options", "values"} \
+                or not isinstance(spec.get("type"), str) or not isinstance(spec.get("options", {}), dict):
+            raise invalid_edit("retype takes {type, options?, values?} per field")
+        f["type"] = spec["type"]
+        f.pop("options", None)      # the old type's options do not carry over
+        if "options" in spec:
+            f["options"] = spec["options"]
+        values = spec.get("values")
+        if values is None:
+            values = self.computed_values(f)
+        self.set_values(f["name"], values)
+
+    def add(self, spec):
+        if not isinstance(spec, dict) or set(spec) - {"name", "type", "options", "id", "description", "values"} \
+                or not isinstance(spec.get("type"), str) or not isinstance(spec.get("options", {}), dict):
+            raise invalid_edit("add takes [{name, type, options?, id?, description?, values?}]")
+        self.check_name(spec.get("name"))
+        zId = spec.get("id")
+        if zId is None:
+            zId = self.table.new_field_id(self.by_id)
+        elif not isinstance(zId, str) or not zId.startswith("fld") or zId in self.by_id:
+            raise invalid_edit("a new field's id is an unused \"fld...\" string, got %s" % json.dumps(zId))
+        f = {"type": spec["type"], "id": zId, "name": spec["name"]}
+        for k in ("description", "options"):
+            if k in spec:
+                f[k] = spec[k]
+        self.fields.append(f)
+        self.by_id[zId] = f
+        values = spec.get("values")
+        self.set_values(f["name"], self.computed_values(f) if values is None else values)
+
+    def result(self):
+        """(new Schema, new record dicts in the same order)."""
+        schema = Schema(self.fields, self.views, self.primary_field_id)
+        records = [{"id": r["id"], "createdTime": r["createdTime"], "fields": self.cells[r["id"]]}
+                   for r in self.snap.records]
+        return schema, records
 
 
 class Base:
@@ -714,7 +888,7 @@ class State:
             if getattr(self, "stall_cancel", None) is not None:
                 self.stall_cancel.set()
             self.stall_cancel = threading.Event()
-            # Rebuild only bases whose records were edited; the rest are unchanged.
+            # Rebuild only bases whose records or schema were edited; the rest are unchanged.
             old = getattr(self, "bases", None)
             self.bases = [b if old is not None and all(t.snapshot.version == 0 for t in b.tables)
                           else Base(copy.deepcopy(s))
@@ -1303,6 +1477,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise invalid_edit("expected {create?, update?, delete?}")
             return Response(200, table.edit(data.get("create") or [], data.get("update") or [],
                                              data.get("delete") or []))
+        elif path.startswith("/_test/fields/") and method == "POST":
+            # {"add"?: [{name, type, options?, id?, description?, values?}],
+            #  "remove"?: [name or id], "rename"?: {name or id: new name},
+            #  "retype"?: {name or id: {type, options?, values?}}}
+            table = self.control_table(path[len("/_test/fields/"):])
+            if not isinstance(data, dict) or set(data) - {"add", "remove", "rename", "retype"} \
+                    or not isinstance(data.get("add", []), list) or not isinstance(data.get("remove", []), list) \
+                    or not isinstance(data.get("rename", {}), dict) or not isinstance(data.get("retype", {}), dict):
+                raise invalid_edit("expected {add?: [...], remove?: [...], rename?: {...}, retype?: {...}}")
+            return Response(200, table.edit_fields(data.get("add") or [], data.get("remove") or [],
+                                                   data.get("rename"), data.get("retype")))
         raise ApiError(404, ERR_NOT_FOUND)
 
 
