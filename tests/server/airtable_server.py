@@ -114,8 +114,8 @@ def invalid_edit(message):
 
 
 def duplicate_field_name(name):
-    # Airtable's error type for a field name that is taken or empty (seen in the
-    # wild from the metadata API's field edits; not documented).
+    # A field name that is taken or empty.  The error type is test server's
+    # choice (not in AIRTABLE_API.md: Airtable's field edits were not checked).
     return ApiError(422, {"error": {"type": "DUPLICATE_OR_EMPTY_FIELD_NAME",
                                     "message": "Duplicate or empty field name: %s" % json.dumps(name, ensure_ascii=False)}})
 
