@@ -96,6 +96,7 @@ struct AtOptions {
   char *zCache;       /* cache=     off, on or offline, as given */
   AtHttpConfig cfg;   /* the retry policy they make (cfg.zCaFile = zCaFile) */
   int eCache;         /* AT_CACHE_*, from cache= and $AIRTABLE_OFFLINE */
+  int bNoNetwork;     /* $AIRTABLE_OFFLINE: not even airtable_sync() may ask */
   double rMaxAge;     /* max_age: seconds a cache stays fresh */
   double rSyncOverlap;/* sync_overlap: seconds an incremental sync looks back */
 };
@@ -103,7 +104,8 @@ struct AtOptions {
 /* The cache modes (cache= option; README: "The staging cache"). */
 #define AT_CACHE_OFF      0   /* every query asks the API */
 #define AT_CACHE_ON       1   /* answer from the cache, refreshed past max_age */
-#define AT_CACHE_OFFLINE  2   /* only the cache: no token, no network */
+#define AT_CACHE_OFFLINE  2   /* queries read only the cache: no token, no
+                              ** network; only airtable_sync() asks the API */
 #define AT_DEFAULT_MAX_AGE       3600.0
 #define AT_DEFAULT_SYNC_OVERLAP  300.0
 

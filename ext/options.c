@@ -149,8 +149,9 @@ static int parseConfig(AtOptions *p, char **pzErr){
 }
 
 /* Set p->eCache from cache= (off, on or offline). AIRTABLE_OFFLINE set to
-** anything but "" or "0" turns "on" into "offline": for a database copied
-** to a machine with no token or network (README: "The staging cache"). */
+** anything but "" or "0" turns "on" into "offline" and forbids syncs too
+** (bNoNetwork): for a database copied to a machine with no token or network
+** (README: "The staging cache"). */
 static int parseCache(AtOptions *p, char **pzErr){
   const char *zEnv = getenv("AIRTABLE_OFFLINE");
   p->eCache = AT_CACHE_OFF;
@@ -158,12 +159,15 @@ static int parseCache(AtOptions *p, char **pzErr){
     p->eCache = AT_CACHE_OFF;
   }else if( sqlite3_stricmp(p->zCache, "on")==0 ){
     p->eCache = AT_CACHE_ON;
-    if( zEnv && zEnv[0] && strcmp(zEnv, "0")!=0 ) p->eCache = AT_CACHE_OFFLINE;
   }else if( sqlite3_stricmp(p->zCache, "offline")==0 ){
     p->eCache = AT_CACHE_OFFLINE;
   }else{
     atSetError(pzErr, "option cache: '%s' is not off, on or offline", p->zCache);
     return SQLITE_ERROR;
+  }
+  if( p->eCache!=AT_CACHE_OFF && zEnv && zEnv[0] && strcmp(zEnv, "0")!=0 ){
+    p->eCache = AT_CACHE_OFFLINE;
+    p->bNoNetwork = 1;
   }
   if( p->eCache==AT_CACHE_OFF && (p->azNumber[7] || p->azNumber[8]) ){
     atSetError(pzErr, "option %s needs cache='on' (or 'offline')",

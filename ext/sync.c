@@ -491,6 +491,7 @@ done:
 int atCacheSync(const AtSyncArgs *pArgs, AtSyncResult *pRes, char **pzErr){
   Sync s;
   AtHttpStats st0, st1;
+  sqlite3_stmt *pUndo = 0;
   int rc, i;
 
   memset(&s, 0, sizeof(s));
@@ -500,7 +501,10 @@ int atCacheSync(const AtSyncArgs *pArgs, AtSyncResult *pRes, char **pzErr){
   s.pRes = pRes;
   s.rStart = atNow();
   atHttpGetStats(pArgs->pHttp, &st0);
-  rc = atCacheExec(s.c, pzErr, "SAVEPOINT airtable_sync");
+  /* Prepared before anything can be interrupted: see the error path. */
+  rc = atCachePrepare(s.c, &pUndo, pzErr, "UPDATE \"%w\".\"%w_sync\" SET "
+                      "value=value WHERE 0", s.c->zDb, s.c->zName);
+  if( rc==SQLITE_OK ) rc = atCacheExec(s.c, pzErr, "SAVEPOINT airtable_sync");
   if( rc==SQLITE_OK ){
     rc = syncBody(&s, pzErr);
     sqlite3_finalize(s.pFind);
@@ -512,13 +516,22 @@ int atCacheSync(const AtSyncArgs *pArgs, AtSyncResult *pRes, char **pzErr){
       rc = atCacheExec(s.c, pzErr, "RELEASE airtable_sync");
     }
     if( rc!=SQLITE_OK ){
-      /* Undo everything this sync wrote; the previous cache stays. */
-      sqlite3_exec(s.c->db, "ROLLBACK TO airtable_sync; RELEASE airtable_sync",
-                   0, 0, 0);
+      /* Undo everything this sync wrote; the previous cache stays. Once
+      ** the connection is interrupted, SQLite prepares no statement until
+      ** the outermost one ends, so ROLLBACK TO cannot run: then a write
+      ** statement prepared beforehand is stepped, and SQLite, seeing a
+      ** write interrupted, rolls back the whole transaction (its rule for
+      ** interrupts: sqlite3_interrupt() docs). */
+      if( sqlite3_exec(s.c->db, "ROLLBACK TO airtable_sync; "
+                       "RELEASE airtable_sync", 0, 0, 0)!=SQLITE_OK ){
+        sqlite3_step(pUndo);
+        sqlite3_reset(pUndo);
+      }
       atHttpGetStats(pArgs->pHttp, &st1);
       pRes->nRequests = st1.nRequests - st0.nRequests;
     }
   }
+  sqlite3_finalize(pUndo);
   if( rc==SQLITE_NOMEM && *pzErr==0 ) atSetError(pzErr, "out of memory");
   atBufClear(&s.vals);
   for(i=0; i<s.nMissing; i++) sqlite3_free(s.azMissing[i]);

@@ -92,14 +92,14 @@ static int readTableMeta(AtVtab *p, const char *zTable, cJSON **ppTable,
   if( p->opt.eCache!=AT_CACHE_OFF ){
     rc = atCacheTableMeta(&p->cache, ppTable, pzErr);
     if( rc!=SQLITE_OK || *ppTable ) return rc;
-    if( p->opt.eCache==AT_CACHE_OFFLINE ){
+    if( p->opt.bNoNetwork ){
       atSetError(pzErr, "table '%s' has no cache to answer from: it was never "
-          "synced (cache='offline'%s touches no network); sync it first with "
-          "cache='on' and SELECT airtable_sync('%s')", p->cache.zName,
-          p->opt.zCache && sqlite3_stricmp(p->opt.zCache, "on")==0
-            ? " through AIRTABLE_OFFLINE" : "", p->cache.zName);
+          "synced, and AIRTABLE_OFFLINE forbids the network; sync it first "
+          "(SELECT airtable_sync('%s')) where the API can be reached",
+          p->cache.zName, p->cache.zName);
       return SQLITE_ERROR;
     }
+    /* Never synced: its columns come from the API this once. */
   }
   rc = vtabHttp(p, pzErr);
   if( rc==SQLITE_OK ) rc = atMetaFetchTables(p->pHttp, p->zApiUrl, p->zBase, &pMeta, pzErr);
@@ -233,7 +233,14 @@ static int vtabSync(AtVtab *p, int bFull, AtSyncResult *pRes, char **pzErr){
   AtSyncArgs args;
   int rc = vtabHttp(p, pzErr);
   if( rc!=SQLITE_OK ){
+    char *zMsg;
     atPrefixError(pzErr, "table '%s': syncing the cache needs the API", p->cache.zName);
+    zMsg = *pzErr ? sqlite3_mprintf("%s; to answer from the cache as it is, "
+                                    "set AIRTABLE_OFFLINE=1", *pzErr) : 0;
+    if( zMsg ){
+      sqlite3_free(*pzErr);
+      *pzErr = zMsg;
+    }
     return rc;
   }
   memset(&args, 0, sizeof(args));
@@ -259,15 +266,29 @@ static int vtabSync(AtVtab *p, int bFull, AtSyncResult *pRes, char **pzErr){
   return rc;
 }
 
-/* cache='on': sync first if the last sync is older than max_age. */
+/* cache='on': sync first if the last sync is older than max_age (or there
+** was none). cache='offline': fail if there was none. */
 static int cacheEnsureFresh(AtVtab *p, char **pzErr){
   double rNow = atNow();
   char *zEnd = 0;
   AtSyncResult res;
   int rc;
-  if( p->opt.eCache!=AT_CACHE_ON || rNow<p->rFreshUntil ) return SQLITE_OK;
+  if( rNow<p->rFreshUntil ) return SQLITE_OK;
   rc = atCacheGet(&p->cache, "last_sync_end", &zEnd, pzErr);
   if( rc!=SQLITE_OK ) return rc;
+  if( p->opt.eCache==AT_CACHE_OFFLINE ){
+    /* Offline: whatever the cache holds, however old, but something. */
+    if( zEnd==0 ){
+      atSetError(pzErr, "table '%s' was never synced: cache='offline' "
+          "answers only from the cache; fill it with SELECT airtable_sync('%s')%s",
+          p->cache.zName, p->cache.zName,
+          p->opt.bNoNetwork ? " where the API can be reached (AIRTABLE_OFFLINE "
+                              "is set here)" : "");
+      return SQLITE_ERROR;
+    }
+    sqlite3_free(zEnd);
+    return SQLITE_OK;
+  }
   if( zEnd && rNow - atof(zEnd) < p->opt.rMaxAge ){
     p->rFreshUntil = atof(zEnd) + p->opt.rMaxAge;
     sqlite3_free(zEnd);
@@ -639,11 +660,12 @@ static void syncFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
   p = findTable(ctx, zName, "airtable_sync");
   if( p==0 ) return;
-  if( p->opt.eCache!=AT_CACHE_ON ){
+  if( p->opt.eCache==AT_CACHE_OFF || p->opt.bNoNetwork ){
     zErr = sqlite3_mprintf(p->opt.eCache==AT_CACHE_OFF
-        ? "airtable_sync: table '%s' has no cache: declare it with cache='on'"
-        : "airtable_sync: table '%s' is offline (cache='offline', or "
-          "AIRTABLE_OFFLINE is set): a sync needs the network", zName);
+        ? "airtable_sync: table '%s' has no cache: declare it with cache='on' "
+          "or cache='offline'"
+        : "airtable_sync: table '%s' cannot be synced: AIRTABLE_OFFLINE is "
+          "set (no network)", zName);
     sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
     sqlite3_free(zErr);
     return;

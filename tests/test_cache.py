@@ -1,0 +1,613 @@
+"""The staging cache (cache='on' / 'offline', airtable_sync, airtable_cache_info):
+shadow tables in the database file, full and incremental syncs proven by the
+test server's request log, offline answers equal to online ones, and a sync
+that fails any way (HTTP, 429, interrupt, kill -9) leaving the old cache whole."""
+import json
+import math
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+import pytest
+
+from conftest import (EXT, SAMPLE, SIZES, SANITIZED, TOKEN, Server, child_env, connect,
+                      create, load_fixture, table_fixture)
+
+FAST = dict(retry_backoff=0.01, rate_limit_wait=0.3, max_retries=1)
+TASKS = table_fixture(SAMPLE, "Packaging Tasks")
+N99 = table_fixture(SIZES, "Ninety Nine")
+N101 = table_fixture(SIZES, "One Hundred One")
+
+
+def sync(conn, name="t", mode=None):
+    sql = "SELECT airtable_sync(?)" if mode is None else "SELECT airtable_sync(?, ?)"
+    args = (name,) if mode is None else (name, mode)
+    return json.loads(conn.execute(sql, args).fetchone()[0])
+
+
+def rows(conn, name="t"):
+    """Every column of every row, in id order."""
+    return conn.execute(f'SELECT * FROM "{name}" ORDER BY id').fetchall()
+
+
+def shadow(conn, name="t"):
+    """The shadow tables' whole content (the cache as stored)."""
+    return (conn.execute(f'SELECT * FROM "{name}_rows" ORDER BY id').fetchall(),
+            conn.execute(f'SELECT * FROM "{name}_sync" ORDER BY key').fetchall(),
+            conn.execute(f'SELECT * FROM "{name}_deleted" ORDER BY id').fetchall())
+
+
+def edit(server, base, table, **body):
+    return server.control("POST", f"/_test/records/{base}/{urllib.parse.quote(table)}", body)
+
+
+def list_queries(server, base):
+    """The query strings of the list-records requests, parsed, in order."""
+    return [urllib.parse.parse_qs(r["query"]) for r in server.list_requests(base)]
+
+
+def meta_requests(server, base):
+    return [r for r in server.requests() if r["path"] == f"/v0/meta/bases/{base}/tables"]
+
+
+def fault_hit(server, action):
+    return any(f["action"] == action and f["hits"] > 0
+               for f in server.control("GET", "/_test/faults")["faults"])
+
+
+def wait_for(cond, deadline=30, what="condition"):
+    end = time.monotonic() + deadline
+    while not cond():
+        assert time.monotonic() < end, what + " never held"
+        time.sleep(0.02)
+
+
+# --- the shadow tables ------------------------------------------------------------
+
+def test_create_makes_shadow_tables_and_drop_removes_them(db, server):
+    create(db, "t", SIZES, "One", cache="on")
+    names = lambda: sorted(r[0] for r in db.execute(
+        "SELECT name FROM sqlite_schema WHERE type='table'"))
+    assert names() == ["t", "t_deleted", "t_rows", "t_sync"]
+    db.execute("ALTER TABLE t RENAME TO u")
+    assert names() == ["u", "u_deleted", "u_rows", "u_sync"]
+    db.execute("DROP TABLE u")
+    assert names() == []
+
+
+def test_without_a_cache_there_are_no_shadow_tables(db, server):
+    create(db, "t", SIZES, "One")
+    assert db.execute("SELECT name FROM sqlite_schema WHERE name LIKE 't%'").fetchall() == [("t",)]
+
+
+def test_shadow_tables_are_read_only_in_defensive_mode(tmp_path, server):
+    """xShadowName: with SQLITE_DBCONFIG_DEFENSIVE, ordinary SQL cannot write
+    the cache behind the extension's back (the sqlite3 shell, as a user)."""
+    path = str(tmp_path / "c.db")
+    conn = connect(path)
+    create(conn, "t", SIZES, "One", cache="on")
+    sync(conn)
+    conn.commit()
+    conn.close()
+    out = subprocess.run(["sqlite3", "-bail", path, f".load {EXT}", ".dbconfig defensive on",
+                          "DELETE FROM t_rows"], capture_output=True, text=True,
+                         env=child_sync_env(server))
+    assert "table t_rows may not be modified" in out.stderr, out.stderr
+    assert connect(path).execute("SELECT count(*) FROM t_rows").fetchone() == (1,)
+
+
+# --- options and errors -------------------------------------------------------------
+
+@pytest.mark.parametrize("opts, message", [
+    (dict(cache="sometimes"), "airtable: option cache: 'sometimes' is not off, on or offline"),
+    (dict(max_age="60"), "airtable: option max_age needs cache='on' (or 'offline')"),
+    (dict(sync_overlap="60"), "airtable: option sync_overlap needs cache='on' (or 'offline')"),
+    (dict(cache="on", max_age="-1"),
+     "airtable: option max_age: -1 is out of range (0 to 3.1536e+07 seconds)"),
+    (dict(cache="on", sync_overlap="soon"), "airtable: option sync_overlap: 'soon' is not a number"),
+])
+def test_bad_cache_options_are_named(db, server, opts, message):
+    with pytest.raises(sqlite3.OperationalError) as e:
+        create(db, "t", SIZES, "One", **opts)
+    assert str(e.value) == message
+
+
+def test_offline_table_answers_only_from_the_cache_and_syncs_only_when_asked(db, server):
+    create(db, "t", SIZES, "Ninety Nine", cache="offline", max_age=0)
+    server.clear_log()
+    with pytest.raises(sqlite3.OperationalError) as e:
+        db.execute("SELECT * FROM t").fetchall()
+    assert str(e.value) == ("airtable: table 't' was never synced: cache='offline' answers only "
+                            "from the cache; fill it with SELECT airtable_sync('t')")
+    assert server.requests() == []
+    assert sync(db)["added"] == 99
+    edit(server, SIZES, "Ninety Nine", delete=[N99["records"][0]["id"]])
+    server.clear_log()
+    # However old the cache (max_age 0), a query never syncs it.
+    assert db.execute("SELECT count(*) FROM t").fetchone() == (99,)
+    assert server.requests() == []
+    assert sync(db)["deleted"] == 1
+    assert db.execute("SELECT count(*) FROM t").fetchone() == (98,)
+
+
+def test_no_network_and_never_synced_fails_naming_the_table(db, server, monkeypatch):
+    monkeypatch.setenv("AIRTABLE_OFFLINE", "1")
+    server.clear_log()
+    with pytest.raises(sqlite3.OperationalError) as e:
+        create(db, "tasks", SAMPLE, "Packaging Tasks", cache="on")
+    assert str(e.value) == (
+        "airtable: table 'tasks' has no cache to answer from: it was never synced, and "
+        "AIRTABLE_OFFLINE forbids the network; sync it first (SELECT airtable_sync('tasks')) "
+        "where the API can be reached")
+    assert server.requests() == []
+
+
+def test_sync_errors_name_the_table_and_the_reason(db, server):
+    create(db, "plain", SIZES, "One")
+    with pytest.raises(sqlite3.OperationalError, match=r"^airtable_sync: table 'plain' has no "
+                       r"cache: declare it with cache='on' or cache='offline'$"):
+        sync(db, "plain")
+    with pytest.raises(sqlite3.OperationalError, match=r"^airtable_sync: 'nope' is not|no such table"):
+        sync(db, "nope")
+    create(db, "t", SIZES, "One", cache="on")
+    with pytest.raises(sqlite3.OperationalError, match=r"^airtable_sync: mode must be 'auto' or 'full'$"):
+        sync(db, "t", "partial")
+    with pytest.raises(sqlite3.OperationalError, match=r"^airtable_sync: the arguments must not be NULL$"):
+        db.execute("SELECT airtable_sync(NULL)").fetchone()
+
+
+# --- full sync ----------------------------------------------------------------------
+
+def test_first_sync_is_full_and_costs_one_request_per_page_plus_metadata(db, server):
+    create(db, "t", SIZES, "One Hundred One", cache="on")
+    server.clear_log()
+    res = sync(db)
+    assert res == {"table": "t", "mode": "full", "reason": "first sync", "added": 101,
+                   "changed": 0, "deleted": 0, "rows": 101, "requests": 3, "sync": 1}
+    assert len(meta_requests(server, SIZES)) == 1
+    assert len(server.list_requests(SIZES)) == 2
+    # Nothing more is asked for while the cache is fresh.
+    server.clear_log()
+    assert len(rows(db)) == 101
+    assert server.requests() == []
+
+
+@pytest.mark.parametrize("table", ["Packaging Tasks", "Products", "Vendors"])
+def test_cached_rows_equal_the_api_rows_exactly(db, server, table):
+    """Every column, every type: the cache returns what the API path does."""
+    create(db, "api", SAMPLE, table)
+    create(db, "t", SAMPLE, table, cache="on")
+    sync(db)
+    api = rows(db, "api")
+    cached = rows(db, "t")
+    assert cached == api
+    assert [[type(v) for v in r] for r in cached] == [[type(v) for v in r] for r in api]
+    assert len(cached) == len(table_fixture(SAMPLE, table)["records"])
+
+
+def test_first_query_of_a_never_synced_table_syncs_it(db, server):
+    create(db, "t", SIZES, "Ninety Nine", cache="on")
+    server.clear_log()
+    assert db.execute("SELECT count(*) FROM t").fetchone() == (99,)
+    assert len(server.list_requests(SIZES)) == 1
+    info = db.execute("SELECT name, rows, syncs, last_mode FROM airtable_cache_info").fetchall()
+    assert info == [("t", 99, 1, "full")]
+
+
+def test_full_sync_on_request_counts_nothing_changed(db, server):
+    create(db, "t", SIZES, "Ninety Nine", cache="on")
+    sync(db)
+    res = sync(db, mode="full")
+    assert res == {"table": "t", "mode": "full", "reason": "asked", "added": 0, "changed": 0,
+                   "deleted": 0, "rows": 99, "requests": 2, "sync": 2}
+
+
+def test_id_lookup_uses_the_primary_key(db, server):
+    create(db, "t", SAMPLE, "Products", cache="on")
+    sync(db)
+    rid = table_fixture(SAMPLE, "Products")["records"][7]["id"]
+    plan = " ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN SELECT * FROM t WHERE id = ?", (rid,)))
+    assert "VIRTUAL TABLE INDEX 1:0:2," in plan
+    assert db.execute("SELECT id FROM t WHERE id = ?", (rid,)).fetchall() == [(rid,)]
+    # The rows table answers it through its primary key, not a scan.
+    inner = db.execute("EXPLAIN QUERY PLAN SELECT rowid, id, created_time, vals FROM t_rows "
+                       "WHERE 1 AND id = ?", (rid,)).fetchall()
+    assert [r[3] for r in inner] == ["SEARCH t_rows USING INDEX sqlite_autoindex_t_rows_1 (id=?)"]
+    # Comparisons SQLite must convert (a number against a TEXT column) are
+    # left to SQLite: same answer as the API table.
+    create(db, "api", SAMPLE, "Products")
+    for where, args in [("id = ?", (rid,)), ("id > ?", (rid,)), ("id <= ?", (rid,)),
+                        ("created_time >= ?", ("2024-01-05",)), ("id = ?", (5,)),
+                        ("id IN (?, ?)", (rid, "recNOPE")), ("id = ? COLLATE NOCASE", (rid.lower(),))]:
+        q = f"SELECT id FROM {{}} WHERE {where} ORDER BY id"
+        assert db.execute(q.format("t"), args).fetchall() == db.execute(q.format("api"), args).fetchall(), where
+
+
+# --- incremental sync -----------------------------------------------------------------
+
+def test_incremental_sync_picks_up_edits_additions_and_deletions(db, server, tmp_path):
+    create(db, "t", SIZES, "One Hundred One", cache="on")
+    sync(db)
+    recs = N101["records"]
+    edit(server, SIZES, "One Hundred One",
+         update=[{"id": recs[3]["id"], "fields": {"Name": "changed 3"}},
+                 {"id": recs[50]["id"], "fields": {"N": 5000}}],
+         create=[{"fields": {"Name": "new one", "N": 7}}],
+         delete=[recs[10]["id"]])
+    server.clear_log()
+    res = sync(db)
+    # 1 metadata + 1 page of changed records + 2 pages of ids (101 records).
+    assert res == {"table": "t", "mode": "incremental", "added": 1, "changed": 2, "deleted": 1,
+                   "rows": 101, "requests": 4, "sync": 2}
+    assert len(meta_requests(server, SIZES)) == 1
+    queries = list_queries(server, SIZES)
+    assert len(queries) == 3
+    since = re.fullmatch(r"OR\(IS_AFTER\(LAST_MODIFIED_TIME\(\), DATETIME_PARSE\('([^']+)'\)\), "
+                         r"IS_AFTER\(CREATED_TIME\(\), DATETIME_PARSE\('\1'\)\)\)",
+                         queries[0]["filterByFormula"][0])
+    assert since, queries[0]
+    assert "fields[]" not in queries[0]
+    n_field = next(f["id"] for f in N101["fields"] if f["name"] == "N")
+    assert [q.get("fields[]") for q in queries[1:]] == [[n_field], [n_field]]
+    assert [r["records"] for r in server.list_requests(SIZES)] == [3, 100, 1]
+    # The result equals a full sync into a fresh cache.
+    fresh = connect(str(tmp_path / "fresh.db"))
+    create(fresh, "t", SIZES, "One Hundred One", cache="on")
+    assert sync(fresh)["rows"] == 101
+    assert rows(db) == rows(fresh)
+    assert (db.execute("SELECT id, created_time, fields, vals FROM t_rows ORDER BY id").fetchall()
+            == fresh.execute("SELECT id, created_time, fields, vals FROM t_rows ORDER BY id").fetchall())
+    fresh.close()
+    assert db.execute("SELECT id, sync FROM t_deleted").fetchall() == [(recs[10]["id"], 2)]
+    assert db.execute('SELECT "Name" FROM t WHERE id = ?', (recs[3]["id"],)).fetchone() == ("changed 3",)
+
+
+def test_incremental_sync_with_nothing_changed_costs_three_requests(db, server):
+    create(db, "t", SIZES, "Ninety Nine", cache="on")
+    sync(db)
+    before = shadow(db)[0]
+    res = sync(db)
+    assert res == {"table": "t", "mode": "incremental", "added": 0, "changed": 0, "deleted": 0,
+                   "rows": 99, "requests": 3, "sync": 2}
+    after = shadow(db)[0]
+    # Only the sync number each row was last seen by moved.
+    assert [r[:4] + r[5:] for r in before] == [r[:4] + r[5:] for r in after]
+
+
+def test_overlap_refetches_recent_edits_without_counting_them_as_changed(db, server):
+    create(db, "t", SIZES, "Ninety Nine", cache="on")
+    sync(db)
+    edit(server, SIZES, "Ninety Nine", update=[{"id": N99["records"][0]["id"], "fields": {"N": -1}}])
+    assert sync(db)["changed"] == 1
+    server.clear_log()
+    res = sync(db)          # the edit is within sync_overlap (300 s) of the last sync
+    assert server.list_requests(SIZES)[0]["records"] == 1
+    assert (res["changed"], res["added"], res["deleted"]) == (0, 0, 0)
+
+
+def test_record_listed_but_not_changed_since_is_fetched_by_id(db, server):
+    """A record the changed-since listing cannot see (its times are before the
+    last sync, as for one that entered a view unchanged) is fetched by
+    RECORD_ID() because the id listing shows it."""
+    create(db, "t", SIZES, "Ninety Nine", cache="on")
+    sync(db)
+    created = edit(server, SIZES, "Ninety Nine",
+                   create=[{"fields": {"Name": "old one", "N": 1},
+                            "createdTime": "2020-01-01T00:00:00.000Z",
+                            "modifiedTime": "2020-01-01T00:00:00.000Z"}])["created"]
+    server.clear_log()
+    res = sync(db)
+    assert (res["added"], res["rows"], res["requests"]) == (1, 100, 4)
+    assert list_queries(server, SIZES)[2]["filterByFormula"] == [f"OR(RECORD_ID()='{created[0]}')"]
+    assert db.execute('SELECT "Name", created_time FROM t WHERE id = ?', created).fetchone() == (
+        "old one", "2020-01-01T00:00:00.000Z")
+
+
+def test_view_sync_deletes_records_that_left_the_view(db, server):
+    view = "Open tasks"
+    create(db, "t", SAMPLE, "Packaging Tasks", view=view, cache="on")
+    create(db, "api", SAMPLE, "Packaging Tasks", view=view)
+    sync(db)
+    assert rows(db) == rows(db, "api")
+    # Close one open task: it leaves the view (its filter is on Status).
+    first = db.execute("SELECT id FROM t ORDER BY id LIMIT 1").fetchone()[0]
+    edit(server, SAMPLE, "Packaging Tasks", update=[{"id": first, "fields": {"Status": "Done"}}])
+    res = sync(db)
+    assert (res["mode"], res["deleted"], res["added"]) == ("incremental", 1, 0)
+    assert rows(db) == rows(db, "api")
+
+
+# --- max_age ------------------------------------------------------------------------------
+
+def test_max_age_zero_syncs_before_every_query(db, server):
+    create(db, "t", SIZES, "One", cache="on", max_age=0)
+    db.execute("SELECT * FROM t").fetchall()
+    server.clear_log()
+    db.execute("SELECT * FROM t").fetchall()
+    assert len(server.list_requests(SIZES)) == 2        # changed-since + ids
+    assert db.execute("SELECT syncs, last_mode FROM airtable_cache_info").fetchone() == (2, "incremental")
+
+
+def test_fresh_cache_answers_without_token_or_requests(tmp_path, server, monkeypatch):
+    path = str(tmp_path / "c.db")
+    conn = connect(path)
+    create(conn, "t", SIZES, "Ninety Nine", cache="on", max_age=3600)
+    sync(conn)
+    conn.commit()
+    conn.close()
+    monkeypatch.delenv("AIRTABLE_TOKEN")
+    server.clear_log()
+    conn = connect(path)
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (99,)
+    assert server.requests() == []
+    conn.close()
+
+
+def test_stale_cache_without_token_says_what_to_do(tmp_path, server, monkeypatch):
+    path = str(tmp_path / "c.db")
+    conn = connect(path)
+    create(conn, "t", SIZES, "One", cache="on", max_age=0)
+    sync(conn)
+    conn.commit()
+    conn.close()
+    monkeypatch.delenv("AIRTABLE_TOKEN")
+    conn = connect(path)
+    with pytest.raises(sqlite3.OperationalError) as e:
+        conn.execute("SELECT * FROM t").fetchall()
+    assert str(e.value) == (
+        "airtable: table 't': syncing the cache needs the API: no API token: the environment "
+        "variable AIRTABLE_TOKEN is not set (set it, or name another variable with token_env= "
+        "or a file with token_file=); to answer from the cache as it is, set AIRTABLE_OFFLINE=1")
+    monkeypatch.setenv("AIRTABLE_OFFLINE", "1")
+    conn.close()
+    conn = connect(path)
+    assert conn.execute('SELECT "N" FROM t').fetchall() == [(1,)]
+    conn.close()
+
+
+# --- offline --------------------------------------------------------------------------------
+
+# Queries whose answers must not depend on where the rows come from. (The
+# pushdown issue's differential corpus joins this list once it exists.)
+CORPUS = [
+    "SELECT * FROM {t} ORDER BY id",
+    "SELECT * FROM {t}",
+    "SELECT count(*) FROM {t}",
+    "SELECT id, created_time FROM {t} WHERE id = '{rid}'",
+    "SELECT * FROM {t} WHERE id IN ('{rid}', 'recNOTTHERE0000000') ORDER BY id",
+    "SELECT \"Name\", \"Unit Price\" FROM {t} WHERE \"Unit Price\" > 100 ORDER BY 2 DESC, id LIMIT 7",
+    "SELECT \"Active\", count(*), sum(\"Unit Price\"), avg(\"Weight (kg)\") FROM {t} GROUP BY 1 ORDER BY 1",
+    "SELECT id FROM {t} WHERE \"Active\" = 1 AND \"SKU\" < '000500' ORDER BY id",
+    "SELECT id, \"Vendor\" FROM {t} WHERE \"Vendor\" LIKE '%rec5%' ORDER BY created_time, id LIMIT 20",
+    "SELECT id FROM {t} WHERE created_time BETWEEN '2024-01-05' AND '2024-01-09' ORDER BY id",
+    "SELECT max(\"Weight (kg)\"), min(\"SKU\"), typeof(\"Unit Price\") FROM {t}",
+    "SELECT json_array_length(\"Packaging Tasks\"), count(*) FROM {t} GROUP BY 1 ORDER BY 1",
+    "SELECT id FROM {t} WHERE \"Vendor\" IS NULL OR \"Weight (kg)\" = 0 ORDER BY id",
+    "SELECT id FROM {t} WHERE id IN (SELECT id FROM {t} WHERE \"Active\") AND \"Unit Price\" < 50 ORDER BY 1",
+    "SELECT id, \"Name\" FROM {t} WHERE id > '{rid}' ORDER BY id LIMIT 3",
+]
+
+
+def test_offline_answers_equal_online_answers_with_server_stopped(tmp_path, monkeypatch):
+    """Sync a table, stop the server, drop the token: the same answers
+    offline (through AIRTABLE_OFFLINE on the table declared cache='on', and
+    through a table declared cache='offline') as from the API."""
+    srv = Server()
+    monkeypatch.setenv("AIRTABLE_API_URL", srv.url)
+    path = str(tmp_path / "c.db")
+    conn = connect(path)
+    create(conn, "products", SAMPLE, "Products", cache="on")
+    create(conn, "api", SAMPLE, "Products")
+    sync(conn, "products")
+    rid = table_fixture(SAMPLE, "Products")["records"][17]["id"]
+    online = [conn.execute(q.format(t="api", rid=rid)).fetchall() for q in CORPUS]
+    assert all(online[:3]) and len(online[0]) == 60
+    assert [conn.execute(q.format(t="products", rid=rid)).fetchall() for q in CORPUS] == online
+    conn.execute("DROP TABLE api")
+    conn.commit()
+    conn.close()
+    srv.stop()
+    monkeypatch.delenv("AIRTABLE_TOKEN")
+    monkeypatch.setenv("AIRTABLE_OFFLINE", "1")
+    conn = connect(path)
+    assert [conn.execute(q.format(t="products", rid=rid)).fetchall() for q in CORPUS] == online
+    with pytest.raises(sqlite3.OperationalError, match=r"^airtable_sync: table 'products' cannot "
+                       r"be synced: AIRTABLE_OFFLINE is set \(no network\)$"):
+        sync(conn, "products")
+    conn.close()
+    # Without AIRTABLE_OFFLINE the cache is still fresh (max_age): it
+    # answers with no token, also after a rename (the shadow tables follow).
+    monkeypatch.delenv("AIRTABLE_OFFLINE")
+    conn = connect(path)
+    conn.execute("ALTER TABLE products RENAME TO p2")
+    assert [conn.execute(q.format(t="p2", rid=rid)).fetchall() for q in CORPUS] == online
+    conn.close()
+
+
+# --- atomicity ----------------------------------------------------------------------------
+
+FAULTS = {
+    "http 500": {"action": "status", "status": 500, "times": -1},
+    "429 beyond the retry budget": {"action": "status", "status": 429, "times": -1},
+    "malformed page": {"action": "body", "body": "{\"records\": [{\"id\": 1}]}", "times": -1},
+    "connection reset": {"action": "reset", "times": -1},
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+@pytest.mark.parametrize("step", ["changed-since", "ids"])
+def test_failed_sync_leaves_the_old_cache_whole(db, server, fault, step):
+    create(db, "t", SIZES, "One Hundred One", cache="on", **FAST)
+    sync(db)
+    recs = N101["records"]
+    edit(server, SIZES, "One Hundred One",
+         update=[{"id": recs[0]["id"], "fields": {"N": 12345}}], delete=[recs[1]["id"]])
+    before = shadow(db)
+    answers = rows(db)
+    spec = dict(FAULTS[fault], path="^/v0/appSize",
+                query="filterByFormula" if step == "changed-since" else "fields")
+    server.faults(spec)
+    with pytest.raises(sqlite3.OperationalError) as e:
+        sync(db)
+    assert str(e.value).endswith("(the cache of 't' is unchanged)"), str(e.value)
+    assert {"http 500": "HTTP 500", "429 beyond the retry budget": "HTTP 429",
+            "malformed page": "table 'One Hundred One'",
+            "connection reset": "(GET http"}[fault] in str(e.value)
+    assert shadow(db) == before
+    assert rows(db) == answers
+    assert not db.in_transaction
+    # The next sync, with the fault gone, brings the edits in.
+    server.control("DELETE", "/_test/faults")
+    server.control("POST", "/_test/rate_limit/reset")
+    res = sync(db)
+    assert (res["changed"], res["deleted"], res["sync"]) == (1, 1, 2)
+
+
+def test_failed_sync_inside_a_transaction_keeps_the_transaction(db, server):
+    create(db, "t", SIZES, "One", cache="on", **FAST)
+    sync(db)
+    db.execute("CREATE TABLE mine(x)")
+    db.execute("INSERT INTO mine VALUES (1)")
+    assert db.in_transaction
+    server.faults({"path": "^/v0/appSize", "action": "status", "status": 500, "times": -1})
+    with pytest.raises(sqlite3.OperationalError):
+        sync(db)
+    assert db.in_transaction
+    db.commit()
+    assert db.execute("SELECT x FROM mine").fetchall() == [(1,)]
+
+
+def test_interrupted_sync_leaves_the_old_cache_whole(db, server):
+    create(db, "t", SIZES, "One Hundred One", cache="on")
+    sync(db)
+    edit(server, SIZES, "One Hundred One", delete=[N101["records"][5]["id"]])
+    before = shadow(db)
+    server.faults({"path": "^/v0/appSize", "action": "stall", "seconds": 30, "query": "fields"})
+
+    def interrupt():
+        wait_for(lambda: fault_hit(server, "stall"), what="the stall")
+        db.interrupt()
+    t = threading.Thread(target=interrupt)
+    t.start()
+    with pytest.raises(sqlite3.OperationalError) as e:
+        sync(db)
+    t.join()
+    assert str(e.value).startswith("airtable: interrupted (GET http"), str(e.value)
+    assert shadow(db) == before
+    assert not db.in_transaction
+    server.control("DELETE", "/_test/faults")
+    assert sync(db)["deleted"] == 1
+
+
+SYNC_CHILD = """
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.enable_load_extension(True)
+c.load_extension(sys.argv[2])
+print('syncing', flush=True)
+c.execute("SELECT airtable_sync('tasks', 'full')").fetchone()
+c.commit()
+print('synced', flush=True)
+"""
+
+
+def child_sync_env(server):
+    env = child_env(AIRTABLE_TOKEN=TOKEN, AIRTABLE_API_URL=server.url)
+    if SANITIZED:
+        env["LD_PRELOAD"] = os.environ["LD_PRELOAD"]
+        env["ASAN_OPTIONS"] = "detect_leaks=0"
+    return env
+
+
+def test_kill_9_in_the_middle_of_a_sync_leaves_the_old_cache(tmp_path, server):
+    """A real kill -9 of a child process while its sync waits for a page: the
+    database opens afterwards with the previous cache, whole."""
+    path = str(tmp_path / "c.db")
+    conn = connect(path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    create(conn, "tasks", SAMPLE, "Packaging Tasks", cache="on")
+    sync(conn, "tasks")
+    conn.commit()
+    before = shadow(conn, "tasks")
+    conn.close()
+    edit(server, SAMPLE, "Packaging Tasks", delete=[TASKS["records"][0]["id"]])
+    server.faults({"path": "^/v0/appPackagingOps01/tbl", "action": "stall", "seconds": 30,
+                   "skip": 12})
+    # The child has a rate limiter of its own: let it start with a clean
+    # window at the server, or its first requests could meet a 429.
+    server.control("POST", "/_test/rate_limit/reset")
+    p = subprocess.Popen([sys.executable, "-c", SYNC_CHILD, path, EXT], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=child_sync_env(server), text=True)
+    wait_for(lambda: fault_hit(server, "stall") or p.poll() is not None, what="the stall")
+    assert p.poll() is None, p.communicate()
+    p.kill()
+    p.wait(timeout=10)
+    assert p.returncode == -9
+    conn = connect(path)
+    assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert shadow(conn, "tasks") == before
+    assert conn.execute("SELECT count(*) FROM tasks").fetchone() == (2500,)
+    conn.close()
+
+
+def test_reader_in_another_connection_never_sees_half_a_sync(tmp_path, server):
+    """WAL: while one connection's sync is in the middle of its listing (12
+    pages written), another connection reads the old cache; after the commit,
+    the new one."""
+    path = str(tmp_path / "c.db")
+    writer = connect(path)
+    writer.execute("PRAGMA journal_mode=WAL")
+    create(writer, "tasks", SAMPLE, "Packaging Tasks", cache="on")
+    sync(writer, "tasks")
+    writer.commit()
+    reader = connect(path)
+    old = rows(reader, "tasks")
+    edit(server, SAMPLE, "Packaging Tasks",
+         update=[{"id": r["id"], "fields": {"Quantity": 999}} for r in TASKS["records"][:10]],
+         delete=[TASKS["records"][-1]["id"]])
+    server.faults({"path": "^/v0/appPackagingOps01/tbl", "action": "stall", "seconds": 5,
+                   "skip": 12})
+    done = {}
+
+    def run():
+        w = connect(path)   # a connection of its own thread
+        done["res"] = sync(w, "tasks", "full")
+        w.commit()
+        w.close()
+    t = threading.Thread(target=run)
+    t.start()
+    wait_for(lambda: fault_hit(server, "stall"), what="the stall")
+    assert rows(reader, "tasks") == old
+    t.join()
+    assert (done["res"]["changed"], done["res"]["deleted"]) == (10, 1)
+    new = rows(reader, "tasks")
+    assert len(new) == 2499 and new != old
+    reader.close()
+    writer.close()
+
+
+# --- airtable_cache_info ---------------------------------------------------------------------
+
+def test_cache_info_shows_each_cached_table(db, server):
+    create(db, "a", SIZES, "Ninety Nine", cache="on")
+    create(db, "b", SIZES, "One", cache="on")
+    create(db, "plain", SIZES, "One")
+    sync(db, "a")
+    sync(db, "a")
+    info = db.execute("SELECT name, schema, base, table_id, table_name, view_id, rows, syncs, "
+                      "last_mode, last_added, last_changed, last_deleted, last_requests, "
+                      "total_requests FROM airtable_cache_info ORDER BY name").fetchall()
+    assert info == [
+        ("a", "main", SIZES, N99["id"], "Ninety Nine", None, 99, 2, "incremental", 0, 0, 0, 3, 5),
+        ("b", "main", None, None, None, None, 0, None, None, None, None, None, None, None)]
+    last = db.execute("SELECT last_sync FROM airtable_cache_info WHERE name='a'").fetchone()[0]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", last)
+
+
+def test_cache_info_with_no_cached_tables_is_empty(db):
+    assert db.execute("SELECT * FROM airtable_cache_info").fetchall() == []
