@@ -647,6 +647,42 @@ int atCacheUnpackOffsets(const unsigned char *a, int n, int nVal, int *aOff);
 /* Return the packed value at a+iOff as the function's result. */
 void atCacheUnpackResult(sqlite3_context *ctx, const unsigned char *a, int iOff);
 
+/* The synced caches of base zBase in database file zPath, opened read-only
+** (airtable_export from_cache=): their metadata as {"tables": [...]} in the
+** order the tables were declared, and per table its name in the file, the
+** view it caches (id, or NULL) and the number of syncs it has had. */
+typedef struct AtCacheSource AtCacheSource;
+struct AtCacheSource {
+  sqlite3 *db;              /* the file, read-only */
+  cJSON *pMeta;             /* {"tables": [...]} */
+  int nTable;
+  char **azName;            /* the airtable table's name in the file */
+  char **azView;            /* the view id it caches, or NULL */
+  sqlite3_int64 *aSync;     /* syncs so far */
+};
+int atCacheSourceOpen(AtCacheSource *p, const char *zPath, const char *zBase,
+                      char **pzErr);
+void atCacheSourceClose(AtCacheSource *p);
+
+/* The cached records of table zName, as list-records would give them (so
+** the export's writers take them unchanged): pRec and apCell[] as in
+** AtListing. Only records changed by syncs after iSince (0: all). */
+typedef struct AtCacheScan AtCacheScan;
+struct AtCacheScan {
+  sqlite3_stmt *pStmt;
+  const char *zName;        /* the table's name in the file (not owned) */
+  const AtSchema *pSchema;  /* fields (not owned) */
+  cJSON *pRec;              /* the current record */
+  const cJSON **apCell;     /* per field: its value in it, or NULL */
+  sqlite3_int64 nRow;       /* rows reached so far */
+  int bEof;
+};
+int atCacheScanFirst(AtCacheScan *p, sqlite3 *db, const char *zName,
+                     const AtSchema *pSchema, sqlite3_int64 iSince,
+                     char **pzErr);
+int atCacheScanNext(AtCacheScan *p, char **pzErr);
+void atCacheScanClear(AtCacheScan *p);
+
 /* ---------------------------------------------------------------- sync.c */
 
 /* What a sync is asked to do. */

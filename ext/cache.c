@@ -28,6 +28,7 @@
 ** its own statements. A sync writes them inside one savepoint (sync.c).
 */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include "airtable_int.h"
 
@@ -315,4 +316,182 @@ void atCacheUnpackResult(sqlite3_context *ctx, const unsigned char *a, int iOff)
     default:
       break;   /* NULL */
   }
+}
+
+/* ---- the cache as a source (airtable_export from_cache=) --------------- */
+
+void atCacheSourceClose(AtCacheSource *p){
+  int i;
+  for(i=0; i<p->nTable; i++){
+    sqlite3_free(p->azName[i]);
+    sqlite3_free(p->azView[i]);
+  }
+  sqlite3_free(p->azName);
+  sqlite3_free(p->azView);
+  sqlite3_free(p->aSync);
+  cJSON_Delete(p->pMeta);
+  sqlite3_close(p->db);
+  memset(p, 0, sizeof(*p));
+}
+
+/* Add cached table zName (whose NAME_sync says it is of base zBase) to p. */
+static int sourceAdd(AtCacheSource *p, const char *zName, const char *zBase,
+                     char **pzErr){
+  AtCache c;
+  char *zBaseHere = 0, *zView = 0, *zSyncs = 0;
+  cJSON *pTable = 0;
+  int rc = atCacheInit(&c, p->db, "main", zName);
+  if( rc==SQLITE_OK ) rc = atCacheGet(&c, "base", &zBaseHere, pzErr);
+  if( rc==SQLITE_OK && zBaseHere && strcmp(zBaseHere, zBase)==0 ){
+    rc = atCacheTableMeta(&c, &pTable, pzErr);
+    if( rc==SQLITE_OK ) rc = atCacheGet(&c, "view", &zView, pzErr);
+    if( rc==SQLITE_OK ) rc = atCacheGet(&c, "syncs", &zSyncs, pzErr);
+    if( rc==SQLITE_OK && pTable ){
+      char **azN = sqlite3_realloc64(p->azName, sizeof(char*)*(p->nTable+1));
+      char **azV = azN ? sqlite3_realloc64(p->azView, sizeof(char*)*(p->nTable+1)) : 0;
+      sqlite3_int64 *aS = azV ? sqlite3_realloc64(p->aSync, sizeof(sqlite3_int64)*(p->nTable+1)) : 0;
+      if( azN ) p->azName = azN;
+      if( azV ) p->azView = azV;
+      if( aS ) p->aSync = aS;
+      if( aS==0 ){
+        rc = SQLITE_NOMEM;
+      }else{
+        p->azName[p->nTable] = atStrdup(zName);
+        p->azView[p->nTable] = zView;
+        zView = 0;
+        p->aSync[p->nTable] = zSyncs ? strtoll(zSyncs, 0, 10) : 0;
+        p->nTable++;
+        if( p->azName[p->nTable-1]==0
+         || !cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(p->pMeta, "tables"),
+                                  pTable) ){
+          rc = SQLITE_NOMEM;
+        }else{
+          pTable = 0;
+        }
+      }
+    }
+  }
+  cJSON_Delete(pTable);
+  sqlite3_free(zBaseHere);
+  sqlite3_free(zView);
+  sqlite3_free(zSyncs);
+  atCacheClear(&c);
+  return rc;
+}
+
+int atCacheSourceOpen(AtCacheSource *p, const char *zPath, const char *zBase,
+                      char **pzErr){
+  sqlite3_stmt *pStmt = 0;
+  int rc;
+  memset(p, 0, sizeof(*p));
+  p->pMeta = cJSON_CreateObject();
+  if( p->pMeta==0 || cJSON_AddArrayToObject(p->pMeta, "tables")==0 ) return SQLITE_NOMEM;
+  rc = sqlite3_open_v2(zPath, &p->db, SQLITE_OPEN_READONLY, 0);
+  if( rc==SQLITE_OK ){
+    /* The shadow tables of every cached airtable table, in the order the
+    ** tables were declared. Read as plain tables: no module needed. */
+    rc = sqlite3_prepare_v2(p->db, "SELECT v.name FROM sqlite_schema AS v"
+        " JOIN sqlite_schema AS s ON s.name = v.name || '_sync' AND s.type='table'"
+        " WHERE v.type='table' AND v.sql LIKE 'CREATE VIRTUAL TABLE%USING%airtable%'"
+        " ORDER BY v.rowid", -1, &pStmt, 0);
+  }
+  if( rc!=SQLITE_OK ){
+    atSetError(pzErr, "option from_cache: cannot read '%s': %s", zPath,
+               p->db ? sqlite3_errmsg(p->db) : sqlite3_errstr(rc));
+    sqlite3_finalize(pStmt);
+    return SQLITE_ERROR;
+  }
+  while( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW ){
+    rc = sourceAdd(p, (const char*)sqlite3_column_text(pStmt, 0), zBase, pzErr);
+  }
+  sqlite3_finalize(pStmt);
+  if( rc==SQLITE_OK && p->nTable==0 ){
+    atSetError(pzErr, "option from_cache: '%s' holds no synced cache of base %s",
+               zPath, zBase);
+    rc = SQLITE_ERROR;
+  }
+  if( rc==SQLITE_NOMEM && *pzErr==0 ) atSetError(pzErr, "out of memory");
+  return rc;
+}
+
+void atCacheScanClear(AtCacheScan *p){
+  sqlite3_finalize(p->pStmt);
+  cJSON_Delete(p->pRec);
+  sqlite3_free(p->apCell);
+  memset(p, 0, sizeof(*p));
+}
+
+/* Make the current row's record, as list-records returns it. */
+static int scanSettle(AtCacheScan *p, char **pzErr){
+  const cJSON *pVal;
+  cJSON *pFields;
+  const char *zFields;
+  int rc = sqlite3_step(p->pStmt);
+  cJSON_Delete(p->pRec);
+  p->pRec = 0;
+  if( rc==SQLITE_DONE ){
+    p->bEof = 1;
+    return SQLITE_OK;
+  }
+  if( rc!=SQLITE_ROW ){
+    atSetError(pzErr, "cache of '%s': %s", p->zName,
+               sqlite3_errmsg(sqlite3_db_handle(p->pStmt)));
+    return rc;
+  }
+  zFields = (const char*)sqlite3_column_text(p->pStmt, 2);
+  pFields = zFields ? cJSON_Parse(zFields) : 0;
+  if( !cJSON_IsObject(pFields) ){
+    cJSON_Delete(pFields);
+    atSetError(pzErr, "cache of '%s': the fields of record %s are not a JSON "
+               "object; sync the table again with airtable_sync('%s', 'full')",
+               p->zName, sqlite3_column_text(p->pStmt, 0), p->zName);
+    return SQLITE_CORRUPT;
+  }
+  p->pRec = cJSON_CreateObject();
+  if( p->pRec==0
+   || !cJSON_AddStringToObject(p->pRec, "id", (const char*)sqlite3_column_text(p->pStmt, 0))
+   || (sqlite3_column_type(p->pStmt, 1)==SQLITE_TEXT
+       && !cJSON_AddStringToObject(p->pRec, "createdTime",
+                                   (const char*)sqlite3_column_text(p->pStmt, 1)))
+   || !cJSON_AddItemToObject(p->pRec, "fields", pFields) ){
+    cJSON_Delete(pFields);
+    return SQLITE_NOMEM;
+  }
+  memset(p->apCell, 0, sizeof(cJSON*)*(p->pSchema->nField+1));
+  cJSON_ArrayForEach(pVal, pFields){
+    int iField = atSchemaFieldById(p->pSchema, pVal->string);
+    if( iField>=0 ) p->apCell[iField] = pVal;
+  }
+  p->nRow++;
+  p->bEof = 0;
+  return SQLITE_OK;
+}
+
+int atCacheScanFirst(AtCacheScan *p, sqlite3 *db, const char *zName,
+                     const AtSchema *pSchema, sqlite3_int64 iSince,
+                     char **pzErr){
+  char *zSql;
+  int rc;
+  memset(p, 0, sizeof(*p));
+  p->pSchema = pSchema;
+  p->zName = zName;
+  p->bEof = 1;
+  p->apCell = sqlite3_malloc64(sizeof(cJSON*)*(pSchema->nField+1));
+  zSql = sqlite3_mprintf("SELECT id, created_time, fields FROM \"%w_rows\""
+                         " WHERE changed > %lld ORDER BY rowid", zName, iSince);
+  if( zSql==0 || p->apCell==0 ){
+    sqlite3_free(zSql);
+    return SQLITE_NOMEM;
+  }
+  rc = sqlite3_prepare_v2(db, zSql, -1, &p->pStmt, 0);
+  sqlite3_free(zSql);
+  if( rc!=SQLITE_OK ){
+    atSetError(pzErr, "cache of '%s': %s", zName, sqlite3_errmsg(db));
+    return rc;
+  }
+  return scanSettle(p, pzErr);
+}
+
+int atCacheScanNext(AtCacheScan *p, char **pzErr){
+  return scanSettle(p, pzErr);
 }

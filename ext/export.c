@@ -58,6 +58,7 @@ struct ExportTable {
   char *zDataFile;           /* "<stem>.csv", ".jsonl", + ".gz" */
   sqlite3_int64 *anUntyped;  /* per column: values that could not be typed */
   sqlite3_int64 nPrevRows;   /* rows in the last manifest in DIR, or -1 */
+  int iCache;                /* with from_cache: index in Export.src */
   int nPart;                 /* parts listed at once (partition.c) */
   /* The data file, shared by the table's parts under fileMutex. */
   pthread_mutex_t fileMutex;
@@ -87,6 +88,9 @@ struct Export {
   int nConcurrency;          /* workers: tables (or parts) at once */
   int nPartition;            /* partitions=: parts each table is listed in */
   int bSchemaOnly;           /* schema_only=1: schema files and manifest, no rows */
+  char *zFromCache;          /* from_cache=: read this database's caches */
+  sqlite3_int64 iSinceSync;  /* since_sync=: only records changed after it; -1 */
+  AtCacheSource src;         /* with from_cache: the caches */
   /* The run. */
   char *zToken;              /* wiped and freed at the end */
   char *zLimitKey;           /* the base's rate limiter key */
@@ -159,6 +163,22 @@ static int exportOption(Export *p, const char *zKey, char **pzVal,
       atSetError(pzErr, "option names: '%s' is not delta or exact", zVal);
       return SQLITE_ERROR;
     }
+  }else if( sqlite3_stricmp(zKey, "from_cache")==0 ){
+    if( p->zFromCache ){
+      atSetError(pzErr, "option from_cache is given more than once");
+      return SQLITE_ERROR;
+    }
+    p->zFromCache = *pzVal;
+    *pzVal = 0;
+  }else if( sqlite3_stricmp(zKey, "since_sync")==0 ){
+    char *zEnd = 0;
+    long long n = strtoll(zVal, &zEnd, 10);
+    if( zEnd==zVal || *zEnd || n<0 ){
+      atSetError(pzErr, "option since_sync: '%s' is not a sync number (a whole "
+                 "number, 0 or more)", zVal);
+      return SQLITE_ERROR;
+    }
+    p->iSinceSync = n;
   }else if( sqlite3_stricmp(zKey, "concurrency")==0
          || sqlite3_stricmp(zKey, "partitions")==0 ){
     int bConc = zKey[0]=='c' || zKey[0]=='C';
@@ -184,6 +204,7 @@ static int exportParse(Export *p, int nArg, sqlite3_value **apArg,
   int i;
   p->nConcurrency = AT_EXPORT_DEFAULT_CONCURRENCY;
   p->nPartition = 1;
+  p->iSinceSync = -1;
   atHttpConfigDefault(&p->conn.cfg);
   for(i=0; i<nArg; i++){
     const char *zArg = (const char*)sqlite3_value_text(apArg[i]);
@@ -205,7 +226,7 @@ static int exportParse(Export *p, int nArg, sqlite3_value **apArg,
       if( rc==SQLITE_NOTFOUND ){
         atSetError(pzErr, "unknown option '%s' (known options: base, out, "
             "table, all, view, format, gzip, names, concurrency, partitions, "
-            "schema_only, progress, "
+            "schema_only, progress, from_cache, since_sync, "
             "api_url, token_env, token_file, rate_limit, max_retries, "
             "rate_limit_wait, retry_backoff, retry_budget, connect_timeout, "
             "timeout, ca_file)", zKey);
@@ -217,6 +238,24 @@ static int exportParse(Export *p, int nArg, sqlite3_value **apArg,
     if( rc!=SQLITE_OK ) return rc;
   }
   if( atOptionsFinish(&p->conn, 0, pzErr) ) return SQLITE_ERROR;
+  if( p->conn.zCache || p->conn.azNumber[7] || p->conn.azNumber[8] ){
+    atSetError(pzErr, "option %s belongs to airtable tables, not to an export; "
+               "to export what a table's cache holds, use from_cache=",
+               p->conn.zCache ? "cache" : p->conn.azNumber[7] ? "max_age"
+                                                             : "sync_overlap");
+    return SQLITE_ERROR;
+  }
+  if( p->iSinceSync>=0 && p->zFromCache==0 ){
+    atSetError(pzErr, "option since_sync needs from_cache= (sync numbers are "
+               "a cache's)");
+    return SQLITE_ERROR;
+  }
+  if( p->zFromCache && (p->conn.zView || p->nPartition>1) ){
+    atSetError(pzErr, "options from_cache and %s exclude each other: a cache "
+               "holds the view it was declared with, and is read locally",
+               p->conn.zView ? "view" : "partitions");
+    return SQLITE_ERROR;
+  }
   if( p->zOut==0 ){
     atSetError(pzErr, "option out is required (the directory to write)");
     return SQLITE_ERROR;
@@ -373,8 +412,14 @@ static int chooseTables(Export *p, char **pzErr){
       const cJSON *pFound = atMetaFindTable(pTables, p->azTable[i]);
       if( pFound==0 ){
         char *zList = atNameList(pTables);
-        atSetError(pzErr, "option table: base %s has no table '%s' (tables: %s)",
-                   p->conn.zBase, p->azTable[i], zList ? zList : "?");
+        if( p->zFromCache ){
+          atSetError(pzErr, "option table: the cache in '%s' has no table '%s' "
+                     "of base %s (cached tables: %s)", p->zFromCache,
+                     p->azTable[i], p->conn.zBase, zList ? zList : "?");
+        }else{
+          atSetError(pzErr, "option table: base %s has no table '%s' (tables: %s)",
+                     p->conn.zBase, p->azTable[i], zList ? zList : "?");
+        }
         sqlite3_free(zList);
         rc = SQLITE_ERROR;
         goto done;
@@ -396,8 +441,10 @@ static int chooseTables(Export *p, char **pzErr){
     t->pMeta = cJSON_GetArrayItem(pTables, iBase);
     t->nPart = p->nPartition;
     t->out.fd = -1;
+    t->iCache = iBase;
     pthread_mutex_init(&t->fileMutex, 0);
-    rc = atSchemaBuild(t->pMeta, p->conn.zView, &t->schema, pzErr);
+    rc = atSchemaBuild(t->pMeta, p->zFromCache ? p->src.azView[iBase] : p->conn.zView,
+                       &t->schema, pzErr);
     if( rc!=SQLITE_OK ) goto done;
     rc = SQLITE_NOMEM;
     if( atSparkSchemaBuild(t->pMeta, &t->schema, p->bJsonl, p->bExactNames,
@@ -762,6 +809,61 @@ static int runWorkers(Export *p, sqlite3 *db){
   return bInterrupted ? SQLITE_INTERRUPT : SQLITE_OK;
 }
 
+/* ---- from a cache ------------------------------------------------------ */
+
+/* Export each table from the cache, on the calling thread: no network, so
+** nothing to wait on in parallel. Rows stream from the cache's rows table
+** through the same writers as the API's records. */
+static int runFromCache(Export *p, sqlite3 *db, char **pzErr){
+  AtWatch watch;
+  int i, rc = SQLITE_OK;
+  atWatchBegin(&watch, db);
+  for(i=0; rc==SQLITE_OK && i<p->nTable; i++){
+    ExportTable *t = &p->aTable[i];
+    AtCacheScan scan;
+    AtBuf buf;
+    sqlite3_int64 *anUntyped = sqlite3_malloc64(sizeof(sqlite3_int64)*(t->spark.nCol+1));
+    memset(&buf, 0, sizeof(buf));
+    t->eState = TS_RUNNING;
+    t->rStart = atNow();
+    rc = anUntyped ? openData(p, t, pzErr) : SQLITE_NOMEM;
+    if( anUntyped ) memset(anUntyped, 0, sizeof(sqlite3_int64)*(t->spark.nCol+1));
+    if( rc==SQLITE_OK ){
+      rc = atCacheScanFirst(&scan, p->src.db, p->src.azName[t->iCache], &t->schema,
+                            p->iSinceSync<0 ? 0 : p->iSinceSync, pzErr);
+    }
+    while( rc==SQLITE_OK && !scan.bEof ){
+      rc = p->bJsonl ? atJsonRow(&buf, &t->spark, scan.pRec, scan.apCell, anUntyped)
+                     : atCsvRow(&buf, &t->spark, scan.pRec, scan.apCell, anUntyped);
+      if( rc==SQLITE_OK && buf.n>=AT_EXPORT_FLUSH ){
+        rc = flushRows(t, &buf, anUntyped, pzErr);
+      }
+      if( rc==SQLITE_OK && (scan.nRow & 255)==0 && atWatchCheck(&watch) ){
+        rc = SQLITE_INTERRUPT;
+      }
+      if( rc==SQLITE_OK ) rc = atCacheScanNext(&scan, pzErr);
+    }
+    if( rc==SQLITE_OK ) rc = flushRows(t, &buf, anUntyped, pzErr);
+    t->nRows = scan.nRow;
+    atCacheScanClear(&scan);
+    atBufClear(&buf);
+    sqlite3_free(anUntyped);
+    if( rc==SQLITE_OK ) rc = finishTable(p, t, pzErr);
+    t->eState = rc==SQLITE_OK ? TS_DONE : TS_FAILED;
+    t->rEnd = atNow();
+    if( rc!=SQLITE_OK && rc!=SQLITE_INTERRUPT ){
+      atPrefixError(pzErr, "export of table '%s' failed (no manifest was "
+                    "written)", t->schema.zTableName);
+    }
+  }
+  for(i=0; i<p->nTable; i++){
+    if( p->aTable[i].bOpen ) atOutAbort(&p->aTable[i].out);
+    p->aTable[i].bOpen = 0;
+  }
+  atWatchEnd(&watch);
+  return rc;
+}
+
 /* ---- the manifest ------------------------------------------------------ */
 
 static cJSON *manifestTable(ExportTable *t, int bSchemaOnly){
@@ -825,8 +927,8 @@ static char *manifestText(Export *p){
     && cJSON_AddStringToObject(m, "started_at", zStart)
     && cJSON_AddNumberToObject(m, "seconds",
            (double)(sqlite3_int64)((atNow()-p->rStart)*1000)/1000)
-    /* + 1: the metadata request */
-    && cJSON_AddNumberToObject(m, "requests", nRequests + 1)
+    /* + 1: the metadata request (none from a cache) */
+    && cJSON_AddNumberToObject(m, "requests", nRequests + (p->zFromCache ? 0 : 1))
     && (opt = cJSON_AddObjectToObject(m, "options"))!=0
     && cJSON_AddStringToObject(opt, "format", p->bJsonl ? "jsonl" : "csv")
     && cJSON_AddBoolToObject(opt, "gzip", p->bGzip)
@@ -839,9 +941,19 @@ static char *manifestText(Export *p){
     && cJSON_AddStringToObject(opt, "api_url", p->conn.zApiUrl)
     && cJSON_AddNumberToObject(opt, "rate_limit", p->conn.cfg.nRatePerSec)
     && cJSON_AddNumberToObject(opt, "max_retries", p->conn.cfg.nMaxRetries)
+    && (p->zFromCache ? cJSON_AddStringToObject(opt, "from_cache", p->zFromCache)
+                      : cJSON_AddNullToObject(opt, "from_cache"))
+    && (p->iSinceSync>=0 ? cJSON_AddNumberToObject(opt, "since_sync", (double)p->iSinceSync)
+                         : cJSON_AddNullToObject(opt, "since_sync"))
     && (aTab = cJSON_AddArrayToObject(m, "tables"))!=0;
   for(i=0; ok && i<p->nTable; i++){
     cJSON *t = manifestTable(&p->aTable[i], p->bSchemaOnly);
+    /* From a cache: the sync the rows are as of (a Lakeflow cursor). */
+    if( t && p->zFromCache
+     && !cJSON_AddNumberToObject(t, "sync", (double)p->src.aSync[p->aTable[i].iCache]) ){
+      cJSON_Delete(t);
+      t = 0;
+    }
     ok = t && cJSON_AddItemToArray(aTab, t);
     if( !ok ) cJSON_Delete(t);
   }
@@ -879,6 +991,8 @@ static void exportClear(Export *p){
   }
   sqlite3_free(p->zLimitKey);
   sqlite3_free(p->zOut);
+  sqlite3_free(p->zFromCache);
+  atCacheSourceClose(&p->src);
   cJSON_Delete(p->pMeta);
   atOptionsClear(&p->conn);
   if( p->cLocale ) freelocale(p->cLocale);
@@ -898,18 +1012,27 @@ static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   pthread_mutex_init(&ex.mutex, 0);
   pthread_cond_init(&ex.cond, 0);
   rc = exportParse(&ex, argc, argv, &zErr);
-  if( rc==SQLITE_OK ){
+  if( rc==SQLITE_OK && ex.zFromCache ){
+    /* No token, no network: the metadata and rows are the cache's. */
+    rc = atCacheSourceOpen(&ex.src, ex.zFromCache, ex.conn.zBase, &zErr);
+    if( rc==SQLITE_OK ){
+      ex.pMeta = ex.src.pMeta;
+      ex.src.pMeta = 0;
+      ex.cLocale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    }
+    if( rc==SQLITE_OK ) rc = prepareDir(ex.zOut, &zErr);
+  }else if( rc==SQLITE_OK ){
     rc = atTokenLoad(ex.conn.zTokenEnv, ex.conn.zTokenFile, &ex.zToken, &zErr);
   }
-  if( rc==SQLITE_OK ) rc = prepareDir(ex.zOut, &zErr);
-  if( rc==SQLITE_OK ){
+  if( rc==SQLITE_OK && !ex.zFromCache ) rc = prepareDir(ex.zOut, &zErr);
+  if( rc==SQLITE_OK && !ex.zFromCache ){
     ex.zLimitKey = sqlite3_mprintf("%s %s", ex.conn.zApiUrl, ex.conn.zBase);
     ex.cLocale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
     pHttp = ex.zLimitKey ? atHttpNew(ex.zToken, ex.zLimitKey, &ex.conn.cfg,
                                      db, ex.pCtx) : 0;
     rc = pHttp ? SQLITE_OK : SQLITE_NOMEM;
   }
-  if( rc==SQLITE_OK ){
+  if( rc==SQLITE_OK && !ex.zFromCache ){
     rc = atMetaFetchTables(pHttp, ex.conn.zApiUrl, ex.conn.zBase, &ex.pMeta, &zErr);
   }
   atHttpFree(pHttp);
@@ -920,6 +1043,13 @@ static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     int i;
     for(i=0; rc==SQLITE_OK && i<ex.nTable; i++){
       rc = writeSchemaFiles(&ex, &ex.aTable[i], &zErr);
+    }
+  }else if( rc==SQLITE_OK && ex.zFromCache ){
+    removeStaleTemps(ex.zOut);
+    rc = runFromCache(&ex, db, &zErr);
+    if( rc==SQLITE_INTERRUPT ){
+      atSetError(&zErr, "interrupted: the export to '%s' stopped; tables "
+                 "completed before stay, no manifest was written", ex.zOut);
     }
   }else if( rc==SQLITE_OK ){
     removeStaleTemps(ex.zOut);
