@@ -611,3 +611,202 @@ def test_cache_info_shows_each_cached_table(db, server):
 
 def test_cache_info_with_no_cached_tables_is_empty(db):
     assert db.execute("SELECT * FROM airtable_cache_info").fetchall() == []
+
+
+# --- schema changes between syncs ------------------------------------------------------------
+
+def fields_edit(server, base, table, **body):
+    return server.control("POST", f"/_test/fields/{base}/{urllib.parse.quote(table)}", body)
+
+
+def columns(conn, name="t"):
+    return [r[1] for r in conn.execute(f'PRAGMA table_info("{name}")')]
+
+
+def test_field_added_full_sync_new_connection_sees_it_old_one_does_not(tmp_path, server):
+    path = str(tmp_path / "c.db")
+    old = connect(path)
+    create(old, "t", SIZES, "Ninety Nine", cache="on")
+    sync(old)
+    old.commit()
+    first = N99["records"][0]["id"]
+    fields_edit(server, SIZES, "Ninety Nine",
+                add=[{"name": "Done", "type": "checkbox", "values": {first: True}}])
+    res = sync(old)
+    # The one record with a value in the new field changed; the rest did not.
+    assert (res["mode"], res["reason"], res["changed"], res["rows"]) == ("full", "fields changed", 1, 99)
+    old.commit()
+    # The connection that declared the old columns keeps them.
+    assert columns(old) == ["id", "created_time", "Name", "N"]
+    new = connect(path)
+    assert columns(new) == ["id", "created_time", "Name", "N", "Done"]
+    assert new.execute('SELECT count(*), sum("Done") FROM t').fetchone() == (99, 1)
+    assert new.execute('SELECT "Done" FROM t WHERE id = ?', (first,)).fetchone() == (1,)
+    create(new, "api", SIZES, "Ninety Nine")
+    assert rows(new) == rows(new, "api")
+    old.close()
+    new.close()
+
+
+def test_field_removed_reads_null_in_the_old_connection(tmp_path, server):
+    path = str(tmp_path / "c.db")
+    old = connect(path)
+    create(old, "t", SIZES, "Ninety Nine", cache="on")
+    sync(old)
+    fields_edit(server, SIZES, "Ninety Nine", remove=["N"])
+    assert sync(old)["reason"] == "fields changed"
+    old.commit()
+    assert old.execute('SELECT count(*), count("N"), count("Name") FROM t').fetchone() == (99, 0, 99)
+    new = connect(path)
+    assert columns(new) == ["id", "created_time", "Name"]
+    old.close()
+    new.close()
+
+
+def test_field_renamed_is_incremental_and_keeps_values(tmp_path, server):
+    path = str(tmp_path / "c.db")
+    old = connect(path)
+    create(old, "t", SIZES, "Ninety Nine", cache="on")
+    sync(old)
+    before = old.execute('SELECT id, "N" FROM t ORDER BY id').fetchall()
+    fields_edit(server, SIZES, "Ninety Nine", rename={"N": "Count"})
+    res = sync(old)
+    assert (res["mode"], res["changed"], res["requests"]) == ("incremental", 0, 3)
+    old.commit()
+    assert old.execute('SELECT id, "N" FROM t ORDER BY id').fetchall() == before
+    new = connect(path)
+    assert columns(new) == ["id", "created_time", "Name", "Count"]
+    assert new.execute('SELECT id, "Count" FROM t ORDER BY id').fetchall() == before
+    old.close()
+    new.close()
+
+
+def test_field_type_changed_full_sync_values_follow_the_new_type(tmp_path, server):
+    path = str(tmp_path / "c.db")
+    old = connect(path)
+    create(old, "t", SIZES, "Ninety Nine", cache="on")
+    sync(old)
+    recs = N99["records"]
+    fields_edit(server, SIZES, "Ninety Nine",
+                retype={"N": {"type": "singleLineText",
+                              "values": {r["id"]: str(r["fields"].get("N", "")) + " pcs"
+                                         for r in recs}}})
+    res = sync(old)
+    assert (res["mode"], res["reason"], res["changed"]) == ("full", "fields changed", 99)
+    old.commit()
+    new = connect(path)
+    create(new, "api", SIZES, "Ninety Nine")
+    assert rows(new) == rows(new, "api")
+    assert new.execute('SELECT typeof("N"), "N" FROM t WHERE id = ?', (recs[0]["id"],)).fetchone() == (
+        "text", str(recs[0]["fields"].get("N", "")) + " pcs")
+    # The old connection declared N as INTEGER; its values are the new text.
+    assert old.execute('SELECT typeof("N") FROM t LIMIT 1').fetchone() == ("text",)
+    old.close()
+    new.close()
+
+
+# --- export from a cache -------------------------------------------------------------------
+
+CLI = os.path.join(os.path.dirname(EXT), "airtable-export")
+
+
+def export(conn, *options):
+    marks = ", ".join("?" * len(options))
+    return json.loads(conn.execute(f"SELECT airtable_export({marks})", options).fetchone()[0])
+
+
+def test_export_from_cache_equals_export_from_the_api_byte_for_byte(tmp_path, server, monkeypatch):
+    path = str(tmp_path / "c.db")
+    conn = connect(path)
+    for name, table in [("tasks", "Packaging Tasks"), ("products", "Products"), ("vendors", "Vendors")]:
+        create(conn, name, SAMPLE, table, cache="on")
+        sync(conn, name)
+    conn.commit()
+    for fmt in ["csv", "jsonl"]:
+        api = export(conn, f"base={SAMPLE}", "all=1", f"out={tmp_path}/api-{fmt}", f"format={fmt}")
+        monkeypatch.delenv("AIRTABLE_TOKEN")
+        server.clear_log()
+        cached = export(conn, f"base={SAMPLE}", "all=1", f"out={tmp_path}/cache-{fmt}",
+                        f"format={fmt}", f"from_cache={path}")
+        assert server.requests() == []
+        monkeypatch.setenv("AIRTABLE_TOKEN", TOKEN)
+        assert cached["requests"] == 0 and cached["options"]["from_cache"] == path
+        assert [(t["name"], t["rows"], t["sync"]) for t in cached["tables"]] == [
+            ("Packaging Tasks", 2500, 1), ("Products", 60, 1), ("Vendors", 15, 1)]
+        for t in api["tables"]:
+            for key in ("data_file", "schema_file", "ddl_file"):
+                a = (tmp_path / f"api-{fmt}" / t[key]).read_bytes()
+                b = (tmp_path / f"cache-{fmt}" / t[key]).read_bytes()
+                assert a == b, (fmt, t[key])
+    conn.close()
+
+
+def test_export_since_sync_has_only_the_changed_records(tmp_path, server):
+    path = str(tmp_path / "c.db")
+    conn = connect(path)
+    create(conn, "t", SIZES, "Ninety Nine", cache="on")
+    sync(conn)
+    recs = N99["records"]
+    edit(server, SIZES, "Ninety Nine", update=[{"id": recs[4]["id"], "fields": {"N": 44}}],
+         create=[{"id": "recNEWNEWNEWNEW01", "fields": {"Name": "x", "N": 1}}],
+         delete=[recs[5]["id"]])
+    assert sync(conn)["sync"] == 2
+    conn.commit()
+    m = export(conn, f"base={SIZES}", "table=Ninety Nine", f"out={tmp_path}/d", "format=jsonl",
+               f"from_cache={path}", "since_sync=1")
+    assert (m["tables"][0]["rows"], m["tables"][0]["sync"], m["options"]["since_sync"]) == (2, 2, 1)
+    lines = [json.loads(x) for x in (tmp_path / "d" / m["tables"][0]["data_file"]).read_text().splitlines()]
+    assert sorted((r["id"], r["n"]) for r in lines) == sorted([(recs[4]["id"], 44), ("recNEWNEWNEWNEW01", 1)])
+    m = export(conn, f"base={SIZES}", "all=1", f"out={tmp_path}/e", f"from_cache={path}", "since_sync=2")
+    assert m["tables"][0]["rows"] == 0
+    conn.close()
+
+
+def test_export_command_from_cache_needs_no_token(tmp_path, server):
+    path = str(tmp_path / "c.db")
+    conn = connect(path)
+    create(conn, "vendors", SAMPLE, "Vendors", cache="on")
+    sync(conn, "vendors")
+    conn.commit()
+    conn.close()
+    env = child_env()
+    env.pop("AIRTABLE_TOKEN", None)
+    env.pop("AIRTABLE_API_URL", None)
+    if SANITIZED:
+        env["ASAN_OPTIONS"] = "detect_leaks=1:exitcode=86"
+    p = subprocess.run([CLI, "--base", SAMPLE, "--all", "--from-cache", path, "--out",
+                        str(tmp_path / "out"), "--quiet"], capture_output=True, text=True, env=env,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    manifest = json.loads((tmp_path / "out" / "_manifest.json").read_text())
+    assert [(t["name"], t["rows"]) for t in manifest["tables"]] == [("Vendors", 15)]
+
+
+@pytest.mark.parametrize("options, message", [
+    (["table=Nope"], "airtable: option table: the cache in '{path}' has no table 'Nope' of base "
+                     "appSizeTests00001 (cached tables: 'Ninety Nine')"),
+    (["all=1", "since_sync=x"], "airtable: option since_sync: 'x' is not a sync number (a whole "
+                                "number, 0 or more)"),
+    (["all=1", "view=Grid view"], "airtable: options from_cache and view exclude each other: a "
+                                  "cache holds the view it was declared with, and is read locally"),
+])
+def test_export_from_cache_errors(tmp_path, server, options, message):
+    path = str(tmp_path / "c.db")
+    conn = connect(path)
+    create(conn, "t", SIZES, "Ninety Nine", cache="on")
+    sync(conn)
+    conn.commit()
+    with pytest.raises(sqlite3.OperationalError) as e:
+        export(conn, f"base={SIZES}", f"out={tmp_path}/x", f"from_cache={path}", *options)
+    assert str(e.value) == message.format(path=path)
+    with pytest.raises(sqlite3.OperationalError) as e:
+        export(conn, f"base={SAMPLE}", "all=1", f"out={tmp_path}/x", f"from_cache={path}")
+    assert str(e.value) == f"airtable: option from_cache: '{path}' holds no synced cache of base {SAMPLE}"
+    with pytest.raises(sqlite3.OperationalError) as e:
+        export(conn, f"base={SIZES}", "all=1", f"out={tmp_path}/x", "since_sync=3")
+    assert str(e.value) == "airtable: option since_sync needs from_cache= (sync numbers are a cache's)"
+    with pytest.raises(sqlite3.OperationalError) as e:
+        export(conn, f"base={SIZES}", "all=1", f"out={tmp_path}/x", "cache=on")
+    assert str(e.value) == ("airtable: option cache belongs to airtable tables, not to an export; "
+                            "to export what a table's cache holds, use from_cache=")
+    conn.close()

@@ -251,7 +251,7 @@ def test_interrupt_from_sql(db, server, tmp_path):
      "another variable with token_env= or a file with token_file="),
     (["base=appPackagingOps01", "out=x", "all=1", "colour=blue"],
      "unknown option 'colour' (known options: base, out, table, all, view, format, gzip, "
-     "names, concurrency, partitions, schema_only, progress, api_url, token_env, token_file, "
+     "names, concurrency, partitions, schema_only, progress, from_cache, since_sync, api_url, token_env, token_file, "
      "rate_limit, max_retries, "
      "rate_limit_wait, retry_backoff, retry_budget, connect_timeout, timeout, ca_file)"),
     (["base=appPackagingOps01", "out=x", "all=1", "out=y"], "option out is given more than once"),
