@@ -23,8 +23,10 @@ def test_demo_runs_and_exports_every_record():
                         "_manifest.json in the output directory\n")
     assert "Tasks by status:" in p.stdout
     assert "Wrote out/packaging_tasks.csv: 2500 records and a header line." in p.stdout
-    # It ends with the export for Spark and its manifest.
-    tail = p.stdout.rstrip().splitlines()[-5:]
+    # Then the export for Spark and its manifest.
+    lines = p.stdout.rstrip().splitlines()
+    at = next(i for i, x in enumerate(lines) if x.startswith("Manifest out/export/"))
+    tail = lines[at:at + 5]
     assert re.fullmatch(r"Manifest out/export/_manifest\.json: base appPackagingOps01, "
                         r"28 requests in \d+\.\d s", tail[0]), tail
     assert re.fullmatch(r"  Packaging Tasks +packaging_tasks\.csv +2500 rows, 47 columns; "
@@ -32,6 +34,21 @@ def test_demo_runs_and_exports_every_record():
     assert tail[2:4] == ["  Products         products.csv              60 rows,  9 columns",
                          "  Vendors          vendors.csv               15 rows, 10 columns"]
     assert tail[4].startswith("Read in Spark: spark.read.schema(")
+    # It ends with the staging cache: a sync, an offline query with the
+    # server stopped, an incremental sync after an edit.
+    cache = lines[at + 5:]
+    assert cache[1:3] == [
+        "Staging cache: out/cache.db keeps Packaging Tasks (cache='on')",
+        'first sync:       {"table":"tasks","mode":"full","reason":"first sync","added":2500,'
+        '"changed":0,"deleted":0,"rows":2500,"requests":26,"sync":1}']
+    assert cache[3] == "Server stopped, no token, AIRTABLE_OFFLINE=1 (the file alone answers):"
+    assert "| Done        | 565   |" in cache
+    assert cache[-3:] == [
+        "Edited %s in the base (Status = Done), through the test server"
+        % table_fixture("appPackagingOps01", "Packaging Tasks")["records"][0]["id"],
+        'incremental sync: {"table":"tasks","mode":"incremental","added":0,"changed":1,'
+        '"deleted":0,"rows":2500,"requests":27,"sync":2}',
+        "now cached:       tasks, 2500 rows, 53 requests in all"]
     assert sorted(p.name for p in (ROOT / "out" / "export").iterdir()) == [
         "_manifest.json", "packaging_tasks.csv", "packaging_tasks.ddl",
         "packaging_tasks.schema.json", "products.csv", "products.ddl", "products.schema.json",
