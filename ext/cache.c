@@ -5,13 +5,15 @@
 **
 ** For a table NAME declared with cache='on' or 'offline':
 **
-**   NAME_rows     one row per record: id, created_time, fields (the record's
-**                 fields as compact JSON keyed by field id, in the base's
-**                 field order: what syncs compare and an export reads),
-**                 vals (the value the API path returns for each field,
-**                 from atCellFromJson, typed, packed in one blob: see
-**                 atCachePack), seen and changed (sync numbers). A cached
-**                 query returns exactly what the same query on the API does.
+**   NAME_rows     one row per record: id, created_time, vals (the value
+**                 the API path returns for each field, from atCellFromJson,
+**                 typed, packed in one blob: see atCachePack), seen and
+**                 changed (sync numbers), fields (the record's fields as
+**                 compact JSON keyed by field id, in the base's field order:
+**                 what syncs compare and an export reads). fields is last:
+**                 a scan reads vals without walking the overflow pages of
+**                 the bigger JSON. A cached query returns exactly what the
+**                 same query on the API does.
 **   NAME_sync     key/value: the table's metadata ("table"), the base
 **                 ("base"), the field ids in vals' order ("layout"), and
 **                 what airtable_cache_info shows of the syncs.
@@ -104,8 +106,8 @@ int atCacheError(AtCache *p, int rc, char **pzErr){
 int atCacheCreateTables(AtCache *p, char **pzErr){
   return atCacheExec(p, pzErr,
     "CREATE TABLE IF NOT EXISTS \"%w\".\"%w_rows\"("
-      "id TEXT PRIMARY KEY, created_time TEXT, fields TEXT NOT NULL, "
-      "vals BLOB NOT NULL, seen INTEGER NOT NULL, changed INTEGER NOT NULL);"
+      "id TEXT PRIMARY KEY, created_time TEXT, vals BLOB NOT NULL, "
+      "seen INTEGER NOT NULL, changed INTEGER NOT NULL, fields TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS \"%w\".\"%w_sync\"(key TEXT PRIMARY KEY, value);"
     "CREATE TABLE IF NOT EXISTS \"%w\".\"%w_deleted\"("
       "id TEXT PRIMARY KEY, sync INTEGER NOT NULL, deleted_at TEXT NOT NULL);",

@@ -17,6 +17,8 @@
 #include <string.h>
 #include "airtable_int.h"
 
+#define AT_SCAN_CACHE 4   /* prepared scans a cached table keeps */
+
 typedef struct AtVtab AtVtab;
 struct AtVtab {
   sqlite3_vtab base;   /* base class: must be first */
@@ -34,6 +36,12 @@ struct AtVtab {
   char *zLayout;       /* the cache's field ids in packed order, as read */
   int nLayout;         /* number of them */
   int *aMap;           /* per field of schema: its packed index, or -1 */
+  unsigned int iDataVersion;  /* the file's data version zLayout was read at */
+  /* Prepared scans of the rows table, kept for the next xFilter that needs
+  ** the same SQL (a join's inner loop filters once per outer row). */
+  char *azScanSql[AT_SCAN_CACHE];
+  sqlite3_stmt *apScan[AT_SCAN_CACHE];
+  int abScanBusy[AT_SCAN_CACHE];
 };
 
 typedef struct AtCursor AtCursor;
@@ -41,10 +49,13 @@ struct AtCursor {
   sqlite3_vtab_cursor base;  /* base class: must be first */
   AtListing list;            /* the scan: one page at a time */
   sqlite3_stmt *pStmt;       /* with a cache: the scan of NAME_rows */
+  int iScan;                 /* its slot in AtVtab.apScan, or -1: owned */
   int bEof;                  /* with a cache: no more rows */
   int *aOff;                 /* with a cache: where each packed value starts */
   int nOff;                  /* entries allocated in aOff */
-  int bOffValid;             /* aOff is for the current row */
+  int bOffValid;             /* aOff, aVals and nVals are for the current row */
+  const unsigned char *aVals;/* the current row's packed values */
+  int nVals;                 /* their size in bytes */
 };
 
 static int airtableDisconnect(sqlite3_vtab *pVtab){
@@ -55,6 +66,13 @@ static int airtableDisconnect(sqlite3_vtab *pVtab){
   atOptionsClear(&p->opt);
   sqlite3_free(p->zLayout);
   sqlite3_free(p->aMap);
+  {
+    int i;
+    for(i=0; i<AT_SCAN_CACHE; i++){
+      sqlite3_finalize(p->apScan[i]);
+      sqlite3_free(p->azScanSql[i]);
+    }
+  }
   cJSON_Delete(p->pTableMeta);
   atHttpFree(p->pHttp);
   atSchemaClear(&p->schema);
@@ -287,6 +305,7 @@ static int cacheEnsureFresh(AtVtab *p, char **pzErr){
       return SQLITE_ERROR;
     }
     sqlite3_free(zEnd);
+    p->rFreshUntil = 1e300;   /* a synced table stays synced */
     return SQLITE_OK;
   }
   if( zEnd && rNow - atof(zEnd) < p->opt.rMaxAge ){
@@ -304,8 +323,15 @@ static int cacheEnsureFresh(AtVtab *p, char **pzErr){
 ** as NULL. */
 static int cacheLayout(AtVtab *p, char **pzErr){
   char *zLayout = 0;
-  int i, rc = atCacheGet(&p->cache, "layout", &zLayout, pzErr);
+  unsigned int iVersion = 0;
+  int i, rc;
+  /* The layout changes only with a sync, which changes the file: while the
+  ** file's data version is the one the layout was read at, it holds. */
+  sqlite3_file_control(p->db, p->cache.zDb, SQLITE_FCNTL_DATA_VERSION, &iVersion);
+  if( p->zLayout && iVersion==p->iDataVersion ) return SQLITE_OK;
+  rc = atCacheGet(&p->cache, "layout", &zLayout, pzErr);
   if( rc!=SQLITE_OK ) return rc;
+  p->iDataVersion = iVersion;
   if( zLayout==0 ){
     zLayout = atStrdup("");
     if( zLayout==0 ) return SQLITE_NOMEM;
@@ -384,6 +410,53 @@ static int cacheBestIndex(sqlite3_index_info *pInfo){
   return SQLITE_OK;
 }
 
+/* Give the cursor a prepared statement for zSql (taking it): a free one
+** the table kept, else a new one, kept if a slot is free. */
+static int cacheStatement(AtCursor *pCur, AtVtab *p, char *zSql){
+  int i, iFree = -1, rc;
+  for(i=0; i<AT_SCAN_CACHE; i++){
+    if( p->abScanBusy[i] ) continue;
+    if( p->azScanSql[i] && strcmp(p->azScanSql[i], zSql)==0 ){
+      p->abScanBusy[i] = 1;
+      pCur->pStmt = p->apScan[i];
+      pCur->iScan = i;
+      sqlite3_free(zSql);
+      return SQLITE_OK;
+    }
+    if( iFree<0 ) iFree = i;
+  }
+  rc = sqlite3_prepare_v3(p->db, zSql, -1, SQLITE_PREPARE_PERSISTENT, &pCur->pStmt, 0);
+  if( rc!=SQLITE_OK || iFree<0 ){
+    pCur->iScan = -1;
+    sqlite3_free(zSql);
+    return rc;
+  }
+  /* Evict what the free slot held. */
+  sqlite3_finalize(p->apScan[iFree]);
+  sqlite3_free(p->azScanSql[iFree]);
+  p->apScan[iFree] = pCur->pStmt;
+  p->azScanSql[iFree] = zSql;
+  p->abScanBusy[iFree] = 1;
+  pCur->iScan = iFree;
+  return SQLITE_OK;
+}
+
+/* Give back the cursor's statement: reset into its slot, or finalized. */
+static void cacheRelease(AtCursor *pCur, AtVtab *p){
+  if( pCur->pStmt ){
+    if( pCur->iScan>=0 ){
+      sqlite3_reset(pCur->pStmt);
+      sqlite3_clear_bindings(pCur->pStmt);
+      p->abScanBusy[pCur->iScan] = 0;
+    }else{
+      sqlite3_finalize(pCur->pStmt);
+    }
+  }
+  pCur->pStmt = 0;
+  pCur->iScan = -1;
+  pCur->bEof = 1;
+}
+
 static int cacheFilter(AtCursor *pCur, AtVtab *p, const char *idxStr,
                        int argc, sqlite3_value **argv){
   char **pzErr = &p->base.zErrMsg;
@@ -392,9 +465,7 @@ static int cacheFilter(AtCursor *pCur, AtVtab *p, const char *idxStr,
   int i, rc, nBind = 0, aBind[16];
   const char *z = idxStr ? idxStr : "";
 
-  sqlite3_finalize(pCur->pStmt);
-  pCur->pStmt = 0;
-  pCur->bEof = 1;
+  cacheRelease(pCur, p);
   rc = cacheEnsureFresh(p, pzErr);
   if( rc==SQLITE_OK ) rc = cacheLayout(p, pzErr);
   if( rc!=SQLITE_OK ) return rc;
@@ -424,8 +495,7 @@ static int cacheFilter(AtCursor *pCur, AtVtab *p, const char *idxStr,
   }
   zSql = sqlite3_str_finish(pStr);
   if( zSql==0 ) return SQLITE_NOMEM;
-  rc = sqlite3_prepare_v2(p->db, zSql, -1, &pCur->pStmt, 0);
-  sqlite3_free(zSql);
+  rc = cacheStatement(pCur, p, zSql);
   if( rc!=SQLITE_OK ){
     atSetError(pzErr, "cache of '%s': %s", p->cache.zName, sqlite3_errmsg(p->db));
     return rc;
@@ -450,18 +520,19 @@ static int cacheNext(AtCursor *pCur, AtVtab *p){
 ** unpacked from vals. */
 static int cacheColumn(AtCursor *pCur, AtVtab *p, sqlite3_context *ctx,
                        int iCol){
-  const unsigned char *a;
-  int n, k;
+  int k;
   if( iCol<AT_COL_FIRST_FIELD ){
     sqlite3_result_value(ctx, sqlite3_column_value(pCur->pStmt, iCol+1));
     return SQLITE_OK;
   }
   iCol -= AT_COL_FIRST_FIELD;
   if( iCol>=p->schema.nField || (k = p->aMap[iCol])<0 ) return SQLITE_OK;
-  a = (const unsigned char*)sqlite3_column_blob(pCur->pStmt, 3);
-  n = sqlite3_column_bytes(pCur->pStmt, 3);
   if( !pCur->bOffValid ){
-    if( atCacheUnpackOffsets(a, n, p->nLayout, pCur->aOff)!=SQLITE_OK ){
+    /* Once per row: each sqlite3_column_*() call takes the connection's
+    ** mutex, which cost more than the unpacking when done per column. */
+    pCur->aVals = (const unsigned char*)sqlite3_column_blob(pCur->pStmt, 3);
+    pCur->nVals = sqlite3_column_bytes(pCur->pStmt, 3);
+    if( atCacheUnpackOffsets(pCur->aVals, pCur->nVals, p->nLayout, pCur->aOff)!=SQLITE_OK ){
       char *zErr = sqlite3_mprintf("airtable: cache of '%s': the values of "
           "record %s are corrupt; run airtable_sync('%s', 'full')",
           p->cache.zName, sqlite3_column_text(pCur->pStmt, 1), p->cache.zName);
@@ -471,7 +542,7 @@ static int cacheColumn(AtCursor *pCur, AtVtab *p, sqlite3_context *ctx,
     }
     pCur->bOffValid = 1;
   }
-  atCacheUnpackResult(ctx, a, pCur->aOff[k]);
+  atCacheUnpackResult(ctx, pCur->aVals, pCur->aOff[k]);
   return SQLITE_OK;
 }
 
@@ -498,6 +569,7 @@ static int airtableOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur){
   if( pCur==0 ) return SQLITE_NOMEM;
   memset(pCur, 0, sizeof(*pCur));
   pCur->bEof = 1;
+  pCur->iScan = -1;
   if( atListingInit(&pCur->list, p->pHttp, p->zApiUrl, p->zBase, &p->schema) ){
     atListingClear(&pCur->list);
     sqlite3_free(pCur);
@@ -510,7 +582,7 @@ static int airtableOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur){
 static int airtableClose(sqlite3_vtab_cursor *cur){
   AtCursor *pCur = (AtCursor*)cur;
   atListingClear(&pCur->list);
-  sqlite3_finalize(pCur->pStmt);
+  cacheRelease(pCur, (AtVtab*)cur->pVtab);
   sqlite3_free(pCur->aOff);
   sqlite3_free(pCur);
   return SQLITE_OK;
