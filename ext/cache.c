@@ -389,6 +389,9 @@ int atCacheSourceOpen(AtCacheSource *p, const char *zPath, const char *zBase,
   p->pMeta = cJSON_CreateObject();
   if( p->pMeta==0 || cJSON_AddArrayToObject(p->pMeta, "tables")==0 ) return SQLITE_NOMEM;
   rc = sqlite3_open_v2(zPath, &p->db, SQLITE_OPEN_READONLY, 0);
+  /* One read transaction from here to close: the sync numbers read now
+  ** are those of the rows exported later, whatever syncs run meanwhile. */
+  if( rc==SQLITE_OK ) rc = sqlite3_exec(p->db, "BEGIN", 0, 0, 0);
   if( rc==SQLITE_OK ){
     /* The shadow tables of every cached airtable table, in the order the
     ** tables were declared. Read as plain tables: no module needed. */
