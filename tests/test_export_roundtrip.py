@@ -641,9 +641,11 @@ def check_manifest(export, base_id, tables, options):
     assert 0 <= m["seconds"] <= (export.after - export.before).total_seconds() + 0.5
     assert m["requests"] == len(export.log)
     assert set(m["options"]) == {"format", "gzip", "names", "view", "concurrency", "api_url",
-                                 "rate_limit", "max_retries", "partitions", "schema_only"}
+                                 "rate_limit", "max_retries", "partitions", "schema_only",
+                                 "from_cache", "since_sync"}
     assert m["options"]["max_retries"] == 5 and m["options"]["partitions"] == 1
     assert m["options"]["schema_only"] is False
+    assert m["options"]["from_cache"] is None and m["options"]["since_sync"] is None
     for k, v in options.items():
         got = m["options"][k]
         # gzip is given as 0|1: true/false or 0/1 in the manifest, not "1".

@@ -55,7 +55,7 @@ static void testParse(void){
         "base=appPackagingOps01", "table=T", "token=patXXXX");
   PARSE("airtable: unknown option 'colour' (known options: base, table, view, "
         "api_url, token_env, token_file, rate_limit, max_retries, rate_limit_wait, "
-        "retry_backoff, retry_budget, connect_timeout, timeout, ca_file)",
+        "retry_backoff, retry_budget, connect_timeout, timeout, ca_file, cache, max_age, sync_overlap)",
         "base=appPackagingOps01", "colour=red");
   PARSE("airtable: option base is given more than once",
         "base=appPackagingOps01", "base=appPackagingOps02");
