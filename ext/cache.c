@@ -104,12 +104,14 @@ int atCacheError(AtCache *p, int rc, char **pzErr){
 }
 
 int atCacheCreateTables(AtCache *p, char **pzErr){
+  /* Not IF NOT EXISTS: a table of the user's with one of these names must
+  ** stop the CREATE, not become a cache. */
   return atCacheExec(p, pzErr,
-    "CREATE TABLE IF NOT EXISTS \"%w\".\"%w_rows\"("
+    "CREATE TABLE \"%w\".\"%w_rows\"("
       "id TEXT PRIMARY KEY, created_time TEXT, vals BLOB NOT NULL, "
       "seen INTEGER NOT NULL, changed INTEGER NOT NULL, fields TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS \"%w\".\"%w_sync\"(key TEXT PRIMARY KEY, value);"
-    "CREATE TABLE IF NOT EXISTS \"%w\".\"%w_deleted\"("
+    "CREATE TABLE \"%w\".\"%w_sync\"(key TEXT PRIMARY KEY, value);"
+    "CREATE TABLE \"%w\".\"%w_deleted\"("
       "id TEXT PRIMARY KEY, sync INTEGER NOT NULL, deleted_at TEXT NOT NULL);",
     p->zDb, p->zName, p->zDb, p->zName, p->zDb, p->zName);
 }
@@ -391,6 +393,7 @@ int atCacheSourceOpen(AtCacheSource *p, const char *zPath, const char *zBase,
   rc = sqlite3_open_v2(zPath, &p->db, SQLITE_OPEN_READONLY, 0);
   /* One read transaction from here to close: the sync numbers read now
   ** are those of the rows exported later, whatever syncs run meanwhile. */
+  if( rc==SQLITE_OK ) sqlite3_busy_timeout(p->db, 10000);
   if( rc==SQLITE_OK ) rc = sqlite3_exec(p->db, "BEGIN", 0, 0, 0);
   if( rc==SQLITE_OK ){
     /* The shadow tables of every cached airtable table, in the order the

@@ -824,6 +824,7 @@ static int runFromCache(Export *p, sqlite3 *db, char **pzErr){
     AtBuf buf;
     sqlite3_int64 *anUntyped = sqlite3_malloc64(sizeof(sqlite3_int64)*(t->spark.nCol+1));
     memset(&buf, 0, sizeof(buf));
+    memset(&scan, 0, sizeof(scan));
     t->eState = TS_RUNNING;
     t->rStart = atNow();
     rc = anUntyped ? openData(p, t, pzErr) : SQLITE_NOMEM;

@@ -19,10 +19,12 @@
 **                   (Airtable docs: LAST_MODIFIED_TIME() is a record's last
 **                   change; CREATED_TIME() covers a reading where a record
 **                   never edited has none) - ceil(M/100) requests, at least 1;
-**                2. list every record id, asking for one small field only
-**                   (fields[]; Airtable has no listing of ids alone) -
-**                   ceil(N/100) requests, at least 1: ids not listed were
-**                   deleted (or left the view);
+**                2. list every record id, asking for the fields whose values
+**                   change with no edit of the record (formulas, rollups,
+**                   lookups, counts, links, AI text, buttons), compared with
+**                   the cache's, or else for one small field (Airtable has
+**                   no listing of ids alone) - ceil(N/100) requests, at
+**                   least 1: ids not listed were deleted (or left the view);
 **                3. fetch records listed in 2 but not in the cache (they
 **                   entered the view unchanged, or were created between 1
 **                   and 2) by RECORD_ID(), 100 to a request - usually none.
@@ -109,8 +111,8 @@ static int prepareStatements(Sync *s, char **pzErr){
       " fields=excluded.fields AND created_time IS excluded.created_time"
       " THEN changed ELSE excluded.changed END", zDb, zName);
   if( rc==SQLITE_OK ){
-    rc = atCachePrepare(s->c, &s->pFind, pzErr, "SELECT created_time, fields"
-           " FROM \"%w\".\"%w_rows\" WHERE id=?1", zDb, zName);
+    rc = atCachePrepare(s->c, &s->pFind, pzErr, "SELECT created_time, fields,"
+           " changed FROM \"%w\".\"%w_rows\" WHERE id=?1", zDb, zName);
   }
   if( rc==SQLITE_OK ){
     rc = atCachePrepare(s->c, &s->pSeen, pzErr, "UPDATE \"%w\".\"%w_rows\""
@@ -157,13 +159,11 @@ static int stepDone(Sync *s, sqlite3_stmt *pStmt, char **pzErr){
   return atCacheError(s->c, rc==SQLITE_ROW ? SQLITE_ERROR : rc, pzErr);
 }
 
-/* Store the listing's current record: added, changed, or only seen. */
-static int storeRecord(Sync *s, AtListing *pList, char **pzErr){
-  const cJSON *pRec = pList->page.pRecord;
-  const char *zId = cJSON_GetObjectItemCaseSensitive(pRec, "id")->valuestring;
-  const cJSON *pCreated = cJSON_GetObjectItemCaseSensitive(pRec, "createdTime");
-  const char *zCreated = cJSON_IsString(pCreated) ? pCreated->valuestring : 0;
-  char *zFields = fieldsJson(&s->schema, pList->apCell);
+/* Store a record (its fields' values by schema index): added, changed, or
+** only seen. */
+static int storeCells(Sync *s, const char *zId, const char *zCreated,
+                      const cJSON **apCell, char **pzErr){
+  char *zFields = fieldsJson(&s->schema, apCell);
   int bNew = 1, bSame = 0, i, rc;
 
   if( zFields==0 ) return SQLITE_NOMEM;
@@ -201,7 +201,7 @@ static int storeRecord(Sync *s, AtListing *pList, char **pzErr){
     s->vals.n = 0;
     for(i=0; rc==SQLITE_OK && i<s->schema.nField; i++){
       AtCell cell;
-      rc = atCellFromJson(s->schema.aField[i].eKind, pList->apCell[i], &cell);
+      rc = atCellFromJson(s->schema.aField[i].eKind, apCell[i], &cell);
       if( rc!=SQLITE_OK ) break;
       atCachePack(&s->vals, &cell);
       atCellClear(&cell);
@@ -223,6 +223,15 @@ static int storeRecord(Sync *s, AtListing *pList, char **pzErr){
   }
   sqlite3_free(zFields);
   return rc;
+}
+
+/* Store the listing's current record: added, changed, or only seen. */
+static int storeRecord(Sync *s, AtListing *pList, char **pzErr){
+  const cJSON *pRec = pList->page.pRecord;
+  const cJSON *pCreated = cJSON_GetObjectItemCaseSensitive(pRec, "createdTime");
+  return storeCells(s, cJSON_GetObjectItemCaseSensitive(pRec, "id")->valuestring,
+                    cJSON_IsString(pCreated) ? pCreated->valuestring : 0,
+                    pList->apCell, pzErr);
 }
 
 /* List the table (with zFormula, or all of it) and store every record. */
@@ -258,6 +267,77 @@ static const char *smallField(Sync *s){
   return s->schema.nField>0 ? s->schema.aField[0].zId : 0;
 }
 
+/* True for a field whose values can change with no edit of the record, so
+** LAST_MODIFIED_TIME() does not move (Airtable docs: it counts a user's
+** changes to non-computed fields): computed from other records, links (set
+** from the other side too), AI-generated text, buttons (labels, URLs by
+** formula). */
+static int isVolatile(const AtField *f){
+  static const char *const az[] = {
+    "formula", "rollup", "multipleLookupValues", "count",
+    "multipleRecordLinks", "aiText", "button"
+  };
+  int i;
+  for(i=0; i<(int)(sizeof(az)/sizeof(az[0])); i++){
+    if( strcmp(f->zType, az[i])==0 ) return 1;
+  }
+  return 0;
+}
+
+/* Compare the volatile fields listed for cached record zId (apNew, by
+** schema index) with the cache's; if any differs, store the record with
+** the cached values of the other fields and the listed ones of these. */
+static int refreshVolatile(Sync *s, const char *zId, const cJSON **apNew,
+                           char **pzErr){
+  cJSON *pOld = 0;
+  char *zCreated = 0;
+  const cJSON **apCell = 0;
+  int i, rc, bDiff = 0;
+
+  sqlite3_bind_text(s->pFind, 1, zId, -1, SQLITE_STATIC);
+  rc = sqlite3_step(s->pFind);
+  if( rc==SQLITE_DONE ){
+    sqlite3_reset(s->pFind);
+    return SQLITE_OK;                  /* not cached: fetched in step 3 */
+  }
+  if( rc!=SQLITE_ROW ){
+    sqlite3_reset(s->pFind);
+    return atCacheError(s->c, rc, pzErr);
+  }
+  if( sqlite3_column_int64(s->pFind, 2)==s->iSync ){
+    sqlite3_reset(s->pFind);           /* step 1 just stored it whole */
+    return SQLITE_OK;
+  }
+  if( sqlite3_column_type(s->pFind, 0)==SQLITE_TEXT ){
+    zCreated = atStrdup((const char*)sqlite3_column_text(s->pFind, 0));
+  }
+  pOld = cJSON_Parse((const char*)sqlite3_column_text(s->pFind, 1));
+  sqlite3_reset(s->pFind);
+  apCell = sqlite3_malloc64(sizeof(cJSON*)*(s->schema.nField+1));
+  if( pOld==0 || apCell==0 ){
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  for(i=0; i<s->schema.nField; i++){
+    const AtField *f = &s->schema.aField[i];
+    const cJSON *pVal = cJSON_GetObjectItemCaseSensitive(pOld, f->zId);
+    if( isVolatile(f) ){
+      if( (pVal==0)!=(apNew[i]==0) || (pVal && !cJSON_Compare(pVal, apNew[i], 1)) ){
+        bDiff = 1;
+      }
+      pVal = apNew[i];
+    }
+    apCell[i] = pVal;
+  }
+  rc = SQLITE_OK;
+  if( bDiff ) rc = storeCells(s, zId, zCreated, apCell, pzErr);
+done:
+  cJSON_Delete(pOld);
+  sqlite3_free(zCreated);
+  sqlite3_free(apCell);
+  return rc;
+}
+
 static int addMissing(Sync *s, const char *zId){
   if( s->nMissing==s->nMissingAlloc ){
     int nNew = s->nMissingAlloc ? s->nMissingAlloc*2 : 64;
@@ -275,21 +355,31 @@ static int addMissing(Sync *s, const char *zId){
 /* Step 2: mark every listed id seen; remember ids the cache lacks. */
 static int listIds(Sync *s, char **pzErr){
   AtListing list;
-  const char *azOnly[1];
-  int rc = atListingInit(&list, s->a->pHttp, s->a->zApiUrl, s->a->zBase,
-                         &s->schema);
-  azOnly[0] = smallField(s);
-  if( azOnly[0] ){
-    list.nOnly = 1;
+  const char **azOnly = sqlite3_malloc64(sizeof(char*)*(s->schema.nField+1));
+  int nVolatile = 0, i, rc;
+  if( azOnly==0 ) return SQLITE_NOMEM;
+  rc = atListingInit(&list, s->a->pHttp, s->a->zApiUrl, s->a->zBase, &s->schema);
+  /* The fields whose changes LAST_MODIFIED_TIME() misses, compared with
+  ** the cache's; else one small field (a listing of ids alone is not
+  ** possible). Either way, one request per 100 records. */
+  for(i=0; i<s->schema.nField; i++){
+    if( isVolatile(&s->schema.aField[i]) ) azOnly[nVolatile++] = s->schema.aField[i].zId;
+  }
+  if( nVolatile==0 ) azOnly[0] = smallField(s);
+  if( nVolatile>0 || azOnly[0] ){
+    list.nOnly = nVolatile>0 ? nVolatile : 1;
     list.azOnly = azOnly;
   }
   if( rc==SQLITE_OK ) rc = atListingFirst(&list, pzErr);
   while( rc==SQLITE_OK && !list.bEof ){
     const char *zId = cJSON_GetObjectItemCaseSensitive(list.page.pRecord,
                                                        "id")->valuestring;
-    sqlite3_bind_int64(s->pSeen, 1, s->iSync);
-    sqlite3_bind_text(s->pSeen, 2, zId, -1, SQLITE_STATIC);
-    rc = stepDone(s, s->pSeen, pzErr);
+    if( nVolatile>0 ) rc = refreshVolatile(s, zId, list.apCell, pzErr);
+    if( rc==SQLITE_OK ){
+      sqlite3_bind_int64(s->pSeen, 1, s->iSync);
+      sqlite3_bind_text(s->pSeen, 2, zId, -1, SQLITE_STATIC);
+      rc = stepDone(s, s->pSeen, pzErr);
+    }
     if( rc==SQLITE_OK && sqlite3_changes(s->c->db)==0 ){
       if( !atIsId(zId, "rec") ){
         atSetError(pzErr, "table '%s': the server listed a record id '%.40s' "
@@ -303,6 +393,7 @@ static int listIds(Sync *s, char **pzErr){
     if( rc==SQLITE_OK ) rc = atListingNext(&list, pzErr);
   }
   atListingClear(&list);
+  sqlite3_free(azOnly);
   return rc;
 }
 
@@ -440,9 +531,10 @@ static int syncBody(Sync *s, char **pzErr){
   s->pRes->zMode = "full";
   if( pOldMeta==0 || zLast==0 ){
     s->pRes->zWhy = "first sync";
-  }else if( s->a->bFull ){
-    s->pRes->zWhy = "asked";
   }else{
+    /* Whether or not a full sync was asked for, a schema change must
+    ** rewrite every row: rows whose fields did not change still hold
+    ** values packed in the old layout, or of the old kinds. */
     char *zIgnored = 0;
     if( atSchemaBuild(pOldMeta, s->a->zView, &old, &zIgnored)!=SQLITE_OK ){
       s->pRes->zWhy = "view changed";
@@ -452,6 +544,8 @@ static int syncBody(Sync *s, char **pzErr){
     sqlite3_free(zIgnored);
     if( s->pRes->zWhy ){
       s->bRewrite = 1;
+    }else if( s->a->bFull ){
+      s->pRes->zWhy = "asked";
     }else{
       s->pRes->zMode = "incremental";
     }
@@ -488,6 +582,31 @@ done:
   return rc;
 }
 
+/* Open the sync's savepoint and take the database's write lock. */
+static int syncBegin(Sync *s, char **pzErr){
+  int rc = atCacheExec(s->c, pzErr, "SAVEPOINT airtable_sync");
+  if( rc!=SQLITE_OK ){
+    if( *pzErr && strstr(*pzErr, "statements in progress") ){
+      atSetError(pzErr, "cache of '%s': a sync cannot run inside a statement "
+          "that writes (INSERT ... SELECT, CREATE TABLE ... AS SELECT, ...): "
+          "run SELECT airtable_sync('%s') on its own first", s->c->zName,
+          s->c->zName);
+    }
+    return rc;
+  }
+  /* The write lock now, before the network: in WAL mode a first write after
+  ** another connection's commit would fail with SQLITE_BUSY_SNAPSHOT,
+  ** whatever the busy timeout. Other writers wait (their busy timeout)
+  ** while the sync runs. */
+  rc = atCacheExec(s->c, pzErr, "INSERT OR REPLACE INTO \"%w\".\"%w_sync\""
+                   "(key, value) VALUES('sync_started', %!.17g)",
+                   s->c->zDb, s->c->zName, s->rStart);
+  if( rc!=SQLITE_OK ){
+    sqlite3_exec(s->c->db, "ROLLBACK TO airtable_sync; RELEASE airtable_sync", 0, 0, 0);
+  }
+  return rc;
+}
+
 int atCacheSync(const AtSyncArgs *pArgs, AtSyncResult *pRes, char **pzErr){
   Sync s;
   AtHttpStats st0, st1;
@@ -504,17 +623,14 @@ int atCacheSync(const AtSyncArgs *pArgs, AtSyncResult *pRes, char **pzErr){
   /* Prepared before anything can be interrupted: see the error path. */
   rc = atCachePrepare(s.c, &pUndo, pzErr, "UPDATE \"%w\".\"%w_sync\" SET "
                       "value=value WHERE 0", s.c->zDb, s.c->zName);
-  if( rc==SQLITE_OK ) rc = atCacheExec(s.c, pzErr, "SAVEPOINT airtable_sync");
+  if( rc==SQLITE_OK ) rc = syncBegin(&s, pzErr);
   if( rc==SQLITE_OK ){
     rc = syncBody(&s, pzErr);
     sqlite3_finalize(s.pFind);
     sqlite3_finalize(s.pUpsert);
     sqlite3_finalize(s.pSeen);
     sqlite3_finalize(s.pUntomb);
-    s.pFind = s.pUpsert = s.pSeen = s.pUntomb = 0;
-    if( rc==SQLITE_OK ){
-      rc = atCacheExec(s.c, pzErr, "RELEASE airtable_sync");
-    }
+    if( rc==SQLITE_OK ) rc = atCacheExec(s.c, pzErr, "RELEASE airtable_sync");
     if( rc!=SQLITE_OK ){
       /* Undo everything this sync wrote; the previous cache stays. Once
       ** the connection is interrupted, SQLite prepares no statement until
@@ -527,10 +643,10 @@ int atCacheSync(const AtSyncArgs *pArgs, AtSyncResult *pRes, char **pzErr){
         sqlite3_step(pUndo);
         sqlite3_reset(pUndo);
       }
-      atHttpGetStats(pArgs->pHttp, &st1);
-      pRes->nRequests = st1.nRequests - st0.nRequests;
     }
   }
+  atHttpGetStats(pArgs->pHttp, &st1);
+  pRes->nRequests = st1.nRequests - st0.nRequests;
   sqlite3_finalize(pUndo);
   if( rc==SQLITE_NOMEM && *pzErr==0 ) atSetError(pzErr, "out of memory");
   atBufClear(&s.vals);

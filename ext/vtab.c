@@ -37,6 +37,9 @@ struct AtVtab {
   int nLayout;         /* number of them */
   int *aMap;           /* per field of schema: its packed index, or -1 */
   unsigned int iDataVersion;  /* the file's data version zLayout was read at */
+  int bLayoutTrusted;  /* zLayout was read outside a transaction (and no sync
+                       ** of this connection ran since): the version tells */
+  int nScan;           /* cursors with a cached scan open */
   /* Prepared scans of the rows table, kept for the next xFilter that needs
   ** the same SQL (a join's inner loop filters once per outer row). */
   char *azScanSql[AT_SCAN_CACHE];
@@ -271,6 +274,7 @@ static int vtabSync(AtVtab *p, int bFull, AtSyncResult *pRes, char **pzErr){
   args.rOverlap = p->opt.rSyncOverlap;
   args.bFull = bFull;
   rc = atCacheSync(&args, pRes, pzErr);
+  p->bLayoutTrusted = 0;     /* reread it: the sync may have changed it */
   if( rc==SQLITE_OK ){
     p->rFreshUntil = atNow() + p->opt.rMaxAge;
   }else if( *pzErr && strstr(*pzErr, "cache is unchanged")==0 ){
@@ -292,6 +296,11 @@ static int cacheEnsureFresh(AtVtab *p, char **pzErr){
   AtSyncResult res;
   int rc;
   if( rNow<p->rFreshUntil ) return SQLITE_OK;
+  if( p->opt.eCache==AT_CACHE_ON && p->nScan>0 ){
+    /* Another cursor of this table is reading (a join): one statement sees
+    ** one state of the cache, so the sync waits for the next statement. */
+    return SQLITE_OK;
+  }
   rc = atCacheGet(&p->cache, "last_sync_end", &zEnd, pzErr);
   if( rc!=SQLITE_OK ) return rc;
   if( p->opt.eCache==AT_CACHE_OFFLINE ){
@@ -324,43 +333,53 @@ static int cacheEnsureFresh(AtVtab *p, char **pzErr){
 static int cacheLayout(AtVtab *p, char **pzErr){
   char *zLayout = 0;
   unsigned int iVersion = 0;
-  int i, rc;
+  int *aMap, nLayout = 0, i, rc;
   /* The layout changes only with a sync, which changes the file: while the
-  ** file's data version is the one the layout was read at, it holds. */
+  ** file's data version is the one the layout was read at, it holds. The
+  ** version does not move with this connection's own uncommitted writes,
+  ** nor back with a rollback: inside a transaction, read it every time. */
   sqlite3_file_control(p->db, p->cache.zDb, SQLITE_FCNTL_DATA_VERSION, &iVersion);
-  if( p->zLayout && iVersion==p->iDataVersion ) return SQLITE_OK;
+  if( p->zLayout && p->bLayoutTrusted && sqlite3_get_autocommit(p->db)
+   && iVersion==p->iDataVersion ){
+    return SQLITE_OK;
+  }
   rc = atCacheGet(&p->cache, "layout", &zLayout, pzErr);
   if( rc!=SQLITE_OK ) return rc;
-  p->iDataVersion = iVersion;
   if( zLayout==0 ){
     zLayout = atStrdup("");
     if( zLayout==0 ) return SQLITE_NOMEM;
   }
   if( p->zLayout && strcmp(p->zLayout, zLayout)==0 ){
     sqlite3_free(zLayout);
-    return SQLITE_OK;
-  }
-  sqlite3_free(p->zLayout);
-  p->zLayout = zLayout;
-  sqlite3_free(p->aMap);
-  p->aMap = sqlite3_malloc64(sizeof(int)*(p->schema.nField+1));
-  if( p->aMap==0 ) return SQLITE_NOMEM;
-  for(i=0; i<p->schema.nField; i++) p->aMap[i] = -1;
-  p->nLayout = 0;
-  if( zLayout[0] ){
-    const char *z = zLayout;
-    for(;;){
-      const char *zEnd = strchr(z, ',');
-      int n = zEnd ? (int)(zEnd-z) : (int)strlen(z);
-      for(i=0; i<p->schema.nField; i++){
-        const char *zId = p->schema.aField[i].zId;
-        if( (int)strlen(zId)==n && memcmp(zId, z, n)==0 ) p->aMap[i] = p->nLayout;
-      }
-      p->nLayout++;
-      if( zEnd==0 ) break;
-      z = zEnd+1;
+  }else{
+    aMap = sqlite3_malloc64(sizeof(int)*(p->schema.nField+1));
+    if( aMap==0 ){
+      sqlite3_free(zLayout);
+      return SQLITE_NOMEM;
     }
+    for(i=0; i<p->schema.nField; i++) aMap[i] = -1;
+    if( zLayout[0] ){
+      const char *z = zLayout;
+      for(;;){
+        const char *zEnd = strchr(z, ',');
+        int n = zEnd ? (int)(zEnd-z) : (int)strlen(z);
+        for(i=0; i<p->schema.nField; i++){
+          const char *zId = p->schema.aField[i].zId;
+          if( (int)strlen(zId)==n && memcmp(zId, z, n)==0 ) aMap[i] = nLayout;
+        }
+        nLayout++;
+        if( zEnd==0 ) break;
+        z = zEnd+1;
+      }
+    }
+    sqlite3_free(p->zLayout);
+    sqlite3_free(p->aMap);
+    p->zLayout = zLayout;
+    p->aMap = aMap;
+    p->nLayout = nLayout;
   }
+  p->iDataVersion = iVersion;
+  p->bLayoutTrusted = sqlite3_get_autocommit(p->db);
   return SQLITE_OK;
 }
 
@@ -420,12 +439,14 @@ static int cacheStatement(AtCursor *pCur, AtVtab *p, char *zSql){
       p->abScanBusy[i] = 1;
       pCur->pStmt = p->apScan[i];
       pCur->iScan = i;
+      p->nScan++;
       sqlite3_free(zSql);
       return SQLITE_OK;
     }
     if( iFree<0 ) iFree = i;
   }
   rc = sqlite3_prepare_v3(p->db, zSql, -1, SQLITE_PREPARE_PERSISTENT, &pCur->pStmt, 0);
+  if( rc==SQLITE_OK ) p->nScan++;
   if( rc!=SQLITE_OK || iFree<0 ){
     pCur->iScan = -1;
     sqlite3_free(zSql);
@@ -444,6 +465,7 @@ static int cacheStatement(AtCursor *pCur, AtVtab *p, char *zSql){
 /* Give back the cursor's statement: reset into its slot, or finalized. */
 static void cacheRelease(AtCursor *pCur, AtVtab *p){
   if( pCur->pStmt ){
+    p->nScan--;
     if( pCur->iScan>=0 ){
       sqlite3_reset(pCur->pStmt);
       sqlite3_clear_bindings(pCur->pStmt);
@@ -527,6 +549,13 @@ static int cacheColumn(AtCursor *pCur, AtVtab *p, sqlite3_context *ctx,
   }
   iCol -= AT_COL_FIRST_FIELD;
   if( iCol>=p->schema.nField || (k = p->aMap[iCol])<0 ) return SQLITE_OK;
+  if( pCur->nOff<p->nLayout ){
+    /* Cannot happen (a layout changes only with a sync, which waits for
+    ** open scans), but an overrun must not. */
+    sqlite3_result_error(ctx, "airtable: the cache's fields changed during "
+                         "the statement; run it again", -1);
+    return SQLITE_ERROR;
+  }
   if( !pCur->bOffValid ){
     /* Once per row: each sqlite3_column_*() call takes the connection's
     ** mutex, which cost more than the unpacking when done per column. */
@@ -738,6 +767,13 @@ static void syncFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
           "or cache='offline'"
         : "airtable_sync: table '%s' cannot be synced: AIRTABLE_OFFLINE is "
           "set (no network)", zName);
+    sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
+    sqlite3_free(zErr);
+    return;
+  }
+  if( p->nScan>0 ){
+    zErr = sqlite3_mprintf("airtable_sync: table '%s' is being read by a "
+        "statement in progress; sync it in a statement of its own", zName);
     sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
     sqlite3_free(zErr);
     return;

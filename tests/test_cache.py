@@ -819,3 +819,96 @@ def test_export_from_cache_errors(tmp_path, server, options, message):
     assert str(e.value) == ("airtable: option cache belongs to airtable tables, not to an export; "
                             "to export what a table's cache holds, use from_cache=")
     conn.close()
+
+
+# --- found in review ---------------------------------------------------------------------------
+
+def test_computed_and_linked_values_changed_without_an_edit_are_picked_up(db, server):
+    """LAST_MODIFIED_TIME() counts a user's edits of non-computed fields, so a
+    link set from the other side (or a formula, rollup, lookup or count
+    recomputed) leaves it unmoved: the id listing asks for those fields and
+    compares them, at no extra request."""
+    create(db, "t", SAMPLE, "Products", cache="on")
+    create(db, "api", SAMPLE, "Products")
+    sync(db)
+    products = table_fixture(SAMPLE, "Products")
+    rec = products["records"][3]
+    vendor = table_fixture(SAMPLE, "Vendors")["records"][0]["id"]
+    edit(server, SAMPLE, "Products", update=[{"id": rec["id"], "fields": {"Vendor": [vendor]},
+                                            "modifiedTime": "2020-01-01T00:00:00.000Z"}])
+    server.clear_log()
+    res = sync(db)
+    assert (res["mode"], res["changed"], res["requests"]) == ("incremental", 1, 3)
+    links = sorted(f["id"] for f in products["fields"] if f["type"] == "multipleRecordLinks")
+    assert sorted(list_queries(server, SAMPLE)[1]["fields[]"]) == links
+    assert rows(db) == rows(db, "api")
+    assert db.execute('SELECT "Vendor" FROM t WHERE id = ?', (rec["id"],)).fetchone() == (
+        json.dumps([vendor], separators=(",", ":")),)
+
+
+def test_sync_while_the_same_table_is_being_read_is_refused(db, server):
+    create(db, "t", SIZES, "Ninety Nine", cache="on")
+    sync(db)
+    with pytest.raises(sqlite3.OperationalError, match=r"^airtable_sync: table 't' is being read by "
+                       r"a statement in progress; sync it in a statement of its own$"):
+        db.execute("SELECT a.id, CASE WHEN a.rowid = 1 THEN airtable_sync('t') END FROM t a").fetchall()
+    assert sync(db)["sync"] == 2
+
+
+def test_sync_inside_a_writing_statement_says_to_sync_first(db, server):
+    create(db, "t", SIZES, "Ninety Nine", cache="on")
+    with pytest.raises(sqlite3.OperationalError) as e:
+        db.execute("CREATE TABLE copy AS SELECT * FROM t")
+    assert str(e.value) == (
+        "airtable: cache of 't': a sync cannot run inside a statement that writes (INSERT ... "
+        "SELECT, CREATE TABLE ... AS SELECT, ...): run SELECT airtable_sync('t') on its own first "
+        "(the cache of 't' is unchanged)")
+    sync(db)
+    db.execute("CREATE TABLE copy AS SELECT * FROM t")
+    assert db.execute("SELECT count(*) FROM copy").fetchone() == (99,)
+
+
+def add_empty_then_numbered(server):
+    """Fields E (never a value) and M (1, 2, ... by record) after Name and N:
+    removing E later moves M in the packed layout, and changes no record's
+    fields JSON."""
+    fields_edit(server, SIZES, "Ninety Nine", add=[
+        {"name": "E", "type": "singleLineText"},
+        {"name": "M", "type": "number", "options": {"precision": 0},
+         "values": {r["id"]: i + 1 for i, r in enumerate(N99["records"])}}])
+
+
+def test_full_sync_asked_after_a_schema_change_rewrites_unchanged_records(db, server):
+    """A record whose fields' JSON is the same must still be repacked when
+    the field list changed, even when the full sync was asked for."""
+    add_empty_then_numbered(server)
+    create(db, "t", SIZES, "Ninety Nine", cache="on")
+    sync(db)
+    fields_edit(server, SIZES, "Ninety Nine", remove=["E"])
+    res = sync(db, mode="full")
+    assert (res["mode"], res["reason"], res["changed"]) == ("full", "fields changed", 0)
+    create(db, "api", SIZES, "Ninety Nine")
+    assert db.execute('SELECT id, "M" FROM t ORDER BY id').fetchall() == \
+        db.execute('SELECT id, "M" FROM api ORDER BY id').fetchall()
+    assert db.execute('SELECT count("E") FROM t').fetchone() == (0,)
+
+
+def test_layout_read_inside_a_transaction_follows_the_sync_and_its_rollback(db, server):
+    add_empty_then_numbered(server)
+    create(db, "t", SIZES, "Ninety Nine", cache="on")
+    sync(db)
+    db.commit()
+    before = db.execute('SELECT id, "N", "M" FROM t ORDER BY id').fetchall()
+    assert [m for _, _, m in before] != [None] * 99
+    db.execute("CREATE TABLE mark(x)")           # Python opens a transaction here
+    db.execute("INSERT INTO mark VALUES (1)")
+    assert db.in_transaction
+    assert db.execute('SELECT id, "N", "M" FROM t ORDER BY id').fetchall() == before
+    fields_edit(server, SIZES, "Ninety Nine", remove=["E"])
+    assert sync(db)["reason"] == "fields changed"
+    # M is still M, not what is now packed where it was.
+    assert db.execute('SELECT id, "N", "M" FROM t ORDER BY id').fetchall() == before
+    assert db.execute('SELECT count("E") FROM t').fetchone() == (0,)
+    db.rollback()
+    assert db.execute('SELECT id, "N", "M" FROM t ORDER BY id').fetchall() == before
+    assert db.execute("SELECT syncs FROM airtable_cache_info").fetchone() == (1,)
