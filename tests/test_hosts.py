@@ -42,6 +42,37 @@ def run_shell(server, sql_file, extra=()):
                               timeout=300)
 
 
+def test_shell_cache_workload_exact_output_and_no_leaks(own_server):
+    server = own_server
+    recs = next(t for t in load_fixture("appSizeTests00001")["tables"]
+                if t["name"] == "One Hundred One")["records"]
+    total = sum(r["fields"].get("N", 0) for r in recs)
+
+    def run():
+        server.control("POST", "/_test/reset")
+        # Requests 1-2: the first sync's pages; 3-5 the incremental sync's
+        # (changed since, 2 pages of ids); the 6th, the full sync's first
+        # page, fails.
+        server.faults({"path": "^/v0/appSizeTests00001/tbl", "action": "status",
+                       "status": 503, "skip": 5})
+        return run_shell(server, ROOT / "sql" / "test_shell_cache.sql")
+
+    p = sanitized_runs(run)
+    assert p.stdout.splitlines() == [
+        '["full",101,3]',
+        f"101|{total}",
+        "1",
+        "101",
+        '["incremental",4]',
+        f"101|{total}",
+        "c|101|2|incremental",
+        "0",
+    ]
+    assert p.stderr.splitlines() == [
+        "Runtime error near line 15: airtable: HTTP 503 RETRIABLE_ERROR (the cache of 'c' is unchanged)"], p.stderr
+    assert p.returncode == 1      # the error, but no leak (86) or valgrind error (99)
+
+
 def test_shell_workload_exact_output_and_no_leaks(own_server):
     server = own_server
 
