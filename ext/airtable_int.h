@@ -630,10 +630,9 @@ int atCachePrepare(AtCache *p, sqlite3_stmt **ppStmt, char **pzErr,
 /* Set *pzErr from the connection's last error (or "out of memory"); rc. */
 int atCacheError(AtCache *p, int rc, char **pzErr);
 /* Read NAME_sync's value of zKey as text (*pzValue NULL if absent), or set
-** it to pVal (if not NULL) else the text zText, or to the number r. */
+** it to the text zText, or to the number r. */
 int atCacheGet(AtCache *p, const char *zKey, char **pzValue, char **pzErr);
-int atCacheSet(AtCache *p, const char *zKey, sqlite3_value *pVal,
-               const char *zText, char **pzErr);
+int atCacheSet(AtCache *p, const char *zKey, const char *zText, char **pzErr);
 int atCacheSetNumber(AtCache *p, const char *zKey, double r, char **pzErr);
 /* The table's metadata kept by the last sync (a cJSON object to
 ** cJSON_Delete), or *ppTable NULL if the table was never synced. */

@@ -164,35 +164,31 @@ int atCacheGet(AtCache *p, const char *zKey, char **pzValue, char **pzErr){
   return rc;
 }
 
-int atCacheSet(AtCache *p, const char *zKey, sqlite3_value *pVal,
-               const char *zText, char **pzErr){
+/* Set zKey to the text zText, or (zText NULL) to the number r: an integer
+** when r is whole. */
+static int cachePut(AtCache *p, const char *zKey, const char *zText, double r,
+                    char **pzErr){
   sqlite3_stmt *pStmt;
   int rc = atCachePrepare(p, &pStmt, pzErr,
       "INSERT OR REPLACE INTO \"%w\".\"%w_sync\"(key, value) VALUES(?1, ?2)",
       p->zDb, p->zName);
   if( rc!=SQLITE_OK ) return rc;
   sqlite3_bind_text(pStmt, 1, zKey, -1, SQLITE_STATIC);
-  if( pVal ) sqlite3_bind_value(pStmt, 2, pVal);
-  else sqlite3_bind_text(pStmt, 2, zText, -1, SQLITE_STATIC);
+  if( zText ) sqlite3_bind_text(pStmt, 2, zText, -1, SQLITE_STATIC);
+  else if( r==(double)(sqlite3_int64)r ) sqlite3_bind_int64(pStmt, 2, (sqlite3_int64)r);
+  else sqlite3_bind_double(pStmt, 2, r);
   rc = sqlite3_step(pStmt);
   rc = rc==SQLITE_DONE ? SQLITE_OK : atCacheError(p, rc, pzErr);
   sqlite3_finalize(pStmt);
   return rc;
 }
 
+int atCacheSet(AtCache *p, const char *zKey, const char *zText, char **pzErr){
+  return cachePut(p, zKey, zText ? zText : "", 0.0, pzErr);
+}
+
 int atCacheSetNumber(AtCache *p, const char *zKey, double r, char **pzErr){
-  sqlite3_stmt *pStmt;
-  int rc = atCachePrepare(p, &pStmt, pzErr,
-      "INSERT OR REPLACE INTO \"%w\".\"%w_sync\"(key, value) VALUES(?1, ?2)",
-      p->zDb, p->zName);
-  if( rc!=SQLITE_OK ) return rc;
-  sqlite3_bind_text(pStmt, 1, zKey, -1, SQLITE_STATIC);
-  if( r==(double)(sqlite3_int64)r ) sqlite3_bind_int64(pStmt, 2, (sqlite3_int64)r);
-  else sqlite3_bind_double(pStmt, 2, r);
-  rc = sqlite3_step(pStmt);
-  rc = rc==SQLITE_DONE ? SQLITE_OK : atCacheError(p, rc, pzErr);
-  sqlite3_finalize(pStmt);
-  return rc;
+  return cachePut(p, zKey, 0, r, pzErr);
 }
 
 int atCacheTableMeta(AtCache *p, cJSON **ppTable, char **pzErr){

@@ -470,8 +470,8 @@ static int writeState(Sync *s, sqlite3_int64 nTotal, char **pzErr){
   char *zTable = cJSON_PrintUnformatted(s->pTable);
   char *zEnd = atIsoTime(atNow());
   int rc = (zTable && zEnd) ? SQLITE_OK : SQLITE_NOMEM;
-  if( rc==SQLITE_OK ) rc = atCacheSet(s->c, "table", 0, zTable, pzErr);
-  if( rc==SQLITE_OK ) rc = atCacheSet(s->c, "base", 0, s->a->zBase, pzErr);
+  if( rc==SQLITE_OK ) rc = atCacheSet(s->c, "table", zTable, pzErr);
+  if( rc==SQLITE_OK ) rc = atCacheSet(s->c, "base", s->a->zBase, pzErr);
   if( rc==SQLITE_OK ){
     /* The field ids in the order of the packed values. */
     sqlite3_str *pStr = sqlite3_str_new(0);
@@ -481,18 +481,18 @@ static int writeState(Sync *s, sqlite3_int64 nTotal, char **pzErr){
       sqlite3_str_appendf(pStr, "%s%s", i ? "," : "", s->schema.aField[i].zId);
     }
     zLayout = sqlite3_str_finish(pStr);
-    rc = atCacheSet(s->c, "layout", 0, zLayout ? zLayout : "", pzErr);
+    rc = atCacheSet(s->c, "layout", zLayout ? zLayout : "", pzErr);
     if( s->schema.nField>0 && zLayout==0 ) rc = SQLITE_NOMEM;
     sqlite3_free(zLayout);
   }
   if( rc==SQLITE_OK && s->schema.zViewId ){
-    rc = atCacheSet(s->c, "view", 0, s->schema.zViewId, pzErr);
+    rc = atCacheSet(s->c, "view", s->schema.zViewId, pzErr);
   }
   if( rc==SQLITE_OK ) rc = atCacheSetNumber(s->c, "syncs", (double)s->iSync, pzErr);
   if( rc==SQLITE_OK ) rc = atCacheSetNumber(s->c, "last_sync_start", s->rStart, pzErr);
   if( rc==SQLITE_OK ) rc = atCacheSetNumber(s->c, "last_sync_end", atNow(), pzErr);
-  if( rc==SQLITE_OK ) rc = atCacheSet(s->c, "last_sync", 0, zEnd, pzErr);
-  if( rc==SQLITE_OK ) rc = atCacheSet(s->c, "last_mode", 0, s->pRes->zMode, pzErr);
+  if( rc==SQLITE_OK ) rc = atCacheSet(s->c, "last_sync", zEnd, pzErr);
+  if( rc==SQLITE_OK ) rc = atCacheSet(s->c, "last_mode", s->pRes->zMode, pzErr);
   if( rc==SQLITE_OK ) rc = atCacheSetNumber(s->c, "last_added", (double)s->pRes->nAdded, pzErr);
   if( rc==SQLITE_OK ) rc = atCacheSetNumber(s->c, "last_changed", (double)s->pRes->nChanged, pzErr);
   if( rc==SQLITE_OK ) rc = atCacheSetNumber(s->c, "last_deleted", (double)s->pRes->nDeleted, pzErr);

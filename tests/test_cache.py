@@ -630,11 +630,18 @@ def columns(conn, name="t"):
     return [r[1] for r in conn.execute(f'PRAGMA table_info("{name}")')]
 
 
-def test_field_added_full_sync_new_connection_sees_it_old_one_does_not(tmp_path, server):
+def synced_file(tmp_path, table="Ninety Nine"):
+    """A database file holding table t of the sizes base, cached and synced
+    once, and the connection that declared it."""
     path = str(tmp_path / "c.db")
-    old = connect(path)
-    create(old, "t", SIZES, "Ninety Nine", cache="on")
-    sync(old)
+    conn = connect(path)
+    create(conn, "t", SIZES, table, cache="on")
+    sync(conn)
+    return path, conn
+
+
+def test_field_added_full_sync_new_connection_sees_it_old_one_does_not(tmp_path, server):
+    path, old = synced_file(tmp_path)
     old.commit()
     first = N99["records"][0]["id"]
     fields_edit(server, SIZES, "Ninety Nine",
@@ -656,10 +663,7 @@ def test_field_added_full_sync_new_connection_sees_it_old_one_does_not(tmp_path,
 
 
 def test_field_removed_reads_null_in_the_old_connection(tmp_path, server):
-    path = str(tmp_path / "c.db")
-    old = connect(path)
-    create(old, "t", SIZES, "Ninety Nine", cache="on")
-    sync(old)
+    path, old = synced_file(tmp_path)
     fields_edit(server, SIZES, "Ninety Nine", remove=["N"])
     assert sync(old)["reason"] == "fields changed"
     old.commit()
@@ -671,10 +675,7 @@ def test_field_removed_reads_null_in_the_old_connection(tmp_path, server):
 
 
 def test_field_renamed_is_incremental_and_keeps_values(tmp_path, server):
-    path = str(tmp_path / "c.db")
-    old = connect(path)
-    create(old, "t", SIZES, "Ninety Nine", cache="on")
-    sync(old)
+    path, old = synced_file(tmp_path)
     before = old.execute('SELECT id, "N" FROM t ORDER BY id').fetchall()
     fields_edit(server, SIZES, "Ninety Nine", rename={"N": "Count"})
     res = sync(old)
@@ -689,10 +690,7 @@ def test_field_renamed_is_incremental_and_keeps_values(tmp_path, server):
 
 
 def test_field_type_changed_full_sync_values_follow_the_new_type(tmp_path, server):
-    path = str(tmp_path / "c.db")
-    old = connect(path)
-    create(old, "t", SIZES, "Ninety Nine", cache="on")
-    sync(old)
+    path, old = synced_file(tmp_path)
     recs = N99["records"]
     fields_edit(server, SIZES, "Ninety Nine",
                 retype={"N": {"type": "singleLineText",
