@@ -13,10 +13,12 @@ Both give the same files and the same manifest, which export() returns
 as a dict. Standard library only.
 
 Options are the export's (README.md, "Export for Spark"): view, format,
-gzip, names, concurrency, progress, api_url, token_env, token_file,
-rate_limit, max_retries, rate_limit_wait, retry_backoff, retry_budget,
-connect_timeout, timeout, ca_file. The token is read from $AIRTABLE_TOKEN
-(or token_env / token_file), never passed as an argument.
+gzip, names, concurrency, progress, from_cache, since_sync, api_url,
+token_env, token_file, rate_limit, max_retries, rate_limit_wait,
+retry_backoff, retry_budget, connect_timeout, timeout, ca_file. The token
+is read from $AIRTABLE_TOKEN (or token_env / token_file), never passed as
+an argument; an export from_cache (a database file holding synced staging
+caches) needs none.
 """
 import json
 import os

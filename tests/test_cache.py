@@ -789,6 +789,24 @@ def test_export_command_from_cache_needs_no_token(tmp_path, server):
     assert [(t["name"], t["rows"]) for t in manifest["tables"]] == [("Vendors", 15)]
 
 
+@pytest.mark.parametrize("via", ["sql", "command"])
+def test_python_export_from_cache_either_way(tmp_path, server, monkeypatch, via):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                    "scripts"))
+    import airtable_export
+    path, conn = synced_file(tmp_path)
+    conn.commit()
+    conn.close()
+    monkeypatch.delenv("AIRTABLE_TOKEN")
+    kw = dict(extension=EXT) if via == "sql" else dict(command=CLI)
+    if via == "command" and SANITIZED:
+        monkeypatch.setenv("ASAN_OPTIONS", "detect_leaks=0")
+    m = airtable_export.export(SIZES, str(tmp_path / "out"), all=True, via=via,
+                               from_cache=path, since_sync=0, format="jsonl", **kw)
+    assert [(t["name"], t["rows"], t["sync"]) for t in m["tables"]] == [("Ninety Nine", 99, 1)]
+    assert m["options"]["from_cache"] == path and m["requests"] == 0
+
+
 @pytest.mark.parametrize("options, message", [
     (["table=Nope"], "airtable: option table: the cache in '{path}' has no table 'Nope' of base "
                      "appSizeTests00001 (cached tables: 'Ninety Nine')"),
