@@ -47,6 +47,7 @@ struct Sync {
   const cJSON *pTable;      /* this table in it */
   AtSchema schema;          /* the table as the base has it now */
   int bRewrite;             /* schema changed: rewrite every row's values */
+  int bAllVolatile;         /* a synced table: any field may change unedited */
   sqlite3_int64 iSync;      /* this sync's number */
   double rStart;            /* when it began (Unix seconds) */
   sqlite3_stmt *pFind;      /* created_time, fields of the row with id ?1 */
@@ -271,13 +272,16 @@ static const char *smallField(Sync *s){
 ** LAST_MODIFIED_TIME() does not move (Airtable docs: it counts a user's
 ** changes to non-computed fields): computed from other records, links (set
 ** from the other side too), AI-generated text, buttons (labels, URLs by
-** formula). */
-static int isVolatile(const AtField *f){
+** formula). In a table Airtable syncs from elsewhere (it has a field of
+** type externalSyncSource), the sync writes every field, not a user: all
+** of them are. */
+static int isVolatile(const Sync *s, const AtField *f){
   static const char *const az[] = {
     "formula", "rollup", "multipleLookupValues", "count",
     "multipleRecordLinks", "aiText", "button"
   };
   int i;
+  if( s->bAllVolatile ) return 1;
   for(i=0; i<(int)(sizeof(az)/sizeof(az[0])); i++){
     if( strcmp(f->zType, az[i])==0 ) return 1;
   }
@@ -321,7 +325,7 @@ static int refreshVolatile(Sync *s, const char *zId, const cJSON **apNew,
   for(i=0; i<s->schema.nField; i++){
     const AtField *f = &s->schema.aField[i];
     const cJSON *pVal = cJSON_GetObjectItemCaseSensitive(pOld, f->zId);
-    if( isVolatile(f) ){
+    if( isVolatile(s, f) ){
       if( (pVal==0)!=(apNew[i]==0) || (pVal && !cJSON_Compare(pVal, apNew[i], 1)) ){
         bDiff = 1;
       }
@@ -363,10 +367,15 @@ static int listIds(Sync *s, char **pzErr){
   ** the cache's; else one small field (a listing of ids alone is not
   ** possible). Either way, one request per 100 records. */
   for(i=0; i<s->schema.nField; i++){
-    if( isVolatile(&s->schema.aField[i]) ) azOnly[nVolatile++] = s->schema.aField[i].zId;
+    if( strcmp(s->schema.aField[i].zType, "externalSyncSource")==0 ) s->bAllVolatile = 1;
+  }
+  for(i=0; i<s->schema.nField; i++){
+    if( isVolatile(s, &s->schema.aField[i]) ) azOnly[nVolatile++] = s->schema.aField[i].zId;
   }
   if( nVolatile==0 ) azOnly[0] = smallField(s);
-  if( nVolatile>0 || azOnly[0] ){
+  if( s->bAllVolatile ){
+    /* Every field: no fields[] at all (the shortest request). */
+  }else if( nVolatile>0 || azOnly[0] ){
     list.nOnly = nVolatile>0 ? nVolatile : 1;
     list.azOnly = azOnly;
   }

@@ -862,6 +862,26 @@ def test_computed_and_linked_values_changed_without_an_edit_are_picked_up(db, se
         json.dumps([vendor], separators=(",", ":")),)
 
 
+def test_in_a_table_synced_from_elsewhere_every_field_is_compared(db, server):
+    """A table Airtable syncs from another source (it has an
+    externalSyncSource field) is written by the sync, not by a user, so
+    LAST_MODIFIED_TIME() says nothing: the id listing asks for every field."""
+    fields_edit(server, SIZES, "Ninety Nine", add=[
+        {"name": "Source", "type": "externalSyncSource",
+         "options": {"choices": [{"id": "selAAAAAAAAAAAAAA", "name": "ERP"}]}}])
+    create(db, "t", SIZES, "Ninety Nine", cache="on")
+    create(db, "api", SIZES, "Ninety Nine")
+    sync(db)
+    rec = N99["records"][7]["id"]
+    edit(server, SIZES, "Ninety Nine", update=[{"id": rec, "fields": {"N": 424242},
+                                                "modifiedTime": "2020-01-01T00:00:00.000Z"}])
+    server.clear_log()
+    res = sync(db)
+    assert (res["mode"], res["changed"], res["requests"]) == ("incremental", 1, 3)
+    assert "fields[]" not in list_queries(server, SIZES)[1]
+    assert rows(db) == rows(db, "api")
+
+
 def test_sync_while_the_same_table_is_being_read_is_refused(db, server):
     create(db, "t", SIZES, "Ninety Nine", cache="on")
     sync(db)
