@@ -49,6 +49,10 @@ struct Sync {
   int bRewrite;             /* schema changed: rewrite every row's values */
   int bAllVolatile;         /* a synced table: any field may change unedited */
   sqlite3_int64 iSync;      /* this sync's number */
+  sqlite3_int64 iSeen;      /* what a stored record's seen becomes: iSync,
+                            ** but 0 while an incremental sync lists the
+                            ** changed records (only the id listing says a
+                            ** record still exists) */
   double rStart;            /* when it began (Unix seconds) */
   sqlite3_stmt *pFind;      /* created_time, fields of the row with id ?1 */
   sqlite3_stmt *pUpsert;    /* insert or replace a row */
@@ -106,7 +110,7 @@ static int prepareStatements(Sync *s, char **pzErr){
   const char *zDb = s->c->zDb, *zName = s->c->zName;
   int rc = atCachePrepare(s->c, &s->pUpsert, pzErr,
       "INSERT INTO \"%w\".\"%w_rows\"(id, created_time, fields, vals, seen, changed)"
-      " VALUES(?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(id) DO UPDATE SET"
+      " VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET"
       " created_time=excluded.created_time, fields=excluded.fields,"
       " vals=excluded.vals, seen=excluded.seen, changed=CASE WHEN"
       " fields=excluded.fields AND created_time IS excluded.created_time"
@@ -190,7 +194,7 @@ static int storeCells(Sync *s, const char *zId, const char *zCreated,
   }
 
   if( bSame && !s->bRewrite ){
-    sqlite3_bind_int64(s->pSeen, 1, s->iSync);
+    sqlite3_bind_int64(s->pSeen, 1, s->iSeen);
     sqlite3_bind_text(s->pSeen, 2, zId, -1, SQLITE_STATIC);
     rc = stepDone(s, s->pSeen, pzErr);
   }else{
@@ -198,7 +202,8 @@ static int storeCells(Sync *s, const char *zId, const char *zCreated,
     if( zCreated ) sqlite3_bind_text(s->pUpsert, 2, zCreated, -1, SQLITE_STATIC);
     else sqlite3_bind_null(s->pUpsert, 2);
     sqlite3_bind_text(s->pUpsert, 3, zFields, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s->pUpsert, 5, s->iSync);
+    sqlite3_bind_int64(s->pUpsert, 5, s->iSeen);
+    sqlite3_bind_int64(s->pUpsert, 6, s->iSync);
     s->vals.n = 0;
     for(i=0; rc==SQLITE_OK && i<s->schema.nField; i++){
       AtCell cell;
@@ -532,6 +537,7 @@ static int syncBody(Sync *s, char **pzErr){
   if( rc!=SQLITE_OK ) goto done;
 
   s->iSync = getInt(s, "syncs", pzErr, &rc) + 1;
+  s->iSeen = s->iSync;
   nTotal = getInt(s, "total_requests", pzErr, &rc);
   if( rc==SQLITE_OK ) rc = atCacheGet(s->c, "last_sync_start", &zLast, pzErr);
   if( rc!=SQLITE_OK ) goto done;
@@ -570,7 +576,11 @@ static int syncBody(Sync *s, char **pzErr){
     char *zFormula = zSince ? sqlite3_mprintf(
         "OR(IS_AFTER(LAST_MODIFIED_TIME(), DATETIME_PARSE('%s')), "
         "IS_AFTER(CREATED_TIME(), DATETIME_PARSE('%s')))", zSince, zSince) : 0;
+    /* A record listed here but deleted before the id listing must go:
+    ** seen stays unset until the id listing sets it. */
+    s->iSeen = 0;
     rc = zFormula ? listAndStore(s, zFormula, pzErr) : SQLITE_NOMEM;
+    s->iSeen = s->iSync;
     if( rc==SQLITE_OK ) rc = listIds(s, pzErr);
     if( rc==SQLITE_OK ) rc = fetchMissing(s, pzErr);
     sqlite3_free(zSince);

@@ -882,6 +882,39 @@ def test_in_a_table_synced_from_elsewhere_every_field_is_compared(db, server):
     assert rows(db) == rows(db, "api")
 
 
+def test_record_deleted_between_the_two_listings_is_deleted(tmp_path, server):
+    """A record the changed-records listing returns, deleted before the id
+    listing runs, is gone from the cache after that same sync."""
+    path, conn = synced_file(tmp_path)
+    conn.commit()
+    rec = N99["records"][2]["id"]
+    edit(server, SIZES, "Ninety Nine", update=[{"id": rec, "fields": {"N": 777}}])
+    # The id listing (it asks for fields[]) waits 3 s at the server, then
+    # answers from the records as they are then: without this one.
+    server.faults({"path": "^/v0/appSizeTests00001/tbl", "action": "stall", "seconds": 3,
+                   "query": "fields"})
+    done = {}
+
+    def run():
+        w = connect(path)
+        try:
+            done["res"] = sync(w)
+            w.commit()
+        except Exception as e:
+            done["error"] = e
+        w.close()
+    t = threading.Thread(target=run)
+    t.start()
+    wait_for(lambda: fault_hit(server, "stall") or done, what="the stall")
+    edit(server, SIZES, "Ninety Nine", delete=[rec])
+    t.join()
+    assert "error" not in done, done
+    assert (done["res"]["changed"], done["res"]["deleted"], done["res"]["rows"]) == (1, 1, 98)
+    assert conn.execute("SELECT count(*) FROM t WHERE id = ?", (rec,)).fetchone() == (0,)
+    create(conn, "api", SIZES, "Ninety Nine")
+    assert rows(conn) == rows(conn, "api")
+
+
 def test_sync_while_the_same_table_is_being_read_is_refused(db, server):
     create(db, "t", SIZES, "Ninety Nine", cache="on")
     sync(db)
