@@ -138,6 +138,15 @@ def _env(monkeypatch, request):
             monkeypatch.setenv("AIRTABLE_API_URL", s.url)
 
 
+def assert_spacing(times, per_second):
+    """No window of one second holds more than per_second arrivals. Give the
+    log's "mono" times: the monotonic clock the limiter counts with (the wall
+    clock "time" can be stepped between two requests; a gap of 0.9875 s was
+    once seen that way, which the limiter cannot produce)."""
+    for a, b in zip(times, times[per_second:]):
+        assert b - a >= 1.0, (a, b)
+
+
 def connect(path=":memory:"):
     conn = sqlite3.connect(path)
     conn.enable_load_extension(True)

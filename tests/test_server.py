@@ -755,11 +755,12 @@ def test_request_log(server):
     log = server.control("GET", "/_test/requests")["requests"]
     assert len(log) == 2
     e = log[0]
-    assert set(e) == {"seq", "time", "method", "path", "query", "base", "status", "bytes", "records",
-                      "client_port", "gzip", "nodelay"}
+    assert set(e) == {"seq", "time", "mono", "method", "path", "query", "base", "status", "bytes",
+                      "records", "client_port", "gzip", "nodelay"}
     assert (e["method"], e["path"], e["query"], e["base"], e["status"], e["records"]) == (
         "GET", "/v0/appPackagingOps01/Packaging%20Tasks", "pageSize=3&fields%5B%5D=Task", SAMPLE, 200, 3)
     assert abs(e["time"] - time.time()) < 5 and log[1]["seq"] == e["seq"] + 1
+    assert e["mono"] <= log[1]["mono"] <= time.monotonic()
     assert (log[1]["status"], log[1]["records"]) == (403, None)
     server.control("DELETE", "/_test/requests")
     assert server.control("GET", "/_test/requests") == {"requests": []}
