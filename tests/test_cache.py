@@ -335,10 +335,7 @@ def test_max_age_zero_syncs_before_every_query(db, server):
 
 
 def test_fresh_cache_answers_without_token_or_requests(tmp_path, server, monkeypatch):
-    path = str(tmp_path / "c.db")
-    conn = connect(path)
-    create(conn, "t", SIZES, "Ninety Nine", cache="on", max_age=3600)
-    sync(conn)
+    path, conn = synced_file(tmp_path, max_age=3600)
     conn.commit()
     conn.close()
     monkeypatch.delenv("AIRTABLE_TOKEN")
@@ -350,10 +347,7 @@ def test_fresh_cache_answers_without_token_or_requests(tmp_path, server, monkeyp
 
 
 def test_stale_cache_without_token_says_what_to_do(tmp_path, server, monkeypatch):
-    path = str(tmp_path / "c.db")
-    conn = connect(path)
-    create(conn, "t", SIZES, "One", cache="on", max_age=0)
-    sync(conn)
+    path, conn = synced_file(tmp_path, "One", max_age=0)
     conn.commit()
     conn.close()
     monkeypatch.delenv("AIRTABLE_TOKEN")
@@ -630,12 +624,12 @@ def columns(conn, name="t"):
     return [r[1] for r in conn.execute(f'PRAGMA table_info("{name}")')]
 
 
-def synced_file(tmp_path, table="Ninety Nine"):
-    """A database file holding table t of the sizes base, cached and synced
-    once, and the connection that declared it."""
+def synced_file(tmp_path, table="Ninety Nine", **opts):
+    """A database file holding table t of the sizes base, cached (with the
+    options given) and synced once, and the connection that declared it."""
     path = str(tmp_path / "c.db")
     conn = connect(path)
-    create(conn, "t", SIZES, table, cache="on")
+    create(conn, "t", SIZES, table, cache="on", **opts)
     sync(conn)
     return path, conn
 
