@@ -506,9 +506,10 @@ static int cacheFilter(AtCursor *pCur, AtVtab *p, const char *idxStr,
     if( *z==':' ) z++;
     op = (int)strtol(z, (char**)&z, 10);
     if( *z==',' ) z++;
-    /* id and created_time are TEXT: a value of another type would be
-    ** converted by the declared column's affinity, not by the rows
-    ** table's; leave those comparisons to SQLite alone. */
+    /* Text values only. id and created_time are declared TEXT in both
+    ** tables, so any value would compare the same; but a value of another
+    ** type matches no record id or time, and leaving those comparisons to
+    ** SQLite alone keeps the prepared scans few. */
     if( iCol<0 || iCol>=AT_COL_FIRST_FIELD || cacheOp(op)==0
      || sqlite3_value_type(argv[i])!=SQLITE_TEXT || nBind>=16 ) continue;
     sqlite3_str_appendf(pStr, " AND %s %s ?%d",
