@@ -6,13 +6,16 @@ the evaluator directly, then through the HTTP server.
 import datetime
 import json
 import math
+import re
 import sys
+import subprocess
 import urllib.error
 import urllib.parse
+import urllib.request
 
 import pytest
 
-from conftest import ROOT, SAMPLE, load_fixture
+from conftest import ROOT, SAMPLE, Server, load_fixture
 
 sys.path.insert(0, str(ROOT / "tests" / "server"))
 import airtable_server  # noqa: E402
@@ -457,6 +460,273 @@ def test_partition_of_every_character():
         assert parts == [[i for i in ids if partition_of(i, n) == k] for k in range(n)]
 
 
+# --- The shapes the extension pushes down, under every reading -----------------
+# The extension writes filterByFormula in a few shapes only (fields by id,
+# literals in single quotes, numbers as %.17g writes them).  Each shape gets
+# its exact record set on a small table, under the default reading and under
+# every reading (formula.READINGS): a reading that does not touch the shape
+# must not change its result, so one table of cases checks both.
+
+def push_field_id(name):
+    return "fld" + ("Push" + name).ljust(14, "0")
+
+
+def push_record_id(n):
+    return "recPush%010d" % n
+
+
+PUSH_FIELDS = [("Name", "singleLineText"), ("Num", "number"), ("Done", "checkbox"), ("Day", "date"),
+               ("When", "dateTime"), ("Made", "createdTime"), ("Edit", "lastModifiedTime"),
+               ("Auto", "autoNumber")]
+PUSH_CREATED = ["2024-02-26T00:00:00.000Z", "2024-02-27T00:00:00.000Z", "2024-02-28T00:00:00.000Z",
+                "2024-02-28T00:00:00.001Z", "2024-02-29T00:00:00.000Z", "2024-03-01T00:00:00.000Z",
+                "2024-03-02T00:00:00.000Z", "2024-03-03T00:00:00.000Z"]
+PUSH_CELLS = [   # records 1..8 (cells left out are blank, as Airtable leaves them out)
+    {"Name": "Alpha", "Num": 5, "Done": True, "Day": "2024-03-01", "When": "2024-03-01T12:00:00.000Z",
+     "Edit": "2024-03-05T00:00:00.000Z"},
+    {"Name": "alpha ", "Num": -5, "Day": "2024-02-28", "When": "2024-02-28T00:00:00.000Z",
+     "Edit": "2024-02-01T00:00:00.000Z"},
+    {"Name": "Beta", "Num": 0, "When": "2024-02-27T23:59:59.999Z"},
+    {},
+    {"Name": "0", "Num": 1.5, "Done": True, "Day": "2024-02-29"},
+    {"Name": "ÄBC Straße", "Num": 1.0000000000000001e-05},
+    {"Name": "abc", "Num": -2.5e+20},
+    {"Name": "5", "Num": 10},
+]
+PUSH = airtable_server.Table(None, {
+    "id": "tblPush000000001", "name": "Push",
+    "fields": [{"id": push_field_id(n), "name": n, "type": t} for n, t in PUSH_FIELDS],
+    "records": [{"id": push_record_id(i + 1), "createdTime": PUSH_CREATED[i],
+                 "fields": dict(cells, Made=PUSH_CREATED[i], Auto=i + 1)} for i, cells in enumerate(PUSH_CELLS)],
+})
+PUSH_RECORDS = PUSH.snapshot.records
+ALL8 = set(range(1, 9))
+
+
+def by_id(text):
+    """text with every {Name} written as the extension writes it, {fldId}."""
+    return re.sub(r"\{(\w+)\}", lambda m: "{%s}" % push_field_id(m.group(1)), text)
+
+
+def push_kept(text, readings=()):
+    keep = F.compile_filter(by_id(text), PUSH, None, readings)
+    return {int(r["id"][-10:]) for r in PUSH_RECORDS if keep(r)}
+
+
+AFTER = "DATETIME_PARSE('2024-02-28T00:00:00.000Z')"
+# (formula, records kept by default, {reading: records kept under it}).
+PUSH_CASES = [
+    # Text =, != and < against a literal: case, white space, blanks.
+    ("{Name}='abc'", {7}, {}),
+    ("{Name}='alpha'", set(), {"text_nocase": {1, 2}}),
+    ("{Name}!='abc'", ALL8 - {7}, {}),
+    ("{Name}=''", {4}, {"blank_strict": set()}),
+    ("{Name}<'b'", {1, 2, 3, 4, 5, 7, 8}, {"text_nocase": {1, 2, 4, 5, 7, 8}, "blank_strict": {1, 2, 3, 5, 7, 8}}),
+    ("{Name}=5", {8}, {}),
+    ("{Name}=0", {4, 5}, {"blank_strict": {5}, "blank_text": {5}}),
+    # Numbers against literals, negative and exponent forms included.
+    ("{Num}=5", {1}, {}),
+    ("{Num}!=5", ALL8 - {1}, {}),
+    ("{Num}<5", {2, 3, 4, 5, 6, 7}, {"blank_strict": {2, 3, 5, 6, 7}}),
+    ("{Num}<=5", ALL8 - {8}, {"blank_strict": ALL8 - {4, 8}}),
+    ("{Num}>5", {8}, {}),
+    ("{Num}>=5", {1, 8}, {}),
+    ("{Num}=0", {3, 4}, {"blank_strict": {3}, "blank_text": {3}}),
+    ("{Num}>=0", {1, 3, 4, 5, 6, 8}, {"blank_strict": {1, 3, 5, 6, 8}, "blank_text": {1, 3, 5, 6, 8}}),
+    ("{Num}<=0", {2, 3, 4, 7}, {"blank_strict": {2, 3, 7}}),
+    ("{Num}>-5", {1, 3, 4, 5, 6, 8}, {"blank_strict": {1, 3, 5, 6, 8}, "blank_text": {1, 3, 5, 6, 8}}),
+    ("{Num}>=-5", ALL8 - {7}, {"blank_strict": ALL8 - {4, 7}, "blank_text": ALL8 - {4, 7}}),
+    ("{Num}<-5", {7}, {"blank_text": {4, 7}}),               # "" < "-5" as text
+    ("{Num}=1.0000000000000001e-05", {6}, {}),
+    ("{Num}>1.0000000000000001e-05", {1, 5, 8}, {}),
+    ("{Num}<1.5", {2, 3, 4, 6, 7}, {"blank_strict": {2, 3, 6, 7}}),
+    ("{Num}<=-2.5e+20", {7}, {"blank_text": {4, 7}}),
+    ("{Num}>-2.5e+20", ALL8 - {7}, {"blank_strict": ALL8 - {4, 7}, "blank_text": ALL8 - {4, 7}}),
+    ("{Num}!=-2.5e+20", ALL8 - {7}, {}),
+    # OR and AND.
+    ("OR({Name}='abc',{Name}='Beta')", {3, 7}, {}),
+    ("OR({Name}='ABC',{Name}='beta')", set(), {"text_nocase": {3, 7}}),
+    ("AND({Num}>0,{Done})", {1, 5}, {}),
+    ("AND({Num}>=-5,{Num}<=5,NOT({Done}))", {2, 3, 4, 6}, {"blank_strict": {2, 3, 6}, "blank_text": {2, 3, 6}}),
+    # Emptiness, checkboxes, truthiness.
+    ("LEN({Name}&'')=0", {4}, {}),
+    ("LEN({Name}&'')>0", ALL8 - {4}, {}),
+    ("LEN({Num}&'')=0", {4}, {}),                            # 0 is "0", not empty
+    ("NOT({Done})", ALL8 - {1, 5}, {}),
+    ("{Done}", {1, 5}, {}),
+    ("FALSE()", set(), {}),
+    ("{Name}", ALL8 - {4}, {"zero_text_falsy": ALL8 - {4, 5}}),
+    ("NOT({Name})", {4}, {"zero_text_falsy": {4, 5}}),
+    ("{Num}", {1, 2, 5, 6, 7, 8}, {}),
+    # FIND, LOWER, UPPER.
+    ("FIND('abc',LOWER({Name}))=1", {7}, {}),
+    ("FIND('abc',LOWER({Name}))>0", {7}, {}),
+    ("FIND('äbc',LOWER({Name}))=1", {6}, {"lower_ascii": set()}),
+    ("FIND('STRASSE',UPPER({Name}))>0", {6}, {"lower_ascii": set()}),
+    ("FIND('Abc',{Name})=1", set(), {"find_nocase": {7}}),
+    ("FIND('Abc',{Name})>0", set(), {"find_nocase": {7}}),
+    ("FIND('Alp',{Name})>0", {1}, {"find_nocase": {1, 2}}),
+    # Dates: a date field, dateTime, createdTime, lastModifiedTime, CREATED_TIME().
+    ("IS_AFTER({Day}," + AFTER + ")", {1, 5}, {}),
+    ("IS_AFTER({Day},DATETIME_PARSE('2024-02-28T23:59:59.999Z'))", {1, 5}, {}),
+    ("IS_BEFORE({Day},DATETIME_PARSE('2024-02-29T00:00:00.000Z'))", {2}, {}),
+    ("IS_AFTER({When}," + AFTER + ")", {1}, {}),
+    ("IS_BEFORE({When}," + AFTER + ")", {3}, {}),
+    ("IS_AFTER({Made}," + AFTER + ")", {4, 5, 6, 7, 8}, {}),
+    ("IS_BEFORE({Made}," + AFTER + ")", {1, 2}, {}),
+    ("IS_AFTER(CREATED_TIME()," + AFTER + ")", {4, 5, 6, 7, 8}, {}),
+    ("IS_BEFORE(CREATED_TIME()," + AFTER + ")", {1, 2}, {}),
+    ("IS_AFTER({Edit}," + AFTER + ")", {1}, {}),
+    ("IS_BEFORE({Edit}," + AFTER + ")", {2}, {}),
+    # Record ids.
+    ("RECORD_ID()='recPush0000000003'", {3}, {}),
+    ("RECORD_ID()='RECPUSH0000000003'", set(), {"text_nocase": {3}}),
+    ("OR(RECORD_ID()='recPush0000000003',RECORD_ID()='recPush0000000008')", {3, 8}, {}),
+]
+
+
+@pytest.mark.parametrize("text,default,changed", PUSH_CASES, ids=[c[0] for c in PUSH_CASES])
+def test_pushed_shapes_under_every_reading(text, default, changed):
+    assert set(changed) <= set(F.READINGS)
+    assert push_kept(text) == default
+    for reading in F.READINGS:
+        assert push_kept(text, [reading]) == changed.get(reading, default), reading
+
+
+def test_readings_combine():
+    # Two readings of two points apply together.
+    assert push_kept("OR({Name}='ALPHA',{Name}='')", ["text_nocase", "blank_strict"]) == {1, 2}
+    assert push_kept("OR({Name}='ALPHA',{Name}='')", ["text_nocase", "blank_text"]) == {1, 2, 4}
+    assert push_kept("AND(NOT({Name}),FIND('A',{Name}&'a')=0)", ["zero_text_falsy", "find_nocase"]) == set()
+    assert push_kept("NOT({Name})", ["zero_text_falsy", "lower_ascii", "omit_zero"]) == {4, 5}
+
+
+@pytest.mark.parametrize("text,readings,want", [
+    # text_nocase: casefolded, stripped; ordering too.
+    ("'ABC' = 'abc'", ["text_nocase"], True), ("' abc ' = 'ABC'", ["text_nocase"], True),
+    ("'straße' = 'STRASSE'", ["text_nocase"], True), ("'B' < 'a'", ["text_nocase"], False),
+    ("'a b' = 'ab'", ["text_nocase"], False), ("'X' = 0", ["text_nocase"], False),
+    ("3 < ' 10 '", ["text_nocase"], True),                  # numbers still compare as numbers
+    # blank_strict: a blank equals only a blank.
+    ("BLANK() = ''", ["blank_strict"], False), ("BLANK() = 0", ["blank_strict"], False),
+    ("BLANK() = BLANK()", ["blank_strict"], True), ("BLANK() != ''", ["blank_strict"], True),
+    ("BLANK() != BLANK()", ["blank_strict"], False), ("BLANK() < 1", ["blank_strict"], False),
+    ("BLANK() >= -1", ["blank_strict"], False), ("'' <= BLANK()", ["blank_strict"], False),
+    ("BLANK() <= BLANK()", ["blank_strict"], True), ("BLANK() = FALSE()", ["blank_strict"], False),
+    # blank_text: a blank is "" compared as text.
+    ("BLANK() = ''", ["blank_text"], True), ("BLANK() = 0", ["blank_text"], False),
+    ("BLANK() < 5", ["blank_text"], True), ("BLANK() < -5", ["blank_text"], True),
+    ("BLANK() > -5", ["blank_text"], False), ("0 > BLANK()", ["blank_text"], True),
+    ("BLANK() = FALSE()", ["blank_text"], False), ("BLANK() < 'a'", ["blank_text"], True),
+    ("BLANK() = BLANK()", ["blank_text"], True),
+    # find_nocase, lower_ascii.
+    ("FIND('B', 'abc')", ["find_nocase"], 2), ("FIND('x', 'abc')", ["find_nocase"], 0),
+    ("FIND('b', 'ABCB', 3)", ["find_nocase"], 4), ("SEARCH('x', 'abc')", ["find_nocase"], None),
+    ("LOWER('ÀBC Ω')", ["lower_ascii"], "Àbc Ω"), ("UPPER('àbc ω ß')", ["lower_ascii"], "àBC ω ß"),
+    ("LOWER('ÀBC Ω')", [], "àbc ω"), ("UPPER('àbc ω ß')", [], "ÀBC Ω SS"),
+    # zero_text_falsy: only the text "0".
+    ("NOT('0')", ["zero_text_falsy"], True), ("NOT('00')", ["zero_text_falsy"], False),
+    ("NOT(0 & '')", ["zero_text_falsy"], True), ("IF('0', 'y', 'n')", ["zero_text_falsy"], "n"),
+    ("AND('0')", ["zero_text_falsy"], False), ("OR('0', 1)", ["zero_text_falsy"], True),
+    ("XOR('0', 1)", ["zero_text_falsy"], True), ("NOT('0')", [], False), ("IF('0', 'y', 'n')", [], "y"),
+])
+def test_readings_of_operators_and_functions(text, readings, want):
+    assert same(F.compile_expression(text, MINI, None, readings)(FULL), want)
+
+
+def test_numbers_compare_as_doubles():
+    # JavaScript compares numbers as doubles: 2**53 + 1 is 2**53 (AIRTABLE_API.md
+    # is silent; Airtable's formulas are JavaScript).  So a pushed `x < 2**53 + 1`
+    # leaves out a cell holding 2**53, which SQLite's integer comparison keeps.
+    rec = {"id": "recBig0000000001", "createdTime": "2024-01-01T00:00:00.000Z",
+           "fields": {"Count": 9007199254740992}}
+    assert ev("{Count} = 9007199254740993", rec) is True
+    assert ev("{Count} < 9007199254740993", rec) is False
+    assert ev("9223372036854775807 = 9223372036854775808", rec) is True
+    big = {"id": "recBig0000000002", "createdTime": "2024-01-01T00:00:00.000Z", "fields": {"Count": 10 ** 400}}
+    assert ev("{Count} > 1e300", big) is True and ev("{Count} = {Count}", big) is True
+
+
+def test_readings_are_checked():
+    for bad, message in [(["nope"], "unknown readings nope"), (["text_nocase", "Text_Nocase"], "unknown readings Text_Nocase"),
+                         (["blank_strict", "blank_text"], "readings blank_strict and blank_text read one point two ways"),
+                         ("text_nocase", "readings is a list of names"), ([1], "readings is a list of names")]:
+        with pytest.raises(ValueError) as e:
+            F.compile_filter("1", MINI, None, bad)
+        assert message in str(e.value)
+    assert F.check_readings(("find_nocase", "find_nocase")) == frozenset({"find_nocase"})
+    # No readings: the very tables of the default language.
+    lang = F.language(F.NO_READINGS)
+    assert lang.binary == F.BINARY and lang.functions == F.FUNCTIONS and lang.truthy is F.truthy
+
+
+@pytest.mark.parametrize("text,detail", [
+    ("FOO({Name})", "unknown function FOO at 0"), ("TODAY()", "unknown function TODAY at 0"),
+    ("LOWER()", "LOWER takes 1 arguments, not 0"), ("FIND('a')", "FIND takes 2 to 3 arguments, not 1"),
+    ("IS_AFTER({Day})", "IS_AFTER takes 2 arguments, not 1"), ("IS_BEFORE({Day},1,2)", "IS_BEFORE takes 2 arguments, not 3"),
+    ("DATETIME_PARSE()", "DATETIME_PARSE takes 1 to 3 arguments, not 0"),
+    ("RECORD_ID('x')", "RECORD_ID takes 0 arguments, not 1"), ("CREATED_TIME(1)", "CREATED_TIME takes 0 arguments, not 1"),
+    ("LEN({Name},1)", "LEN takes 1 arguments, not 2"), ("FALSE(1)", "FALSE takes 0 arguments, not 1"),
+    ("{Name}='a", "unterminated text at 20"), ("{Name}='a\\n'", "unknown escape at 22"),
+    ("{Num}=5 5", "unexpected '5' at 22"), ("OR({Num}=1 {Num}=2)", "expected ')' at 25"),
+])
+def test_what_cannot_be_evaluated_is_refused(text, detail):
+    """A formula the evaluator cannot evaluate fails the request with 422, under
+    every reading, rather than keeping every record or none."""
+    for readings in [()] + [[r] for r in F.READINGS]:
+        with pytest.raises(F.FormulaError) as e:
+            F.compile_filter(by_id(text), PUSH, None, readings)
+        assert (e.value.status, e.value.body, e.value.detail) == (422, SYNTAX, detail)
+    with pytest.raises(F.FormulaError) as e:
+        F.compile_filter("AND({fldPushNope000000}=1,{%s}>0)" % push_field_id("Num"), PUSH, None, ["text_nocase"])
+    assert (e.value.status, e.value.body) == (422, unknown_fields("fldpushnope000000"))
+
+
+def push_sorted(spec, readings=()):
+    return [int(r["id"][-10:]) for r in airtable_server.sort_records(PUSH_RECORDS, spec, frozenset(readings))]
+
+
+@pytest.mark.parametrize("spec,readings,want", [
+    # Numbers numerically, blanks first in asc and last in desc; ties keep the
+    # incoming (createdTime) order.
+    ([("Num", False)], [], [4, 7, 2, 3, 6, 5, 1, 8]),
+    ([("Num", True)], [], [8, 1, 5, 6, 3, 2, 7, 4]),
+    ([("Num", False)], ["sort_blanks_last"], [7, 2, 3, 6, 5, 1, 8, 4]),
+    ([("Num", True)], ["sort_blanks_last"], [4, 8, 1, 5, 6, 3, 2, 7]),
+    ([("Auto", False)], [], [1, 2, 3, 4, 5, 6, 7, 8]),
+    ([("Auto", True)], [], [8, 7, 6, 5, 4, 3, 2, 1]),
+    ([("Made", False)], [], [1, 2, 3, 4, 5, 6, 7, 8]),
+    ([("Made", True)], ["sort_text_nocase"], [8, 7, 6, 5, 4, 3, 2, 1]),
+    # Dates (date-only ISO text sorts as time), blanks keep their order.
+    ([("Day", False)], [], [3, 4, 6, 7, 8, 2, 5, 1]),
+    ([("Day", True)], [], [1, 5, 2, 3, 4, 6, 7, 8]),
+    ([("Day", False)], ["sort_blanks_last"], [2, 5, 1, 3, 4, 6, 7, 8]),
+    ([("Day", True)], ["sort_blanks_last"], [3, 4, 6, 7, 8, 1, 5, 2]),
+    ([("When", False)], [], [4, 5, 6, 7, 8, 3, 2, 1]),
+    # Text by code point, or casefolded.
+    ([("Name", False)], [], [4, 5, 8, 1, 3, 7, 2, 6]),
+    ([("Name", True)], [], [6, 2, 7, 3, 1, 8, 5, 4]),
+    ([("Name", False)], ["sort_text_nocase"], [4, 5, 8, 7, 1, 2, 3, 6]),
+    ([("Name", True)], ["sort_text_nocase", "sort_blanks_last"], [4, 6, 3, 2, 1, 7, 8, 5]),
+    # Several keys: the first is the most significant.
+    ([("Done", True), ("Num", False)], [], [5, 1, 4, 7, 2, 3, 6, 8]),
+    ([("Done", False), ("Auto", True)], [], [8, 7, 6, 4, 3, 2, 5, 1]),
+])
+def test_sort(spec, readings, want):
+    assert push_sorted(spec, readings) == want
+
+
+def test_sort_text_nocase_keeps_ties_in_order():
+    names = ["b", "B", "a", "A", "a", "Ab", "aB"]
+    recs = [{"id": "rec%014d" % i, "createdTime": "", "fields": {"T": n}} for i, n in enumerate(names)]
+    order = airtable_server.sort_records(recs, [("T", False)], frozenset({"sort_text_nocase"}))
+    assert [r["fields"]["T"] for r in order] == ["a", "A", "a", "Ab", "aB", "b", "B"]
+    order = airtable_server.sort_records(recs, [("T", True)], frozenset({"sort_text_nocase"}))
+    assert [r["fields"]["T"] for r in order] == ["b", "B", "Ab", "aB", "a", "A", "a"]
+    assert [r["fields"]["T"] for r in airtable_server.sort_records(recs, [("T", False)])] == [
+        "A", "Ab", "B", "a", "a", "aB", "b"]
+
+
 # --- Through the HTTP server -------------------------------------------------
 
 TASKS_PATH = "/v0/%s/Packaging%%20Tasks" % SAMPLE
@@ -512,3 +782,185 @@ def test_http_filters_and_errors(server):
     assert len(page["records"]) == 29
     assert api_error(server, "AND(") == (422, SYNTAX)
     assert api_error(server, "{Nope} = 1") == (422, unknown_fields("nope"))
+
+
+# --- Readings through the HTTP server ------------------------------------------
+
+def post_config(server, body):
+    """(status, JSON answer) of POST /_test/config, errors included."""
+    req = urllib.request.Request(server.url + "/_test/config", data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def read_as(server, *readings):
+    server.config(rate_limit=0, readings=list(readings))
+
+
+def list_all(server, query, path=TASKS_PATH):
+    """Every record a listing returns for query (pairs), following offsets."""
+    records, offset = [], None
+    while True:
+        page = server.api(path + "?" + urllib.parse.urlencode(list(query) + ([("offset", offset)] if offset else [])))
+        records += page["records"]
+        offset = page.get("offset")
+        if offset is None:
+            return records
+
+
+def fixture_tasks():
+    return SAMPLE_BASE["tables"][0]["records"]
+
+
+def without_zeros(fields):
+    return {k: v for k, v in fields.items() if not (type(v) in (int, float) and v == 0)}
+
+
+def test_http_readings_config(server):
+    assert server.control("GET", "/_test/config")["readings"] == []
+    status, cfg = post_config(server, {"readings": ["text_nocase", "omit_zero", "text_nocase"]})
+    assert (status, cfg["readings"]) == (200, ["omit_zero", "text_nocase"])
+    known = ", ".join(sorted(F.READINGS))
+    for body, message in [
+            ({"readings": ["nope"]}, "unknown readings nope; known: " + known),
+            ({"readings": ["blank_text", "blank_strict"]},
+             "readings blank_strict and blank_text read one point two ways: choose one"),
+            ({"readings": "text_nocase"}, "readings is a list of names, known: " + known),
+            ({"readings": [["text_nocase"]]}, "readings is a list of names, known: " + known),
+            ({"readings": None}, "readings is a list of names, known: " + known),
+            ({"latency_ms": 5, "readings": ["sort_blanks_last", "zero"]}, "unknown readings zero; known: " + known)]:
+        assert post_config(server, body) == (400, {"error": {"type": "INVALID_CONFIG", "message": message}})
+    # A refused post changes nothing, not even its other keys.
+    cfg = server.control("GET", "/_test/config")
+    assert (cfg["readings"], cfg["latency_ms"]) == (["omit_zero", "text_nocase"], 0)
+    assert post_config(server, {"readings": []})[1]["readings"] == []
+    server.config(readings=sorted(set(F.READINGS) - {"blank_text"}))
+    server.reset()
+    assert server.control("GET", "/_test/config")["readings"] == []
+
+
+def test_command_line_readings():
+    s = Server("--readings", "text_nocase, omit_zero", "--fixture", "tests/fixtures/appSizeTests00001.json")
+    try:
+        assert s.control("GET", "/_test/config")["readings"] == ["omit_zero", "text_nocase"]
+        s.reset()    # the command line's readings are the ones a reset restores
+        assert s.control("GET", "/_test/config")["readings"] == ["omit_zero", "text_nocase"]
+    finally:
+        s.stop()
+    server_py = str(ROOT / "tests" / "server" / "airtable_server.py")
+    for arg, message in [("nope", "unknown readings nope"), ("blank_strict,blank_text", "read one point two ways")]:
+        p = subprocess.run([sys.executable, server_py, "--readings", arg], capture_output=True, text=True, timeout=30)
+        assert p.returncode == 2 and p.stdout == "" and message in p.stderr, p.stderr
+
+
+def test_http_formula_readings_and_their_cache(server):
+    todo = [r["id"] for r in fixture_tasks() if r["fields"].get("status") == "TODO"]
+    any_case = [r["id"] for r in fixture_tasks() if r["fields"].get("status", "").casefold() == "todo"]
+    assert (len(todo), len(any_case)) == (416, 832)
+    read_as(server)
+    assert list_ids(server, "{fld6OgmV8EThNm6FB} = 'TODO'") == todo
+    read_as(server, "text_nocase")       # the same formula, read another way: not the cached order
+    assert list_ids(server, "{fld6OgmV8EThNm6FB} = 'TODO'") == any_case
+    read_as(server)
+    assert list_ids(server, "{fld6OgmV8EThNm6FB} = 'TODO'") == todo
+
+
+def test_http_omit_zero(server):
+    zero = [r for r in fixture_tasks() if r["fields"].get("Quantity") == 0]
+    # {Quantity} = 0 keeps the zeros and (default reading) the blanks.
+    kept = [r for r in fixture_tasks() if r["fields"].get("Quantity", 0) == 0]
+    assert (len(zero), len(kept)) == (250, 450)
+    query = [("filterByFormula", "{fldCcBEpzsaJI6ZXo} = 0"), ("fields[]", "Quantity")]
+    read_as(server)
+    assert [(r["id"], r["fields"]) for r in list_all(server, query)] == [
+        (r["id"], {k: v for k, v in r["fields"].items() if k == "Quantity"}) for r in kept]
+    read_as(server, "omit_zero")         # formulas still see the 0; the response leaves it out
+    assert [(r["id"], r["fields"]) for r in list_all(server, query)] == [(r["id"], {}) for r in kept]
+    # Every field, by name and by id (the paths that use pre-rendered JSON by default).
+    page = server.api(TASKS_PATH + "?pageSize=100")["records"]
+    assert page == [{"id": r["id"], "createdTime": r["createdTime"], "fields": without_zeros(r["fields"])}
+                    for r in fixture_tasks()[:100]]
+    assert sum(len(without_zeros(r["fields"])) < len(r["fields"]) for r in fixture_tasks()[:100]) == 43
+    page = server.api(TASKS_PATH + "?pageSize=100&returnFieldsByFieldId=true")["records"]
+    assert page == [{"id": r["id"], "createdTime": r["createdTime"],
+                     "fields": {TASKS.name_to_id[k]: v for k, v in without_zeros(r["fields"]).items()}}
+                    for r in fixture_tasks()[:100]]
+    # Get record, and cellFormat=string: the cell is left out whatever the format.
+    one = zero[0]
+    assert server.api(TASKS_PATH + "/" + one["id"])["fields"] == without_zeros(one["fields"])
+    text = server.api(TASKS_PATH + "/" + one["id"] + "?cellFormat=string&timeZone=UTC&userLocale=en")["fields"]
+    assert "Quantity" not in text and "Task" in text
+    read_as(server)
+    assert server.api(TASKS_PATH + "/" + one["id"])["fields"] == one["fields"]
+    assert server.api(TASKS_PATH + "/" + one["id"] + "?cellFormat=string&timeZone=UTC&userLocale=en")[
+        "fields"]["Quantity"] == "0"
+
+
+def stable_sorted(records, key, desc=False):
+    return [r["id"] for r in sorted(records, key=key, reverse=desc)]
+
+
+def test_http_sort_readings(server):
+    tasks = fixture_tasks()
+
+    def priority(blanks_last):
+        def key(r):
+            p = r["fields"].get("Priority")
+            return (2, 0) if p is None and blanks_last else (0, 0) if p is None else (1, p)
+        return key
+
+    def status(nocase, blanks_last):
+        # "status" holds "done", "Done ✅", "n/a", "TODO", "todo" and blanks.
+        def key(r):
+            t = r["fields"].get("status")
+            return ((2 if blanks_last else 0), "") if not t else (1, t.casefold() if nocase else t)
+        return key
+
+    def ids(query):
+        return [r["id"] for r in list_all(server, query + [("fields[]", "status")])]
+
+    by_priority = [("sort[0][field]", "fldZnHS3SFbrGZUtg")]
+    by_status = [("sort[0][field]", "fld6OgmV8EThNm6FB")]
+    desc = [("sort[0][direction]", "desc")]
+    for readings in [(), ("sort_blanks_last",), ("sort_text_nocase",), ("sort_blanks_last", "sort_text_nocase")]:
+        read_as(server, *readings)
+        last, nocase = "sort_blanks_last" in readings, "sort_text_nocase" in readings
+        assert ids(by_priority) == stable_sorted(tasks, priority(last))
+        assert ids(by_priority + desc) == stable_sorted(tasks, priority(last), desc=True)
+        assert ids(by_status) == stable_sorted(tasks, status(nocase, last))
+        assert ids(by_status + desc) == stable_sorted(tasks, status(nocase, last), desc=True)
+    # Each reading is a different order on this base.
+    orders = [stable_sorted(tasks, status(nocase, last)) for nocase in (False, True) for last in (False, True)]
+    assert len(set(map(tuple, orders))) == 4
+    # A view's own sort reads the same way ("Open tasks": Due Date ascending).
+    read_as(server, "sort_blanks_last")
+    due = [r["fields"].get("Due Date") for r in list_all(server, [("view", "Open tasks")])]
+    blanks = due.count(None)
+    assert blanks > 0 and due[-blanks:] == [None] * blanks and due[:-blanks] == sorted(due[:-blanks])
+
+
+def test_http_offsets_are_bound_to_the_readings(server):
+    read_as(server)
+    first = server.api(TASKS_PATH + "?pageSize=10&sort%5B0%5D%5Bfield%5D=Priority")
+    read_as(server, "sort_blanks_last")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        server.api(TASKS_PATH + "?pageSize=10&sort%5B0%5D%5Bfield%5D=Priority&offset=" + first["offset"])
+    assert (e.value.code, json.loads(e.value.read())) == (422, {"error": {"type": "LIST_RECORDS_ITERATOR_NOT_AVAILABLE"}})
+
+
+def test_http_what_cannot_be_evaluated_is_422(server):
+    for readings in [(), ("text_nocase", "blank_strict", "sort_blanks_last", "omit_zero")]:
+        read_as(server, *readings)
+        assert api_error(server, "FOO({fldhjz32sJs9JTk80})") == (422, SYNTAX)
+        assert api_error(server, "FIND('a')") == (422, SYNTAX)
+        assert api_error(server, "IS_AFTER({flduJGpmu8PqX4D01})") == (422, SYNTAX)
+        assert api_error(server, "AND({fldNOPE0000000000}=1,{fldhjz32sJs9JTk80}='Done')") == (
+            422, unknown_fields("fldnope0000000000"))
+        with pytest.raises(urllib.error.HTTPError) as e:
+            server.api(TASKS_PATH + "?sort%5B0%5D%5Bfield%5D=fldNOPE0000000000")
+        assert (e.value.code, json.loads(e.value.read())) == (422, {"error": {
+            "type": "UNKNOWN_FIELD_NAME", "message": 'Unknown field name: "fldNOPE0000000000"'}})

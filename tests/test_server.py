@@ -589,7 +589,7 @@ def test_rate_limit_default_from_command_line():
     client = start_server("--fixture", "tests/fixtures/appSizeTests00001.json", "--rate-limit-penalty", "5")
     try:
         assert client.control("GET", "/_test/config") == {
-            "latency_ms": 0, "rate_limit": 5, "rate_limit_penalty": 5, "token": "test-token"}
+            "latency_ms": 0, "rate_limit": 5, "rate_limit_penalty": 5, "token": "test-token", "readings": []}
         statuses = [client.get("/v0/%s/One" % SIZES).status for _ in range(7)]
         assert statuses == [200] * 5 + [429, 429]
     finally:

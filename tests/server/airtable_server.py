@@ -7,11 +7,19 @@ library only.
 
     scripts/test-server [--fixture FILE]... [--port N] [--token T]
                         [--latency-ms N] [--rate-limit N] [--rate-limit-penalty S]
+                        [--readings NAME,...]
 
 Prints exactly "http://127.0.0.1:PORT" on stdout, then serves until SIGTERM or
 SIGINT.  The behaviour modelled here is documented in /work/shared/AIRTABLE_API.md
 (facts checked against Airtable's documentation); where Airtable leaves a choice
 open, the comment says "test server's choice".
+
+Readings: POST /_test/config {"readings": [...]} (or --readings a,b) makes the
+server read open points another way, so that tests can check the extension
+against each plausible behaviour of Airtable: the formula readings are
+formula.py's (see its docstring), and three are this file's: omit_zero
+(render_records), sort_blanks_last and sort_text_nocase (sort_key).  The
+readings are taken once per request; formula.READINGS lists them all.
 """
 
 import argparse
@@ -106,6 +114,19 @@ def dumps(value):
 def is_empty(value):
     # Airtable docs, List records: empty values ("", [], false) are left out of "fields".
     return value is None or value == "" or value == [] or value is False
+
+
+def is_number_zero(value):
+    # Reading omit_zero: a cell whose JSON value is the number 0 (or -0.0).
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0
+
+
+def reading_list(value):
+    """A config's or the command line's readings as a sorted list of names;
+    ValueError for anything but a list of known, compatible reading names."""
+    if not isinstance(value, list):
+        raise ValueError("readings is a list of names, known: %s" % ", ".join(sorted(formula_eval.READINGS)))
+    return sorted(formula_eval.check_readings(value))
 
 
 def invalid_edit(message):
@@ -548,26 +569,64 @@ class Base:
 
 # --- Sorting, filtering, rendering ------------------------------------------
 
-def sort_key(value):
+# What Airtable documents about sorting a listing, and what it leaves open.
+#
+# List records (https://airtable.com/developers/web/api/list-records, as
+# copied into client libraries' docs): "sort: A list of sort objects that
+# specifies how the records will be ordered.  Each sort object must have a
+# field key specifying the name of the field to sort on, and an optional
+# direction key that is either "asc" or "desc".  The default direction is
+# "asc".  The sort parameter overrides the sorting of the view specified in
+# the view parameter.  If neither the sort nor the view parameter is included,
+# the order of records is arbitrary."  The field may be named or given by id
+# (AIRTABLE_API.md, Listing records); an unknown field is refused (422
+# UNKNOWN_FIELD_NAME here: seen in the wild for fields[], the same check).  The
+# view's filter still applies under a sort (view: "If set, only the records in
+# that view will be returned").  Support article "Airtable Web API - Using
+# filterByFormula or sort parameters"
+# (https://support.airtable.com/docs/airtable-web-api-using-filterbyformula-or-sort-parameters)
+# shows the same parameters and says nothing more about order.
+#
+# The Extensions SDK documents its own record queries
+# (https://airtable.com/developers/extensions/api/RecordQueryResultOpts):
+# "The first sort in the array has the highest priority" and "Record creation
+# time is used as a tiebreaker".  The Web API does not say either; this server
+# does both (sort_records sorts by the last key first, stably, and its input is
+# in fixture order, which is createdTime order in every fixture).
+#
+# Nothing Airtable publishes says how values of one field compare: not the
+# collation or case of text, not where blanks go, not how a field holding
+# numbers and text (a formula) orders them.  The support pages on sorting a
+# view describe the toolbar, not the order.  So everything sort_key does
+# beyond "numbers numerically, dates by instant" is test server's choice
+# (AIRTABLE_API.md: "Open: text sort collation, case, where blanks sort, tie
+# order"), and the readings sort_blanks_last and sort_text_nocase read two of
+# those points the other way.
+
+def sort_key(value, readings=formula_eval.NO_READINGS):
     """Test server's choice (Airtable's collation is undocumented): blanks first
     in asc (last in desc), numbers and booleans numerically, before strings,
-    strings by Python's default comparison; other values by their text."""
+    strings by Python's default comparison (code point, so case-sensitive;
+    dates, createdTime and lastModifiedTime cells are ISO 8601 text in one
+    form, so this is their time order); other values by their text.
+    Reading sort_blanks_last: blanks after every value in asc (first in desc).
+    Reading sort_text_nocase: text casefolded first (ties keep their order)."""
     if is_empty(value):
-        return (0, 0)
+        return (3, 0) if "sort_blanks_last" in readings else (0, 0)
     if isinstance(value, bool):
         return (1, int(value))
     if isinstance(value, (int, float)):
         return (1, value)
-    if isinstance(value, str):
-        return (2, value)
-    return (2, to_text(value, None))
+    text = value if isinstance(value, str) else to_text(value, None)
+    return (2, text.casefold() if "sort_text_nocase" in readings else text)
 
 
-def sort_records(records, sort_spec):
-    """sort_spec: [(field name, descending)].  Stable, so ties keep the incoming order."""
+def sort_records(records, sort_spec, readings=formula_eval.NO_READINGS):
+    """sort_spec: [(field name, descending)], the first key the most
+    significant.  Stable, so ties keep the incoming order."""
     out = list(records)
     for name, desc in reversed(sort_spec):
-        out.sort(key=lambda r: sort_key(r["fields"].get(name)), reverse=desc)
+        out.sort(key=lambda r: sort_key(r["fields"].get(name), readings), reverse=desc)
     return out
 
 
@@ -586,10 +645,11 @@ def view_filter(spec):
     raise ValueError("unknown view filter op %r" % op)
 
 
-def compile_formula(formula, table, snap=None):
+def compile_formula(formula, table, snap=None, readings=formula_eval.NO_READINGS):
     """Return a predicate record -> bool for filterByFormula, or raise ApiError.
     The formula reads snap's schema and record times (default: the table's
     current snapshot): LAST_MODIFIED_TIME() is the server's per-record time.
+    readings: reading names (formula.py's docstring) to evaluate under.
 
     Airtable docs, List records: a record is kept when the formula is truthy
     (not 0, false, "", NaN, [] or an error).  The evaluator is formula.py beside
@@ -598,7 +658,7 @@ def compile_formula(formula, table, snap=None):
     while evaluating one record drops that record."""
     try:
         snap = snap or table.snapshot
-        return formula_eval.compile_filter(formula, snap.schema, snap.modified)
+        return formula_eval.compile_filter(formula, snap.schema, snap.modified, readings)
     except formula_eval.FormulaError as e:
         raise ApiError(e.status, e.body)
 
@@ -682,12 +742,14 @@ class ListOptions:
         self.user_locale = None
         self.by_field_id = False
         self.comment_count = False
+        self.readings = formula_eval.NO_READINGS   # the server's config, taken once per request
 
     def signature(self, table):
-        """What an offset is bound to: everything but pageSize and offset."""
+        """What an offset is bound to: everything but pageSize and offset (and
+        the readings: a later page read another way would not continue it)."""
         return (table.base.id, table.id, self.view, tuple(self.fields) if self.fields is not None else None,
                 tuple(self.sort), self.formula, self.cell_format, self.time_zone, self.user_locale,
-                self.by_field_id, self.comment_count, self.max_records)
+                self.by_field_id, self.comment_count, self.max_records, tuple(sorted(self.readings)))
 
 
 def parse_int(value, name, low, high=None):
@@ -1315,15 +1377,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if not parse_format_param(opts, key, value):
                 raise invalid_request()
         check_cell_format(opts)
+        opts.readings = self.readings()
         snap = table.snapshot
         rec = snap.by_id.get(record_id)
         if rec is None:
             raise ApiError(404, ERR_NOT_FOUND)
         return Response(200, self.render_records(table, snap, [rec], opts, None)[0])
 
-    def ordered(self, table, snap, view, sort_spec, formula):
-        """Records in response order.  Cached per table version."""
-        key = (snap.version, view["id"] if view else None, tuple(sort_spec), formula)
+    def readings(self):
+        """The readings in force for this request (one look at the config, so
+        a request sees one set even when the control API changes it)."""
+        return frozenset(self.state.config.get("readings") or ())
+
+    def ordered(self, table, snap, view, sort_spec, formula, readings=formula_eval.NO_READINGS):
+        """Records in response order.  Cached per table version and readings."""
+        key = (snap.version, view["id"] if view else None, tuple(sort_spec), formula, readings)
         cached = table.order_cache.get(key)
         if cached is not None:
             return cached
@@ -1332,23 +1400,35 @@ class Handler(http.server.BaseHTTPRequestHandler):
             keep = view_filter(view["filter"])
             records = [r for r in records if keep(r)]
         if formula:
-            keep = compile_formula(formula, table, snap)
+            keep = compile_formula(formula, table, snap, readings)
             records = [r for r in records if keep(r)]
-        # Airtable docs, List records: sort overrides the view's order; without
-        # either the order is unspecified (here: fixture order).
+        # Airtable docs, List records (https://airtable.com/developers/web/api/list-records),
+        # view: "The records will be sorted according to the order of the view
+        # unless the sort parameter is included, which overrides that order";
+        # without either the order is unspecified (here: fixture order, which
+        # is createdTime order in every fixture).
         if sort_spec:
-            records = sort_records(records, sort_spec)
+            records = sort_records(records, sort_spec, readings)
         elif view is not None and view.get("sort"):
-            records = sort_records(records, [(s["field"], s.get("direction") == "desc") for s in view["sort"]])
+            records = sort_records(records, [(s["field"], s.get("direction") == "desc") for s in view["sort"]],
+                                   readings)
         if len(table.order_cache) > 64:
             table.order_cache.clear()
         table.order_cache[key] = records
         return records
 
     def render_records(self, table, snap, records, opts, field_names):
-        """JSON text of each record.  field_names: names to keep, or None for all."""
+        """JSON text of each record.  field_names: names to keep, or None for all.
+
+        Reading omit_zero (AIRTABLE_API.md, Listing records: "Open: whether a
+        numeric 0 is left out"; by default it is returned): a cell whose JSON
+        value is the number 0 (number, currency, percent, duration, rating,
+        count, a formula's or rollup's number, ...) is left out of "fields",
+        whatever the cellFormat; formulas still see the 0.  The snapshot's
+        pre-rendered JSON holds every cell, so it serves only the default."""
         schema = snap.schema
-        if field_names is None and opts.cell_format == "json":
+        omit_zero = "omit_zero" in opts.readings
+        if field_names is None and opts.cell_format == "json" and not omit_zero:
             cache = snap.json_by_id if opts.by_field_id else snap.json_by_name
             out = [cache[r["id"]] for r in records]
         else:
@@ -1357,6 +1437,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 fields = r["fields"]
                 if field_names is not None:
                     fields = {n: fields[n] for n in field_names if n in fields}
+                if omit_zero:
+                    fields = {n: v for n, v in fields.items() if not is_number_zero(v)}
                 if opts.cell_format == "string":
                     fields = {n: to_text(v, schema.field_by_name.get(n)) for n, v in fields.items()}
                     fields = {n: v for n, v in fields.items() if v != ""}
@@ -1370,6 +1452,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def list_records(self, table, opts):
         check_cell_format(opts)
+        opts.readings = self.readings()
         # One snapshot for the whole request: schema, order and cells agree.
         snap = table.snapshot
         schema = snap.schema
@@ -1395,7 +1478,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if f is None:
                 raise unknown_field(key)
             sort_spec.append((f["name"], direction == "desc"))
-        records = self.ordered(table, snap, view, sort_spec, opts.formula)
+        records = self.ordered(table, snap, view, sort_spec, opts.formula, opts.readings)
         signature = opts.signature(table)
         position = self.state.take_offset(opts.offset, signature) if opts.offset else 0
         total = len(records) if opts.max_records is None else min(len(records), opts.max_records)
@@ -1458,6 +1541,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if not isinstance(data, dict) or set(data) - set(state.config):
                     raise ApiError(400, {"error": {"type": "INVALID_CONFIG",
                                                    "message": "known keys: %s" % sorted(state.config)}})
+                if "readings" in data:
+                    try:
+                        data = dict(data, readings=reading_list(data["readings"]))
+                    except (ValueError, TypeError) as e:
+                        raise ApiError(400, {"error": {"type": "INVALID_CONFIG", "message": str(e)}})
                 with state.lock:
                     state.config.update(data)
                     return Response(200, dict(state.config))
@@ -1534,6 +1622,14 @@ def resolve_fixture(path):
     return in_repo if os.path.exists(in_repo) or not os.path.exists(path) else os.path.abspath(path)
 
 
+def parse_readings_arg(text):
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    try:
+        return reading_list(names)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e))
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description="Airtable-compatible test server")
     p.add_argument("--fixture", action="append", help="base fixture JSON (repeatable)")
@@ -1544,6 +1640,9 @@ def parse_args(argv):
     p.add_argument("--rate-limit", type=int, default=5, help="requests per second per base; 0 = off")
     p.add_argument("--rate-limit-penalty", type=float, default=30,
                    help="seconds a base is refused after exceeding the limit")
+    p.add_argument("--readings", type=parse_readings_arg, default=[],
+                   help="comma-separated readings of open points (formula.READINGS): %s"
+                        % ", ".join(sorted(formula_eval.READINGS)))
     p.add_argument("--verbose", action="store_true", help="log requests on stderr")
     p.add_argument("--tls-cert", help="serve https with this certificate (PEM)")
     p.add_argument("--tls-key", help="the certificate's private key (PEM)")
@@ -1554,7 +1653,8 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     paths = [resolve_fixture(p) for p in (args.fixture or DEFAULT_FIXTURES)]
     config = {"latency_ms": args.latency_ms, "rate_limit": args.rate_limit,
-              "rate_limit_penalty": args.rate_limit_penalty, "token": args.token}
+              "rate_limit_penalty": args.rate_limit_penalty, "token": args.token,
+              "readings": args.readings}
     state = State(load_fixtures(paths), config)
     server = Server((args.host, args.port), state, verbose=args.verbose)
     scheme = "http"

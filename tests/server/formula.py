@@ -1,12 +1,14 @@
 r"""filterByFormula for the test server: a tokenizer, a recursive-descent parser
 that turns a formula into nested closures, and the values those closures compute.
 
-    keep = compile_filter(text, table, modified)   # FormulaError (a 422) when it does not parse
+    keep = compile_filter(text, table, modified, readings)   # FormulaError (a 422) when it does not parse
     keep(record) -> bool        # False also when the formula errors on the record
 
 table is the server's Table or Schema (duck-typed: .field(name_or_id) -> field
 dict or None, and .fields); a record is {"id", "createdTime", "fields": {name:
-cell JSON}}; modified (optional) maps record ids to their last-modified time.
+cell JSON}}; modified (optional) maps record ids to their last-modified time;
+readings (optional) is a set of reading names (see "Readings" below; none:
+the default reading of every open point).
 
 What Airtable documents is cited below: "Formula field reference" means
 https://support.airtable.com/docs/formula-field-reference; the facts the project
@@ -31,11 +33,47 @@ The subset:
     LEFT RIGHT LEN LOWER UPPER VALUE REGEX_MATCH IS_AFTER IS_BEFORE IS_SAME
     DATETIME_PARSE.  An unknown function or a wrong number of arguments is a
     422 like any syntax error.
+
+Readings.  Where Airtable documents nothing (AIRTABLE_API.md lists those points
+as "Open") the default evaluator picks one behaviour.  A reading names another
+plausible behaviour for one such point, so that tests can check that a formula
+the extension pushes down keeps at least the records SQL keeps whichever way
+Airtable goes.  Each reading changes exactly one point; with no readings the
+evaluator behaves as described in the rest of this file.
+  - text_nocase: text compared with text by = != < <= > >= ignores case
+    (both sides casefolded) and leading/trailing white space.  Open point:
+    "whether text = is case-sensitive" (default: case-sensitive, by code point).
+  - blank_strict: a blank equals only a blank (BLANK() = "" and BLANK() = 0
+    are false), < <= > >= between a blank and anything not blank are false,
+    and != between a blank and anything not blank is true.  Open point: "how
+    blanks compare with "" and 0" (default: a blank is "" against text, 0
+    against a number).
+  - blank_text: a blank compared with anything not blank compares as the
+    text "" with the other side's text (so BLANK() < 5 is true, "" < "5";
+    BLANK() = 0 is false).  Same open point.  Exclusive with blank_strict.
+  - find_nocase: FIND ignores case, like SEARCH.  Open point: FIND's case
+    (AIRTABLE_API.md checks only that FIND gives 0 when it finds nothing;
+    default: case-sensitive, as fn_find says).
+  - lower_ascii: LOWER and UPPER change only the ASCII letters A-Z/a-z.  Open
+    point: which letters LOWER/UPPER map (default: every Unicode letter, as
+    JavaScript's toLowerCase does).
+  - zero_text_falsy: the text "0" is falsy (a filter drops it, NOT("0") is
+    true).  Open point: which texts are falsy (AIRTABLE_API.md lists "" only;
+    default: every other text is truthy).
+The server (airtable_server.py) takes three more readings, which are not about
+formulas: omit_zero (a numeric 0 cell is left out of "fields" in responses:
+"Open: whether a numeric 0 is left out"), sort_blanks_last and
+sort_text_nocase (where blanks sort and whether text sorts ignoring case:
+"Open: text sort collation, case, where blanks sort").  READINGS lists them all.
+Readings are passed to compile_filter and captured by the closures it builds
+(no module state: the server is threaded and each request has its own).
 """
 
 import datetime
+import functools
 import math
 import re
+import string
 
 # --- Errors ------------------------------------------------------------------
 
@@ -70,6 +108,41 @@ def syntax_error(detail):
 class EvalError(Exception):
     """An error value (#ERROR!) met while evaluating one record: it drops the
     record, it does not fail the request (AIRTABLE_API.md, Formulas)."""
+
+
+# --- Readings ------------------------------------------------------------------
+
+# Every reading: name -> what it changes (the module docstring gives the open
+# point each one reads).  The last three are the server's (rendering, sorting).
+READINGS = {
+    "text_nocase": "text compared with text by = != < <= > >= ignores case and leading/trailing white space",
+    "blank_strict": "a blank equals only a blank; < <= > >= with a non-blank are false, != is true",
+    "blank_text": "a blank compared with a non-blank compares as the text \"\" with the other side's text",
+    "find_nocase": "FIND ignores case, like SEARCH",
+    "lower_ascii": "LOWER and UPPER change only ASCII letters",
+    "zero_text_falsy": "the text \"0\" is falsy (NOT(\"0\") is true)",
+    "omit_zero": "a numeric 0 cell is left out of \"fields\" in list-records and get-record responses",
+    "sort_blanks_last": "blanks sort after every value in ascending order (first in descending)",
+    "sort_text_nocase": "text sorts ignoring case (casefolded); ties keep their order",
+}
+EXCLUSIVE_READINGS = [("blank_strict", "blank_text")]   # two readings of one point
+NO_READINGS = frozenset()
+
+
+def check_readings(names):
+    """names (an iterable of reading names) as a frozenset; ValueError saying
+    what is wrong for a name that is not a reading or two that exclude each
+    other."""
+    if isinstance(names, (str, bytes)) or not all(isinstance(n, str) for n in names):
+        raise ValueError("readings is a list of names, known: %s" % ", ".join(sorted(READINGS)))
+    out = frozenset(names)
+    unknown = sorted(out - set(READINGS))
+    if unknown:
+        raise ValueError("unknown readings %s; known: %s" % (", ".join(unknown), ", ".join(sorted(READINGS))))
+    for a, b in EXCLUSIVE_READINGS:
+        if a in out and b in out:
+            raise ValueError("readings %s and %s read one point two ways: choose one" % (a, b))
+    return out
 
 
 # --- Values ------------------------------------------------------------------
@@ -184,10 +257,13 @@ def to_datetime(v):
     raise EvalError("#ERROR!")
 
 
-def truthy(v):
+def truthy(v, readings=NO_READINGS):
     """Airtable keeps a record unless the formula yields 0, false, "", NaN, []
-    or an error (AIRTABLE_API.md, Formulas); blank is falsy too."""
+    or an error (AIRTABLE_API.md, Formulas); blank is falsy too.  Reading
+    zero_text_falsy: the text "0" is falsy as well."""
     if v is None:
+        return False
+    if isinstance(v, str) and v == "0" and "zero_text_falsy" in readings:
         return False
     if isinstance(v, float) and math.isnan(v):
         return False
@@ -196,18 +272,23 @@ def truthy(v):
     return True
 
 
-def compare(a, b):
+def compare(a, b, readings=NO_READINGS):
     """-1, 0 or 1, or None when the two cannot be ordered (NaN; a date against
     blank).  Airtable does not document how values of different kinds, or
     blanks, compare: everything below beyond number against number is this
     server's reading of those open points (AIRTABLE_API.md: "how blanks
-    compare with "" and 0; how numbers compare with text"; case of text =):
+    compare with "" and 0; how numbers compare with text"; case of text =),
+    and the readings text_nocase, blank_strict and blank_text read them
+    otherwise (see the module docstring):
       - an array compares as its text ("a, b");
       - blank equals blank, equals "" against text and 0 against a number or a
         checkbox (so BLANK() = "" and BLANK() = 0 are both true);
       - text against text is case-sensitive, by code point (community reports
         say text = is case-sensitive; Airtable does not document it);
       - true/false are 1/0;
+      - numbers compare as IEEE doubles, as JavaScript compares them (an
+        integer beyond 2**53 is rounded first: 9007199254740993 =
+        9007199254740992);
       - a number against text: the text is read as a number when it plainly is
         one ('3' = 3, 3 < '10'), else both compare as text;
       - a date against text: the text is read as ISO 8601 when it is, else both
@@ -218,6 +299,11 @@ def compare(a, b):
         b = to_text(b)
     if a is None and b is None:
         return 0
+    if a is None or b is None:
+        if "blank_strict" in readings:
+            return None        # unordered: = < <= > >= false, != true
+        if "blank_text" in readings:
+            return compare_text(to_text(a), to_text(b), readings)
     if a is None:
         a = blank_as(b)
     if b is None:
@@ -230,11 +316,28 @@ def compare(a, b):
         b = int(b)
     a, b = read_as(a, b), read_as(b, a)
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        a, b = as_double(a), as_double(b)
         if math.isnan(a) or math.isnan(b):
             return None
     elif not (isinstance(a, datetime.datetime) and isinstance(b, datetime.datetime)):
-        a, b = to_text(a), to_text(b)
+        return compare_text(to_text(a), to_text(b), readings)
     return (a > b) - (a < b)
+
+
+def compare_text(a, b, readings=NO_READINGS):
+    """Text against text: by code point; reading text_nocase: casefolded and
+    stripped of leading and trailing white space first."""
+    if "text_nocase" in readings:
+        a, b = a.strip().casefold(), b.strip().casefold()
+    return (a > b) - (a < b)
+
+
+def as_double(n):
+    """n as JavaScript holds a number: a double (too large: infinity)."""
+    try:
+        return float(n)
+    except OverflowError:
+        return math.inf if n > 0 else -math.inf
 
 
 def read_as(v, other):
@@ -265,18 +368,22 @@ def divide(a, b):
     return a / b
 
 
-def comparison(test):
+def comparison(test, readings=NO_READINGS):
     """A comparison operator: false when the two cannot be ordered, except !=."""
-    return lambda a, b: test(compare(a, b))
+    return lambda a, b: test(compare(a, b, readings))
 
 
+# What each comparison operator makes of compare()'s answer.
+COMPARISONS = {
+    "=": lambda c: c == 0,
+    "!=": lambda c: c != 0,
+    "<": lambda c: c is not None and c < 0,
+    ">": lambda c: c is not None and c > 0,
+    "<=": lambda c: c is not None and c <= 0,
+    ">=": lambda c: c is not None and c >= 0,
+}
 BINARY = {
-    "=": comparison(lambda c: c == 0),
-    "!=": comparison(lambda c: c != 0),
-    "<": comparison(lambda c: c is not None and c < 0),
-    ">": comparison(lambda c: c is not None and c > 0),
-    "<=": comparison(lambda c: c is not None and c <= 0),
-    ">=": comparison(lambda c: c is not None and c >= 0),
+    **{op: comparison(test) for op, test in COMPARISONS.items()},
     "&": lambda a, b: to_text(a) + to_text(b),
     "+": lambda a, b: to_number(a) + to_number(b),
     "-": lambda a, b: to_number(a) - to_number(b),
@@ -331,12 +438,15 @@ def eager(fn):
     return lambda rec, args: fn(*[a(rec) for a in args])
 
 
-def fn_if(rec, args):
-    # Formula field reference: IF(expression, value1, value2); value2 may be
-    # left out (blank when the expression is false).
-    if truthy(args[0](rec)):
-        return args[1](rec)
-    return args[2](rec) if len(args) > 2 else None
+def make_if(test):
+    """IF, deciding with test (truthy under the request's readings)."""
+    def fn_if(rec, args):
+        # Formula field reference: IF(expression, value1, value2); value2 may be
+        # left out (blank when the expression is false).
+        if test(args[0](rec)):
+            return args[1](rec)
+        return args[2](rec) if len(args) > 2 else None
+    return fn_if
 
 
 def fn_iserror(rec, args):
@@ -358,6 +468,12 @@ def fn_find(needle, haystack, start=0, fold=False):
     if fold:
         needle, haystack = needle.lower(), haystack.lower()
     return haystack.find(needle, max(to_int(start) - 1, 0)) + 1
+
+
+def fn_find_nocase(needle, haystack, start=0):
+    # Reading find_nocase: FIND ignores case as SEARCH does (but still gives
+    # 0 when not found).
+    return fn_find(needle, haystack, start, fold=True)
 
 
 def fn_search(needle, haystack, start=0):
@@ -501,8 +617,15 @@ def fn_record_id(rec, args):
     return rec["id"]
 
 
-def logical(combine):
-    return eager(lambda *values: combine([truthy(v) for v in values]))
+def logical(combine, test=truthy):
+    return eager(lambda *values: combine([test(v) for v in values]))
+
+
+# Reading lower_ascii: LOWER and UPPER map only A-Z and a-z.  By default they
+# map every letter, as JavaScript's toLowerCase/toUpperCase do (Python's
+# str.lower/upper agree with them on all but a few special cases).
+ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
 
 # name: (least arguments, most arguments or None, implementation)
@@ -511,7 +634,7 @@ FUNCTIONS = {
     "OR": (1, None, logical(any)),
     "XOR": (1, None, logical(lambda bits: sum(bits) % 2 == 1)),   # odd number true
     "NOT": (1, 1, eager(lambda v: not truthy(v))),
-    "IF": (2, 3, fn_if),
+    "IF": (2, 3, make_if(truthy)),
     "ISERROR": (1, 1, fn_iserror),
     "BLANK": (0, 0, eager(lambda: None)),
     "TRUE": (0, 0, eager(lambda: True)),
@@ -535,6 +658,40 @@ FUNCTIONS = {
     "IS_SAME": (2, 3, eager(fn_is_same)),
     "DATETIME_PARSE": (1, 3, eager(fn_datetime_parse)),
 }
+
+
+class Language:
+    """The operators, functions and truthiness of formulas under one set of
+    readings.  With none: BINARY, FUNCTIONS and truthy themselves."""
+
+    def __init__(self, readings):
+        self.readings = readings
+        self.binary = dict(BINARY)
+        self.functions = dict(FUNCTIONS)
+        if not readings:
+            self.truthy = truthy
+            return
+        test = self.truthy = lambda v: truthy(v, readings)
+        for op, outcome in COMPARISONS.items():
+            self.binary[op] = comparison(outcome, readings)
+        self.functions.update({
+            "AND": (1, None, logical(all, test)),
+            "OR": (1, None, logical(any, test)),
+            "XOR": (1, None, logical(lambda bits: sum(bits) % 2 == 1, test)),
+            "NOT": (1, 1, eager(lambda v: not test(v))),
+            "IF": (2, 3, make_if(test)),
+        })
+        if "find_nocase" in readings:
+            self.functions["FIND"] = (2, 3, eager(fn_find_nocase))
+        if "lower_ascii" in readings:
+            self.functions["LOWER"] = (1, 1, eager(lambda v: to_text(v).translate(ASCII_LOWER)))
+            self.functions["UPPER"] = (1, 1, eager(lambda v: to_text(v).translate(ASCII_UPPER)))
+
+
+@functools.lru_cache(maxsize=None)
+def language(readings):
+    """The Language of a frozenset of readings (built once per set)."""
+    return Language(readings)
 
 
 def watches_every_field(f):
@@ -627,11 +784,12 @@ class Parser:
     """Recursive descent over the tokens; every rule returns a closure
     record -> value."""
 
-    def __init__(self, text, table, modified=None):
+    def __init__(self, text, table, modified=None, readings=NO_READINGS):
         self.tokens = tokenize(text)
         self.pos = 0
         self.table = table
         self.modified = modified   # record id -> last-modified time, for LAST_MODIFIED_TIME()
+        self.lang = language(check_readings(readings))   # operators and functions to use
         self.unknown = []          # unknown field names, in order of appearance
 
     def peek(self):
@@ -666,7 +824,7 @@ class Parser:
             return self.unary()
         left = self.binary(level + 1)
         while self.at_op(*LEVELS[level]):
-            fn = BINARY[self.next()[1]]
+            fn = self.lang.binary[self.next()[1]]
             right = self.binary(level + 1)
             left = (lambda fn, l, r: lambda rec: fn(l(rec), r(rec)))(fn, left, right)
         return left
@@ -706,7 +864,7 @@ class Parser:
                 self.next()
                 args.append(self.binary(0))
         self.expect(")")
-        spec = FUNCTIONS.get(name.upper())
+        spec = self.lang.functions.get(name.upper())
         if spec is None:
             raise syntax_error("unknown function %s at %d" % (name, at))
         least, most, impl = spec
@@ -732,23 +890,25 @@ class Parser:
         return lambda rec: cell_value(rec["fields"].get(name), is_date)
 
 
-def compile_expression(text, table=None, modified=None):
+def compile_expression(text, table=None, modified=None, readings=NO_READINGS):
     """The formula as a closure record -> value (raising EvalError for an
     error value), or FormulaError when it does not parse.  modified: record
-    id -> ISO time of the record's last change (see last_modified_time)."""
+    id -> ISO time of the record's last change (see last_modified_time).
+    readings: reading names (READINGS; ValueError for an unknown one)."""
     try:
-        return Parser(text, table, modified).formula()
+        return Parser(text, table, modified, readings).formula()
     except RecursionError:
         raise syntax_error("formula nested too deeply")
 
 
-def compile_filter(text, table=None, modified=None):
+def compile_filter(text, table=None, modified=None, readings=NO_READINGS):
     """Predicate record -> bool: whether filterByFormula keeps the record."""
-    expr = compile_expression(text, table, modified)
+    expr = compile_expression(text, table, modified, readings)
+    test = language(check_readings(readings)).truthy
 
     def keep(rec):
         try:
-            return truthy(expr(rec))
+            return test(expr(rec))
         except EvalError:
             return False
     return keep
