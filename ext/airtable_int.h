@@ -62,7 +62,8 @@ char *atIsoTime(double r);
 /* How requests are made and retried (README: "Reliability options"). */
 typedef struct AtHttpConfig AtHttpConfig;
 struct AtHttpConfig {
-  int nRatePerSec;          /* rate_limit: requests per second per base, 1..5 */
+  int nRatePerSec;          /* rate_limit: requests per second per base, 1..5;
+                            ** 0: no limiter (a loopback test server only) */
   int nMaxRetries;          /* max_retries: retries of one request */
   double rRateLimitWait;    /* rate_limit_wait: seconds after a 429 without Retry-After */
   double rRetryBackoff;     /* retry_backoff: first wait (s) after a 5xx or network error */
@@ -94,11 +95,13 @@ struct AtOptions {
   char *zCaFile;      /* ca_file=   CA bundle for https, or NULL */
   char *azNumber[9];  /* rate_limit= ... timeout=, max_age=, sync_overlap= */
   char *zCache;       /* cache=     off, on or offline, as given */
+  char *zPushdown;    /* pushdown=  on or off, as given */
   AtHttpConfig cfg;   /* the retry policy they make (cfg.zCaFile = zCaFile) */
   int eCache;         /* AT_CACHE_*, from cache= and $AIRTABLE_OFFLINE */
   int bNoNetwork;     /* $AIRTABLE_OFFLINE: not even airtable_sync() may ask */
   double rMaxAge;     /* max_age: seconds a cache stays fresh */
   double rSyncOverlap;/* sync_overlap: seconds an incremental sync looks back */
+  int bNoPushdown;    /* pushdown='off': every query is a full scan */
 };
 
 /* The cache modes (cache= option; README: "The staging cache"). */
@@ -171,6 +174,8 @@ struct AtRequest {
   const char *zMethod;  /* "GET" or "POST" (static strings) */
   char *zUrl;           /* full URL */
   char *zBody;          /* JSON body for POST, or NULL */
+  const char *zFormula; /* for the log: its filterByFormula (not owned), or NULL */
+  char *zFields;        /* for the log: its fields[] as a JSON array, or NULL */
 };
 
 /* Build the list-records request for table zTable (name or id) of base zBase
@@ -203,6 +208,8 @@ struct AtLogEntry {
   int nRetries;           /* retries made */
   int nWaitMs;            /* time spent waiting on the rate limit or a retry */
   char *zError;           /* the error, or NULL if the request succeeded */
+  char *zFormula;         /* a listing's filterByFormula, or NULL */
+  char *zFields;          /* a listing's fields[] as a JSON array, or NULL */
 };
 
 /* What the tables of one database connection share. Reference counted:
@@ -432,6 +439,13 @@ int atSchemaBuild(const cJSON *pTable, const char *zView, AtSchema *p,
                   char **pzErr);
 void atSchemaClear(AtSchema *p);
 
+/* The one field to ask for when a listing needs no field's values (a
+** listing without fields[] sends them all): the smallest values a table
+** is likely to have (a checkbox, absent when unchecked; a number), else
+** the primary field of pTable (its metadata; may be NULL), else the first.
+** NULL if the table has no fields. */
+const char *atSchemaSmallField(const AtSchema *p, const cJSON *pTable);
+
 /* The index in p->aField of the field with id zId, or -1. */
 int atSchemaFieldById(const AtSchema *p, const char *zId);
 
@@ -570,6 +584,135 @@ char *atPartitionFormula(int iPart, int nPart);
 /* The part (0..nPart-1) record id zId belongs to, by the same rule. */
 int atPartitionOf(const char *zId, int nPart);
 
+/* ------------------------------------------------------------- formula.c */
+
+/* How a column's constraints can be written as a formula (atPushKind). */
+#define AT_PUSH_NONE      0   /* not pushed (computed, JSON, rich text) */
+#define AT_PUSH_TEXT      1   /* text typed by a person */
+#define AT_PUSH_SELECT    2   /* single select: also its choices */
+#define AT_PUSH_NUMBER    3   /* number-like, never an error value */
+#define AT_PUSH_CHECKBOX  4   /* checkbox: 0 or 1 */
+#define AT_PUSH_DATE      5   /* date, dateTime, created/last-modified time */
+#define AT_PUSH_ID        6   /* the id column: RECORD_ID() */
+#define AT_PUSH_CREATED   7   /* the created_time column: CREATED_TIME() */
+
+/* The pushdown kind of field f: AT_PUSH_NONE..AT_PUSH_DATE. */
+int atPushKind(const AtField *f);
+
+/* A column as the formula writer sees it. */
+typedef struct AtPushCol AtPushCol;
+struct AtPushCol {
+  int ePush;                /* AT_PUSH_* */
+  const char *zFieldId;     /* fld id (fields only; not owned) */
+  const cJSON *pChoices;    /* single select: options.choices, or NULL */
+  int bSortExact;           /* Airtable sorts it exactly as SQLite would */
+};
+
+/* A value from SQL. z is not necessarily NUL-terminated; n is its bytes. */
+typedef struct AtSqlValue AtSqlValue;
+struct AtSqlValue {
+  int eType;                /* SQLITE_INTEGER, _FLOAT, _TEXT, _BLOB, _NULL */
+  sqlite3_int64 i;
+  double r;
+  const char *z;
+  int n;
+};
+
+/* The collating sequence of a text constraint. */
+#define AT_COLL_BINARY  0
+#define AT_COLL_NOCASE  1
+#define AT_COLL_OTHER   2   /* RTRIM or an application's: text not pushed */
+
+/* What atFormulaTerm wrote. */
+#define AT_TERM_SKIP      0   /* nothing usable: leave it to SQLite (p may
+                              ** hold a partial text: write into a scratch
+                              ** string and append only what succeeded) */
+#define AT_TERM_SUPERSET  1   /* keeps every record the constraint keeps */
+#define AT_TERM_EXACT     2   /* keeps exactly those (may write nothing:
+                              ** then every record passes) */
+
+/* Append the formula for "column OP value" to p: eOp is an
+** SQLITE_INDEX_CONSTRAINT_* (EQ with nVal>1 is an IN list; ISNULL and
+** ISNOTNULL take no value). Returns AT_TERM_*. */
+int atFormulaTerm(sqlite3_str *p, const AtPushCol *c, int eOp, int eColl,
+                  const AtSqlValue *aVal, int nVal);
+
+/* The pieces: a string literal (0, nothing written, if the text holds a
+** control character, a line/paragraph separator or invalid UTF-8), a
+** number (0 if not exactly representable as JavaScript reads it), a field
+** reference (0 if zFieldId is not a fld id). 1 when written. */
+int atFormulaString(sqlite3_str *p, const char *z, int n);
+int atFormulaNumber(sqlite3_str *p, const AtSqlValue *v);
+int atFormulaField(sqlite3_str *p, const char *zFieldId);
+
+/* ------------------------------------------------------------ pushdown.c */
+
+/* idxNum of the airtable table's plans. */
+#define AT_IDX_SCAN      0   /* every record (pushdown='off') */
+#define AT_IDX_CACHE     1   /* from the staging cache */
+#define AT_IDX_PUSHDOWN  2   /* idxStr holds the plan (pushdown.c) */
+
+/* The columns of a table as the formula writer sees them: an array of
+** nField+AT_COL_FIRST_FIELD, by column. sqlite3_malloc'd (free it); points
+** into pSchema and pTableMeta, which must outlive it. */
+int atPushColsBuild(const AtSchema *pSchema, const cJSON *pTableMeta,
+                    AtPushCol **paCol);
+
+/* xBestIndex for a table read from the API: fills pInfo (idxNum
+** AT_IDX_PUSHDOWN, idxStr the plan, argvIndex, omit, orderByConsumed,
+** costs). SQLITE_OK or SQLITE_NOMEM. */
+int atPushBestIndex(sqlite3_index_info *pInfo, const AtSchema *pSchema,
+                    const AtPushCol *aCol);
+
+#define AT_PLAN_MAX 64
+typedef struct AtPlanTerm AtPlanTerm;
+struct AtPlanTerm {
+  int iCol, eOp, eColl;   /* column, SQLITE_INDEX_CONSTRAINT_*, AT_COLL_* */
+  int bIn;                /* an IN list, all values in one argv */
+  int bExact;             /* SQLite does not check it again */
+  int iArg;               /* its value in xFilter's argv, or -1 */
+};
+typedef struct AtPlan AtPlan;
+struct AtPlan {
+  int bGet;                     /* GET the record aTerm[0]'s value names */
+  int nTerm;
+  AtPlanTerm aTerm[AT_PLAN_MAX];
+  int nSort;
+  int aSortCol[AT_PLAN_MAX];
+  int abSortDesc[AT_PLAN_MAX];
+  int iLimitArg, iOffsetArg;    /* argv of LIMIT and OFFSET, or -1 */
+  int bFields;                  /* abUsed says which columns are used */
+  unsigned char *abUsed;        /* per column (sqlite3_malloc'd) */
+};
+/* Read back the plan atPushBestIndex wrote for a table of nCol columns.
+** SQLITE_ERROR if it is not one. Clear with atPlanClear() either way. */
+int atPlanParse(const char *zIdxStr, int nCol, AtPlan *p);
+void atPlanClear(AtPlan *p);
+
+/* The request(s) a plan makes with xFilter's values. */
+typedef struct AtPushQuery AtPushQuery;
+struct AtPushQuery {
+  int bEmpty;                /* nothing can match: make no request */
+  char *zGetId;              /* GET this record, or NULL */
+  char *zFormula;            /* filterByFormula of the first listing, or NULL */
+  const char **azField;      /* fields[] (ids, not owned), or NULL for all */
+  int nField;
+  AtSort *aSort;             /* sort[] */
+  int nSort;
+  sqlite3_int64 nMaxRecords; /* maxRecords, or 0 */
+  int nPageSize;             /* pageSize, or 0 */
+  char **azId;               /* id IN: the ids, sorted, distinct */
+  int nId;
+  int nBatch;                /* listings the ids take (100 ids each) */
+  char *zRest;               /* with ids: the other terms' formula, or NULL */
+};
+int atPushQueryBuild(const AtPlan *pPlan, const AtSchema *pSchema,
+                     const AtPushCol *aCol, int argc, sqlite3_value **argv,
+                     AtPushQuery *q, char **pzErr);
+/* The formula of batch iBatch (0-based) of an id IN list. NULL on OOM. */
+char *atPushBatchFormula(const AtPushQuery *q, int iBatch);
+void atPushQueryClear(AtPushQuery *q);
+
 /* ------------------------------------------------------------- listing.c */
 
 /* One table's records, page by page: one page in memory at a time. */
@@ -587,6 +730,10 @@ struct AtListing {
   int bEof;                  /* no more rows */
   int nOnly;                 /* fields[] asked for (0: every field) */
   const char *const *azOnly; /* their ids (not owned) */
+  const AtSort *aSort;       /* sort[] (not owned) */
+  int nSort;
+  sqlite3_int64 nMaxRecords; /* maxRecords, or 0 */
+  int nPageSize;             /* pageSize, or 0 */
 };
 
 /* Set up *p to list pSchema's table (and view). Returns SQLITE_OK or
@@ -599,6 +746,10 @@ int atListingInit(AtListing *p, AtHttp *pHttp, const char *zApiUrl,
 ** SQLITE_INTERRUPT or SQLITE_NOMEM with *pzErr naming the table. */
 int atListingFirst(AtListing *p, char **pzErr);
 int atListingNext(AtListing *p, char **pzErr);
+/* Instead of a listing: the one record zId (GET .../RECORD_ID), read like
+** a page of one record. A record that does not exist (HTTP 404) is no
+** row, not an error. */
+int atListingGet(AtListing *p, const char *zId, char **pzErr);
 /* Forget the page (a new listing starts with atListingFirst). */
 void atListingReset(AtListing *p);
 void atListingClear(AtListing *p);

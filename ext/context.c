@@ -50,6 +50,8 @@ void atContextRef(AtContext *p){
 static void clearEntry(AtLogEntry *e){
   sqlite3_free(e->zUrl);
   sqlite3_free(e->zError);
+  sqlite3_free(e->zFormula);
+  sqlite3_free(e->zFields);
   memset(e, 0, sizeof(*e));
 }
 
@@ -78,6 +80,8 @@ sqlite3_int64 atLogAdd(AtContext *p, AtLogEntry *pNew){
   if( p==0 ){
     sqlite3_free(pNew->zUrl);
     sqlite3_free(pNew->zError);
+    sqlite3_free(pNew->zFormula);
+    sqlite3_free(pNew->zFields);
     return 0;
   }
   pthread_mutex_lock(&ctxMutex);
@@ -88,6 +92,8 @@ sqlite3_int64 atLogAdd(AtContext *p, AtLogEntry *pNew){
   pthread_mutex_unlock(&ctxMutex);
   pNew->zUrl = 0;
   pNew->zError = 0;
+  pNew->zFormula = 0;
+  pNew->zFields = 0;
   return iSeq;
 }
 

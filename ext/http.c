@@ -386,7 +386,7 @@ int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
     AtRateTicket ticket;
     sqlite3_int64 iWait;
     int ms = 0;
-    if( p->zLimitKey ){
+    if( p->zLimitKey && p->cfg.nRatePerSec>0 ){
       ms = atRateLimitAcquire(p->zLimitKey, p->cfg.nRatePerSec, &ticket,
                               isInterrupted, p);
     }else if( isInterrupted(p) ){
@@ -400,7 +400,7 @@ int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
     nWaitMs += ms;
     p->stats.nAttempts++;
     rc = attempt(p, pReq, &cc, &iStatus, pzErr);
-    if( p->zLimitKey ) atRateLimitRelease(&ticket);
+    if( p->zLimitKey && p->cfg.nRatePerSec>0 ) atRateLimitRelease(&ticket);
     if( rc!=SQLITE_ERROR || !isRetryable(cc, iStatus) ) break;
     if( nRetry>=p->cfg.nMaxRetries ) break;
     iWait = retryWaitMs(p, iStatus, nRetry+1);
@@ -450,6 +450,8 @@ int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
     log.nRetries = nRetry;
     log.nWaitMs = nWaitMs;
     if( rc!=SQLITE_OK && *pzErr ) log.zError = atStrdup(*pzErr);
+    if( pReq->zFormula ) log.zFormula = atStrdup(pReq->zFormula);
+    if( pReq->zFields ) log.zFields = atStrdup(pReq->zFields);
     p->iLogSeq = atLogAdd(p->pCtx, &log);
   }
   if( rc==SQLITE_OK ){

@@ -62,6 +62,10 @@ static int fetchPage(AtListing *p, const char *zOffset, char **pzErr){
   q.bFieldsById = 1;
   q.nField = p->nOnly;
   q.azField = p->azOnly;
+  q.aSort = p->aSort;
+  q.nSort = p->nSort;
+  q.nMaxRecords = p->nMaxRecords;
+  q.nPageSize = p->nPageSize;
   q.zOffset = zOffset;
   rc = atListRequest(p->zApiUrl, p->zBase, p->pSchema->zTableId, &q,
                      AT_MAX_URL, &req);
@@ -143,5 +147,64 @@ int atListingFirst(AtListing *p, char **pzErr){
 
 int atListingNext(AtListing *p, char **pzErr){
   p->page.pRecord = p->page.pRecord->next;
+  return settle(p, pzErr);
+}
+
+int atListingGet(AtListing *p, const char *zId, char **pzErr){
+  const char *azSeg[3];
+  AtRequest req;
+  const char *zBody;
+  size_t nBody;
+  char *zPath;
+  cJSON *pRec = 0, *pRoot = 0, *pArr;
+  int rc;
+
+  atListingReset(p);
+  azSeg[0] = p->zBase;
+  azSeg[1] = p->pSchema->zTableId;
+  azSeg[2] = zId;
+  zPath = atUrlPath(p->zApiUrl, 3, azSeg);
+  if( zPath==0 ) return SQLITE_NOMEM;
+  memset(&req, 0, sizeof(req));
+  req.zMethod = "GET";
+  req.zUrl = sqlite3_mprintf("%s?returnFieldsByFieldId=true", zPath);
+  sqlite3_free(zPath);
+  if( req.zUrl==0 ) return SQLITE_NOMEM;
+  rc = atHttpDo(p->pHttp, &req, &zBody, &nBody, pzErr);
+  if( rc==SQLITE_ERROR && atHttpLastStatus(p->pHttp)==404 ){
+    /* Airtable docs, Get record: an unknown record id is 404 NOT_FOUND. */
+    sqlite3_free(*pzErr);
+    *pzErr = 0;
+    atRequestClear(&req);
+    return SQLITE_OK;
+  }
+  if( rc==SQLITE_OK ){
+    const cJSON *pId;
+    pRec = cJSON_ParseWithLength(zBody, nBody);
+    pId = cJSON_GetObjectItemCaseSensitive(pRec, "id");
+    if( !cJSON_IsObject(pRec) || !cJSON_IsString(pId) ){
+      atSetError(pzErr, "table '%s': the record is not a JSON object with an "
+                 "\"id\" (GET %s)", p->pSchema->zTableName, req.zUrl);
+      rc = SQLITE_ERROR;
+    }else{
+      pRoot = cJSON_CreateObject();
+      pArr = pRoot ? cJSON_AddArrayToObject(pRoot, "records") : 0;
+      if( pArr==0 ){
+        rc = SQLITE_NOMEM;
+      }else{
+        cJSON_AddItemToArray(pArr, pRec);
+        p->page.pRoot = pRoot;
+        p->page.pRecord = pRec;
+        p->page.nRecord = 1;
+        pRec = 0;
+        pRoot = 0;
+        atHttpNoteRecords(p->pHttp, 1);
+      }
+    }
+  }
+  cJSON_Delete(pRec);
+  cJSON_Delete(pRoot);
+  atRequestClear(&req);
+  if( rc!=SQLITE_OK ) return rc;
   return settle(p, pzErr);
 }

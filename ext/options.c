@@ -22,7 +22,7 @@ static const char *const azKnown[] = {
   "base", "table", "view", "api_url", "token_env", "token_file",
   "rate_limit", "max_retries", "rate_limit_wait", "retry_backoff",
   "retry_budget", "connect_timeout", "timeout", "ca_file",
-  "cache", "max_age", "sync_overlap"
+  "cache", "max_age", "sync_overlap", "pushdown"
 };
 #define N_KNOWN ((int)(sizeof(azKnown)/sizeof(azKnown[0])))
 
@@ -62,20 +62,23 @@ static char **optionSlot(AtOptions *p, int iOpt){
     case 14: return &p->zCache;
     case 15: return &p->azNumber[7];
     case 16: return &p->azNumber[8];
+    case 17: return &p->zPushdown;
     default: return &p->azNumber[iOpt-6];
   }
 }
 
 /* The numeric options: where each goes and the range it must be in. The
 ** rate limit can only be lowered: Airtable allows 5 requests per second
-** per base and a 429 costs 30 seconds. */
+** per base and a 429 costs 30 seconds. rate_limit=0 (no limiter) is for
+** test servers: atOptionsFinish refuses it unless the API URL is this
+** machine, so it can never raise the rate against Airtable. */
 static const struct NumOpt {
   const char *zName;    /* option name */
   int bInteger;         /* whole numbers only */
   double rMin, rMax;    /* allowed range */
   const char *zUnit;    /* for the message */
 } aNumOpt[9] = {
-  { "rate_limit",      1, 1,   AT_DEFAULT_RATE, "requests per second" },
+  { "rate_limit",      1, 0,   AT_DEFAULT_RATE, "requests per second" },
   { "max_retries",     1, 0,   20,              "retries" },
   { "rate_limit_wait", 0, 0,   3600,            "seconds" },
   { "retry_backoff",   0, 0,   600,             "seconds" },
@@ -250,12 +253,38 @@ int atOptionsParse(int nArg, const char *const *azArg, AtOptions *p,
       atSetError(pzErr, "unknown option '%.*s' (known options: base, table, "
                  "view, api_url, token_env, token_file, rate_limit, max_retries, "
                  "rate_limit_wait, retry_backoff, retry_budget, connect_timeout, "
-                 "timeout, ca_file, cache, max_age, sync_overlap)", nKey, zKey);
+                 "timeout, ca_file, cache, max_age, sync_overlap, pushdown)", nKey, zKey);
       return SQLITE_ERROR;
     }
     if( rc!=SQLITE_OK ) return rc;
   }
   return atOptionsFinish(p, 1, pzErr);
+}
+
+static int isLoopback(const char *zHost);
+
+/* rate_limit=0 turns the limiter off: only for a test server on this
+** machine (a benchmark or a differential test that would otherwise wait
+** minutes on the limit). Against any other host it is refused. */
+static int rateCheck(AtOptions *p, char **pzErr){
+  CURLU *pU;
+  char *zHost = 0;
+  int bLoop;
+  if( p->cfg.nRatePerSec>0 ) return SQLITE_OK;
+  pU = curl_url();
+  if( pU==0 ) return SQLITE_NOMEM;
+  bLoop = curl_url_set(pU, CURLUPART_URL, p->zApiUrl, 0)==CURLUE_OK
+       && curl_url_get(pU, CURLUPART_HOST, &zHost, 0)==CURLUE_OK
+       && isLoopback(zHost);
+  curl_free(zHost);
+  curl_url_cleanup(pU);
+  if( !bLoop ){
+    atSetError(pzErr, "option rate_limit: 0 (no limit) is only for a test "
+               "server on this machine (127.0.0.1, ::1, localhost), not %s; "
+               "Airtable allows 5 requests per second per base", p->zApiUrl);
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
 }
 
 int atOptionsFinish(AtOptions *p, int bNeedTable, char **pzErr){
@@ -296,16 +325,26 @@ int atOptionsFinish(AtOptions *p, int bNeedTable, char **pzErr){
   }
   if( parseConfig(p, pzErr) ) return SQLITE_ERROR;
   if( parseCache(p, pzErr) ) return SQLITE_ERROR;
+  if( p->zPushdown ){
+    if( sqlite3_stricmp(p->zPushdown, "off")==0 ){
+      p->bNoPushdown = 1;
+    }else if( sqlite3_stricmp(p->zPushdown, "on")!=0 ){
+      atSetError(pzErr, "option pushdown: '%s' is not on or off", p->zPushdown);
+      return SQLITE_ERROR;
+    }
+  }
   if( p->zApiUrl==0 ){
     const char *zEnv = getenv("AIRTABLE_API_URL");
+    int rc = SQLITE_OK;
     p->zApiUrl = atStrdup(zEnv && zEnv[0] ? zEnv : AT_DEFAULT_API_URL);
     if( p->zApiUrl==0 ) return SQLITE_NOMEM;
     if( zEnv && zEnv[0] ){
-      return atApiUrlCheck(p->zApiUrl, "environment variable AIRTABLE_API_URL", pzErr);
+      rc = atApiUrlCheck(p->zApiUrl, "environment variable AIRTABLE_API_URL", pzErr);
     }
-    return SQLITE_OK;
+    return rc==SQLITE_OK ? rateCheck(p, pzErr) : rc;
   }
-  return atApiUrlCheck(p->zApiUrl, "option api_url", pzErr);
+  if( atApiUrlCheck(p->zApiUrl, "option api_url", pzErr) ) return SQLITE_ERROR;
+  return rateCheck(p, pzErr);
 }
 
 void atOptionsClear(AtOptions *p){

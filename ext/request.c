@@ -156,8 +156,26 @@ int atListRequest(const char *zApiUrl, const char *zBase, const char *zTable,
                   const AtListQuery *q, int nMaxUrl, AtRequest *pReq){
   memset(pReq, 0, sizeof(*pReq));
   pReq->zMethod = "GET";
+  pReq->zFormula = q->zFormula;
+  if( q->nField>0 ){
+    cJSON *pArr = cJSON_CreateArray();
+    char *z;
+    int i;
+    for(i=0; pArr && i<q->nField; i++){
+      cJSON_AddItemToArray(pArr, cJSON_CreateString(q->azField[i]));
+    }
+    z = pArr ? cJSON_PrintUnformatted(pArr) : 0;
+    cJSON_Delete(pArr);
+    if( z==0 ) return SQLITE_NOMEM;
+    pReq->zFields = atStrdup(z);
+    cJSON_free(z);
+    if( pReq->zFields==0 ) return SQLITE_NOMEM;
+  }
   pReq->zUrl = listGetUrl(zApiUrl, zBase, zTable, q);
-  if( pReq->zUrl==0 ) return SQLITE_NOMEM;
+  if( pReq->zUrl==0 ){
+    atRequestClear(pReq);
+    return SQLITE_NOMEM;
+  }
   if( (int)strlen(pReq->zUrl) > nMaxUrl ){
     const char *azSeg[3];
     sqlite3_free(pReq->zUrl);
@@ -178,5 +196,6 @@ int atListRequest(const char *zApiUrl, const char *zBase, const char *zTable,
 void atRequestClear(AtRequest *pReq){
   sqlite3_free(pReq->zUrl);
   sqlite3_free(pReq->zBody);
+  sqlite3_free(pReq->zFields);
   memset(pReq, 0, sizeof(*pReq));
 }

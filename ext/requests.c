@@ -23,6 +23,8 @@
 #define REQ_RETRIES  8
 #define REQ_WAIT_MS  9
 #define REQ_ERROR    10
+#define REQ_FORMULA  11
+#define REQ_FIELDS   12
 
 typedef struct ReqVtab ReqVtab;
 struct ReqVtab {
@@ -44,7 +46,8 @@ static int reqConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv
   (void)argc; (void)argv; (void)pzErr;
   rc = sqlite3_declare_vtab(db, "CREATE TABLE x(seq INTEGER, time TEXT, "
       "method TEXT, url TEXT, status INTEGER, ms INTEGER, bytes INTEGER, "
-      "records INTEGER, retries INTEGER, wait_ms INTEGER, error TEXT)");
+      "records INTEGER, retries INTEGER, wait_ms INTEGER, error TEXT, "
+      "formula TEXT, fields TEXT)");
   if( rc!=SQLITE_OK ) return rc;
   p = sqlite3_malloc64(sizeof(*p));
   if( p==0 ) return SQLITE_NOMEM;
@@ -141,6 +144,14 @@ static int reqColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i){
     case REQ_WAIT_MS: sqlite3_result_int(ctx, e->nWaitMs); break;
     case REQ_ERROR:
       if( e->zError ) sqlite3_result_text(ctx, e->zError, -1, SQLITE_TRANSIENT);
+      break;
+    case REQ_FORMULA:
+      if( e->zFormula ) sqlite3_result_text(ctx, e->zFormula, -1, SQLITE_TRANSIENT);
+      break;
+    case REQ_FIELDS:
+      if( e->zFields ){
+        sqlite3_result_text(ctx, e->zFields, -1, SQLITE_TRANSIENT);
+      }
       break;
   }
   return SQLITE_OK;

@@ -213,3 +213,18 @@ int atMetaFetchTables(AtHttp *pHttp, const char *zApiUrl, const char *zBase,
   atRequestClear(&req);
   return rc;
 }
+
+const char *atSchemaSmallField(const AtSchema *p, const cJSON *pTable){
+  const cJSON *pPrimary;
+  int i;
+  for(i=0; i<p->nField; i++){
+    if( p->aField[i].eKind==AT_KIND_BOOLEAN ) return p->aField[i].zId;
+  }
+  for(i=0; i<p->nField; i++){
+    int k = p->aField[i].eKind;
+    if( k==AT_KIND_INTEGER || k==AT_KIND_REAL ) return p->aField[i].zId;
+  }
+  pPrimary = cJSON_GetObjectItemCaseSensitive(pTable, "primaryFieldId");
+  if( cJSON_IsString(pPrimary) ) return pPrimary->valuestring;
+  return p->nField>0 ? p->aField[0].zId : 0;
+}

@@ -255,24 +255,6 @@ static int listAndStore(Sync *s, const char *zFormula, char **pzErr){
   return rc;
 }
 
-/* The one field an id listing asks for: the smallest values a table is
-** likely to have (a checkbox is absent when unchecked, a number is a few
-** bytes), else the primary field. NULL if the table has no fields. */
-static const char *smallField(Sync *s){
-  const cJSON *pPrimary;
-  int i;
-  for(i=0; i<s->schema.nField; i++){
-    if( s->schema.aField[i].eKind==AT_KIND_BOOLEAN ) return s->schema.aField[i].zId;
-  }
-  for(i=0; i<s->schema.nField; i++){
-    int k = s->schema.aField[i].eKind;
-    if( k==AT_KIND_INTEGER || k==AT_KIND_REAL ) return s->schema.aField[i].zId;
-  }
-  pPrimary = cJSON_GetObjectItemCaseSensitive(s->pTable, "primaryFieldId");
-  if( cJSON_IsString(pPrimary) ) return pPrimary->valuestring;
-  return s->schema.nField>0 ? s->schema.aField[0].zId : 0;
-}
-
 /* True for a field whose values can change with no edit of the record, so
 ** LAST_MODIFIED_TIME() does not move (Airtable docs: it counts a user's
 ** changes to non-computed fields): computed from other records, links (set
@@ -377,7 +359,7 @@ static int listIds(Sync *s, char **pzErr){
   for(i=0; i<s->schema.nField; i++){
     if( isVolatile(s, &s->schema.aField[i]) ) azOnly[nVolatile++] = s->schema.aField[i].zId;
   }
-  if( nVolatile==0 ) azOnly[0] = smallField(s);
+  if( nVolatile==0 ) azOnly[0] = atSchemaSmallField(&s->schema, s->pTable);
   if( s->bAllVolatile ){
     /* Every field: no fields[] at all (the shortest request). */
   }else if( nVolatile>0 || azOnly[0] ){

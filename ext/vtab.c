@@ -25,6 +25,7 @@ struct AtVtab {
   char *zApiUrl;       /* API root, e.g. https://api.airtable.com */
   char *zBase;         /* base id */
   AtSchema schema;     /* table id, view id, fields and column names */
+  AtPushCol *aPush;    /* per column: how pushdown writes its constraints */
   cJSON *pTableMeta;   /* the table's metadata (fields with their options) */
   AtHttp *pHttp;       /* connection (curl handle + token) for this table;
                        ** with a cache, made when a sync first needs it */
@@ -51,6 +52,9 @@ typedef struct AtCursor AtCursor;
 struct AtCursor {
   sqlite3_vtab_cursor base;  /* base class: must be first */
   AtListing list;            /* the scan: one page at a time */
+  AtPushQuery q;             /* what the listing asks (pushdown plans) */
+  int iBatch;                /* the id IN batch being listed */
+  sqlite3_int64 nRowBase;    /* rows of earlier batches (for the rowid) */
   sqlite3_stmt *pStmt;       /* with a cache: the scan of NAME_rows */
   int iScan;                 /* its slot in AtVtab.apScan, or -1: owned */
   int bEof;                  /* with a cache: no more rows */
@@ -76,6 +80,7 @@ static int airtableDisconnect(sqlite3_vtab *pVtab){
       sqlite3_free(p->azScanSql[i]);
     }
   }
+  sqlite3_free(p->aPush);
   cJSON_Delete(p->pTableMeta);
   atHttpFree(p->pHttp);
   atSchemaClear(&p->schema);
@@ -179,6 +184,8 @@ static int airtableInit(sqlite3 *db, void *pAux, int argc,
   rc = readTableMeta(p, p->opt.zTable, &p->pTableMeta, pzErr);
   if( rc!=SQLITE_OK ) goto done;
   rc = atSchemaBuild(p->pTableMeta, p->opt.zView, &p->schema, pzErr);
+  if( rc!=SQLITE_OK ) goto done;
+  rc = atPushColsBuild(&p->schema, p->pTableMeta, &p->aPush);
   if( rc!=SQLITE_OK ) goto done;
 
   zSql = atSchemaDeclare(&p->schema);
@@ -413,7 +420,7 @@ static int cacheBestIndex(sqlite3_index_info *pInfo){
     sqlite3_str_appendf(pStr, "%d:%d,", c->iColumn, c->op);
     if( c->iColumn==AT_COL_ID && c->op==SQLITE_INDEX_CONSTRAINT_EQ ) bIdEq = 1;
   }
-  pInfo->idxNum = 1;
+  pInfo->idxNum = AT_IDX_CACHE;
   pInfo->idxStr = sqlite3_str_finish(pStr);
   pInfo->needToFreeIdxStr = 1;
   if( n>0 && pInfo->idxStr==0 ) return SQLITE_NOMEM;
@@ -579,15 +586,17 @@ static int cacheColumn(AtCursor *pCur, AtVtab *p, sqlite3_context *ctx,
 /* ---- the table's methods ----------------------------------------------- */
 
 /*
-** Without a cache no constraint is used: every plan is a full scan, paged
-** lazily, so a LIMIT stops the paging early. (Pushdown of WHERE, ORDER BY,
-** LIMIT and columns into the request comes with the pushdown issue.) With
-** one, comparisons go to the rows table, where id is the primary key.
+** With a cache, comparisons go to the rows table, where id is the primary
+** key. Without one, the plan is what the query asks of the API
+** (pushdown.c): the fields it uses, a formula for its constraints, sort,
+** maxRecords, or one GET by id; with pushdown='off', every record of every
+** field, paged lazily (a LIMIT still stops the paging early).
 */
 static int airtableBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
   AtVtab *p = (AtVtab*)pVtab;
   if( p->opt.eCache!=AT_CACHE_OFF ) return cacheBestIndex(pInfo);
-  pInfo->idxNum = 0;
+  if( !p->opt.bNoPushdown ) return atPushBestIndex(pInfo, &p->schema, p->aPush);
+  pInfo->idxNum = AT_IDX_SCAN;
   pInfo->estimatedCost = 1000000.0;
   pInfo->estimatedRows = 100000;
   return SQLITE_OK;
@@ -612,27 +621,96 @@ static int airtableOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur){
 static int airtableClose(sqlite3_vtab_cursor *cur){
   AtCursor *pCur = (AtCursor*)cur;
   atListingClear(&pCur->list);
+  atPushQueryClear(&pCur->q);
   cacheRelease(pCur, (AtVtab*)cur->pVtab);
   sqlite3_free(pCur->aOff);
   sqlite3_free(pCur);
   return SQLITE_OK;
 }
 
+/* Point the listing at what pCur->q asks (batch pCur->iBatch). */
+static void pushListing(AtCursor *pCur){
+  AtListing *l = &pCur->list;
+  l->zFormula = pCur->q.zFormula;
+  l->nOnly = pCur->q.nField;
+  l->azOnly = pCur->q.azField;
+  l->aSort = pCur->q.aSort;
+  l->nSort = pCur->q.nSort;
+  l->nMaxRecords = pCur->q.nMaxRecords;
+  l->nPageSize = pCur->q.nPageSize;
+}
+
+/* A pushdown plan: build the request from the plan and the values, then
+** list (or GET). */
+static int pushFilter(AtCursor *pCur, AtVtab *p, const char *idxStr,
+                      int argc, sqlite3_value **argv){
+  char **pzErr = &p->base.zErrMsg;
+  AtPlan plan;
+  int rc;
+  atPushQueryClear(&pCur->q);
+  pushListing(pCur);
+  atListingReset(&pCur->list);
+  pCur->iBatch = 0;
+  pCur->nRowBase = 0;
+  rc = atPlanParse(idxStr, p->schema.nField+AT_COL_FIRST_FIELD, &plan);
+  if( rc==SQLITE_OK ){
+    rc = atPushQueryBuild(&plan, &p->schema, p->aPush, argc, argv, &pCur->q, pzErr);
+  }else if( rc==SQLITE_ERROR ){
+    atSetError(pzErr, "internal error: table '%s': unreadable plan '%s'",
+               p->schema.zTableName, idxStr ? idxStr : "");
+  }
+  atPlanClear(&plan);
+  if( rc!=SQLITE_OK ) return rc;
+  pushListing(pCur);
+  if( pCur->q.bEmpty ) return SQLITE_OK;     /* no row; no request */
+  if( pCur->q.zGetId ) return atListingGet(&pCur->list, pCur->q.zGetId, pzErr);
+  return atListingFirst(&pCur->list, pzErr);
+}
+
+/* At the end of one id IN batch's listing, start the next. */
+static int pushNextBatch(AtCursor *pCur, AtVtab *p){
+  char **pzErr = &p->base.zErrMsg;
+  int rc = SQLITE_OK;
+  while( rc==SQLITE_OK && pCur->list.bEof && pCur->iBatch+1<pCur->q.nBatch ){
+    char *z = atPushBatchFormula(&pCur->q, ++pCur->iBatch);
+    if( z==0 ) return SQLITE_NOMEM;
+    sqlite3_free(pCur->q.zFormula);
+    pCur->q.zFormula = z;
+    pushListing(pCur);
+    pCur->nRowBase += pCur->list.nRow;
+    rc = atListingFirst(&pCur->list, pzErr);
+  }
+  return rc;
+}
+
 static int airtableFilter(sqlite3_vtab_cursor *cur, int idxNum,
                           const char *idxStr, int argc, sqlite3_value **argv){
   AtCursor *pCur = (AtCursor*)cur;
   AtVtab *p = (AtVtab*)cur->pVtab;
-  if( idxNum==1 ){
-    int rc = cacheFilter(pCur, p, idxStr, argc, argv);
+  int rc;
+  if( idxNum==AT_IDX_CACHE ){
+    rc = cacheFilter(pCur, p, idxStr, argc, argv);
     return rc==SQLITE_OK ? cacheNext(pCur, p) : rc;
   }
+  if( idxNum==AT_IDX_PUSHDOWN ){
+    rc = pushFilter(pCur, p, idxStr, argc, argv);
+    return rc==SQLITE_OK ? pushNextBatch(pCur, p) : rc;
+  }
+  atPushQueryClear(&pCur->q);
+  pushListing(pCur);
+  pCur->nRowBase = 0;
   return atListingFirst(&pCur->list, &cur->pVtab->zErrMsg);
 }
 
 static int airtableNext(sqlite3_vtab_cursor *cur){
   AtCursor *pCur = (AtCursor*)cur;
+  int rc;
   if( pCur->pStmt ) return cacheNext(pCur, (AtVtab*)cur->pVtab);
-  return atListingNext(&pCur->list, &cur->pVtab->zErrMsg);
+  rc = atListingNext(&pCur->list, &cur->pVtab->zErrMsg);
+  if( rc==SQLITE_OK && pCur->list.bEof && pCur->q.nBatch>1 ){
+    rc = pushNextBatch(pCur, (AtVtab*)cur->pVtab);
+  }
+  return rc;
 }
 
 static int airtableEof(sqlite3_vtab_cursor *cur){
@@ -671,7 +749,7 @@ static int airtableRowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid){
   if( pCur->pStmt ){
     *pRowid = sqlite3_column_int64(pCur->pStmt, 0);
   }else{
-    *pRowid = pCur->list.nRow;
+    *pRowid = pCur->nRowBase + pCur->list.nRow;
   }
   return SQLITE_OK;
 }

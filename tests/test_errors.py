@@ -49,7 +49,7 @@ def test_literal_token_is_refused_and_not_stored(tmp_path):
     (f"base='{SAMPLE}', table='T', colour='red'", "airtable: unknown option 'colour' "
      "(known options: base, table, view, api_url, token_env, token_file, rate_limit, "
      "max_retries, rate_limit_wait, retry_backoff, retry_budget, connect_timeout, "
-     "timeout, ca_file, cache, max_age, sync_overlap)"),
+     "timeout, ca_file, cache, max_age, sync_overlap, pushdown)"),
     (f"base='{SAMPLE}', base='{SAMPLE}', table='T'",
      "airtable: option base is given more than once"),
     (f"base='{SAMPLE}', table='T', api_url='http://example.com'",

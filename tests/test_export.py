@@ -237,7 +237,7 @@ def test_interrupt_from_sql(db, server, tmp_path):
      "options view and partitions exclude each other: parts listed at once would lose the "
      "view's order"),
     (["base=appPackagingOps01", "out=x", "all=1", "rate_limit=6"],
-     "option rate_limit: 6 is out of range (1 to 5 requests per second); Airtable allows 5 "
+     "option rate_limit: 6 is out of range (0 to 5 requests per second); Airtable allows 5 "
      "requests per second per base, so the limit can only be lowered"),
     (["base=appPackagingOps01", "out=x", "all=1", "token=pat123"],
      "option token= is refused: virtual table arguments are stored in plain text in the "

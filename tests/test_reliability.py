@@ -293,8 +293,11 @@ def test_airtable_requests_shows_each_request(db, server):
     create(db, "t", SIZES, "One Hundred One")
     scan_ids(db)
     rows = requests_log(db)
-    table_id = table_fixture(SIZES, "One Hundred One")["id"]
-    base = f"{server.url}/v0/{SIZES}/{table_id}?returnFieldsByFieldId=true"
+    fixture = table_fixture(SIZES, "One Hundred One")
+    table_id = fixture["id"]
+    n_id = next(f["id"] for f in fixture["fields"] if f["name"] == "N")
+    # SELECT id asks for one small field (a number here), not every field.
+    base = f"{server.url}/v0/{SIZES}/{table_id}?fields%5B%5D={n_id}&returnFieldsByFieldId=true"
     assert [(r[1], r[2], r[3], r[4], r[5], r[7]) for r in rows] == [
         ("GET", f"{server.url}/v0/meta/bases/{SIZES}/tables", 200, None, 0, None),
         ("GET", base, 200, 100, 0, None),
@@ -336,7 +339,9 @@ def test_view_names_of_any_characters(db, server):
     want = [r["fields"]["N"] for r in fixture["records"]]
     assert [r[0] for r in db.execute('SELECT "N" FROM t')] == sorted(want, reverse=True)
     view_id = next(v["id"] for v in fixture["views"] if v["name"] == view)
-    assert server.list_requests(SIZES)[-1]["query"] == f"view={view_id}&returnFieldsByFieldId=true"
+    n_id = next(f["id"] for f in fixture["fields"] if f["name"] == "N")
+    assert server.list_requests(SIZES)[-1]["query"] == \
+        f"fields%5B%5D={n_id}&view={view_id}&returnFieldsByFieldId=true"
 
 
 # --- TLS ---------------------------------------------------------------------

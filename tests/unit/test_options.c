@@ -55,7 +55,8 @@ static void testParse(void){
         "base=appPackagingOps01", "table=T", "token=patXXXX");
   PARSE("airtable: unknown option 'colour' (known options: base, table, view, "
         "api_url, token_env, token_file, rate_limit, max_retries, rate_limit_wait, "
-        "retry_backoff, retry_budget, connect_timeout, timeout, ca_file, cache, max_age, sync_overlap)",
+        "retry_backoff, retry_budget, connect_timeout, timeout, ca_file, cache, max_age, sync_overlap, "
+        "pushdown)",
         "base=appPackagingOps01", "colour=red");
   PARSE("airtable: option base is given more than once",
         "base=appPackagingOps01", "base=appPackagingOps02");
@@ -189,13 +190,28 @@ static void testConfig(void){
   CONFIG("rate=2 retries=0 wait429=0.5 backoff=0.05 budget=10 connect=2.5 timeout=3 ca=/dev/null",
          "rate_limit=2", "max_retries=0", "rate_limit_wait=0.5", "retry_backoff=0.05",
          "retry_budget=10", "connect_timeout=2.5", "timeout=3", "ca_file=/dev/null");
-  CONFIG("airtable: option rate_limit: 6 is out of range (1 to 5 requests per "
+  CONFIG("airtable: option rate_limit: 6 is out of range (0 to 5 requests per "
          "second); Airtable allows 5 requests per second per base, so the limit "
          "can only be lowered", "rate_limit=6");
   CONFIG("airtable: option rate_limit: '2.5' is not a whole number", "rate_limit=2.5");
+  /* 0, no limiter: a loopback test server only. */
+  CONFIG("rate=0 retries=5 wait429=30 backoff=1 budget=300 connect=30 timeout=60 ca=-",
+         "rate_limit=0", "api_url=http://127.0.0.1:8080");
+  CONFIG("rate=0 retries=5 wait429=30 backoff=1 budget=300 connect=30 timeout=60 ca=-",
+         "rate_limit=0", "api_url=https://localhost");
+  CONFIG("airtable: option rate_limit: 0 (no limit) is only for a test server on "
+         "this machine (127.0.0.1, ::1, localhost), not https://api.airtable.com; "
+         "Airtable allows 5 requests per second per base", "rate_limit=0");
+  CONFIG("airtable: option rate_limit: 0 (no limit) is only for a test server on "
+         "this machine (127.0.0.1, ::1, localhost), not https://127.0.0.1.example.com; "
+         "Airtable allows 5 requests per second per base", "rate_limit=0",
+         "api_url=https://127.0.0.1.example.com");
+  CONFIG("airtable: option pushdown: 'maybe' is not on or off", "pushdown=maybe");
+  CONFIG("rate=5 retries=5 wait429=30 backoff=1 budget=300 connect=30 timeout=60 ca=-",
+         "pushdown=OFF");
   /* Found by fuzz_options: beyond any integer, once undefined behaviour. */
   CONFIG("airtable: option rate_limit: 38012297829382473034410 is out of range "
-         "(1 to 5 requests per second); Airtable allows 5 requests per second per "
+         "(0 to 5 requests per second); Airtable allows 5 requests per second per "
          "base, so the limit can only be lowered", "rate_limit=38012297829382473034410");
   CONFIG("airtable: option timeout: 1e400 is out of range (1 to 86400 seconds)",
          "timeout=1e400");
