@@ -26,6 +26,32 @@ CREATE VIRTUAL TABLE products USING airtable(base='appPackagingOps01', table='Pr
 SELECT "Task Number", "Task", "Status", "Due Date", "Priority", "Tags"
   FROM tasks LIMIT 3;
 
+-- Pushdown: the same count with the constraint sent to Airtable (a
+-- formula, only the Status field) and without (every field of every record).
+CREATE VIRTUAL TABLE tasks_off USING airtable(base='appPackagingOps01',
+  table='Packaging Tasks', pushdown='off');
+CREATE TEMP TABLE cost(pushdown TEXT, done INTEGER, requests INTEGER,
+  records INTEGER, kilobytes INTEGER);
+CREATE TEMP TABLE mark(seq INTEGER);
+INSERT INTO mark SELECT coalesce(max(seq), 0) FROM airtable_requests;
+INSERT INTO cost(pushdown, done)
+  SELECT 'on', count(*) FROM tasks WHERE "Status" = 'Done';
+UPDATE cost SET (requests, records, kilobytes) =
+  (SELECT count(*), sum(records), sum(bytes)/1024 FROM airtable_requests
+    WHERE seq > (SELECT seq FROM mark)) WHERE pushdown = 'on';
+UPDATE mark SET seq = (SELECT max(seq) FROM airtable_requests);
+INSERT INTO cost(pushdown, done)
+  SELECT 'off', count(*) FROM tasks_off WHERE "Status" = 'Done';
+UPDATE cost SET (requests, records, kilobytes) =
+  (SELECT count(*), sum(records), sum(bytes)/1024 FROM airtable_requests
+    WHERE seq > (SELECT seq FROM mark)) WHERE pushdown = 'off';
+
+.print
+.print "SELECT count(*) FROM tasks WHERE \"Status\" = 'Done', with pushdown and without:"
+SELECT * FROM cost;
+.print 'The formula sent (fields are referenced by id):'
+SELECT formula, fields FROM airtable_requests WHERE formula IS NOT NULL LIMIT 1;
+
 -- Copy each table once (2,500 tasks = 25 requests at Airtable's 5 per
 -- second), then ask the local copies as many questions as we like.
 CREATE TEMP TABLE t AS SELECT * FROM tasks;

@@ -22,6 +22,12 @@ def test_demo_runs_and_exports_every_record():
     assert p.stderr == ("airtable-export: exported 3 tables, 2575 rows; the manifest is "
                         "_manifest.json in the output directory\n")
     assert "Tasks by status:" in p.stdout
+    # Pushdown: the same count with the constraint sent, and without.
+    lines = p.stdout.splitlines()
+    at = lines.index("SELECT count(*) FROM tasks WHERE \"Status\" = 'Done', with pushdown and without:")
+    assert re.fullmatch(r"\| on +\| 565 +\| 6 +\| 565 +\| \d+ +\|", lines[at + 4]), lines[at:at + 7]
+    assert re.fullmatch(r"\| off +\| 565 +\| 25 +\| 2500 +\| \d+ +\|", lines[at + 5]), lines[at:at + 7]
+    assert "| {fldhjz32sJs9JTk80}='Done' | [\"fldhjz32sJs9JTk80\"] |" in lines[at + 7:at + 13]
     assert "Wrote out/packaging_tasks.csv: 2500 records and a header line." in p.stdout
     # Then the export for Spark and its manifest.
     lines = p.stdout.rstrip().splitlines()
