@@ -589,7 +589,7 @@ int atPartitionOf(const char *zId, int nPart);
 /* How a column's constraints can be written as a formula (atPushKind). */
 #define AT_PUSH_NONE      0   /* not pushed (computed, JSON, rich text) */
 #define AT_PUSH_TEXT      1   /* text typed by a person */
-#define AT_PUSH_SELECT    2   /* single select: also its choices */
+#define AT_PUSH_SELECT    2   /* single select (compared as text) */
 #define AT_PUSH_NUMBER    3   /* number-like, never an error value */
 #define AT_PUSH_CHECKBOX  4   /* checkbox: 0 or 1 */
 #define AT_PUSH_DATE      5   /* date, dateTime, created/last-modified time */
@@ -604,7 +604,6 @@ typedef struct AtPushCol AtPushCol;
 struct AtPushCol {
   int ePush;                /* AT_PUSH_* */
   const char *zFieldId;     /* fld id (fields only; not owned) */
-  const cJSON *pChoices;    /* single select: options.choices, or NULL */
   int bSortExact;           /* Airtable sorts it exactly as SQLite would */
 };
 
@@ -630,6 +629,10 @@ struct AtSqlValue {
 #define AT_TERM_SUPERSET  1   /* keeps every record the constraint keeps */
 #define AT_TERM_EXACT     2   /* keeps exactly those (may write nothing:
                               ** then every record passes) */
+#define AT_TERM_CLOSE     3   /* a superset that can differ only by what a
+                              ** looser reading of text equality adds (case,
+                              ** spaces): SQLite checks it again, but a LIMIT
+                              ** may size the first page by it */
 
 /* Append the formula for "column OP value" to p: eOp is an
 ** SQLITE_INDEX_CONSTRAINT_* (EQ with nVal>1 is an IN list; ISNULL and
@@ -639,7 +642,8 @@ int atFormulaTerm(sqlite3_str *p, const AtPushCol *c, int eOp, int eColl,
 
 /* The pieces: a string literal (0, nothing written, if the text holds a
 ** control character, a line/paragraph separator or invalid UTF-8), a
-** number (0 if not exactly representable as JavaScript reads it), a field
+** number in plain decimals (0 if JavaScript would not read it back exactly
+** or it needs exponent notation), a field
 ** reference (0 if zFieldId is not a fld id). 1 when written. */
 int atFormulaString(sqlite3_str *p, const char *z, int n);
 int atFormulaNumber(sqlite3_str *p, const AtSqlValue *v);
@@ -654,9 +658,8 @@ int atFormulaField(sqlite3_str *p, const char *zFieldId);
 
 /* The columns of a table as the formula writer sees them: an array of
 ** nField+AT_COL_FIRST_FIELD, by column. sqlite3_malloc'd (free it); points
-** into pSchema and pTableMeta, which must outlive it. */
-int atPushColsBuild(const AtSchema *pSchema, const cJSON *pTableMeta,
-                    AtPushCol **paCol);
+** into pSchema, which must outlive it. */
+int atPushColsBuild(const AtSchema *pSchema, AtPushCol **paCol);
 
 /* xBestIndex for a table read from the API: fills pInfo (idxNum
 ** AT_IDX_PUSHDOWN, idxStr the plan, argvIndex, omit, orderByConsumed,
@@ -699,7 +702,6 @@ struct AtPushQuery {
   int nField;
   AtSort *aSort;             /* sort[] */
   int nSort;
-  sqlite3_int64 nMaxRecords; /* maxRecords, or 0 */
   int nPageSize;             /* pageSize, or 0 */
   char **azId;               /* id IN: the ids, sorted, distinct */
   int nId;
@@ -732,7 +734,6 @@ struct AtListing {
   const char *const *azOnly; /* their ids (not owned) */
   const AtSort *aSort;       /* sort[] (not owned) */
   int nSort;
-  sqlite3_int64 nMaxRecords; /* maxRecords, or 0 */
   int nPageSize;             /* pageSize, or 0 */
 };
 

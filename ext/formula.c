@@ -135,16 +135,34 @@ int atFormulaNumber(sqlite3_str *p, const AtSqlValue *v){
     sqlite3_str_appendchar(p, 1, '0');   /* -0.0 as well */
     return 1;
   }
-  /* 17 significant digits read back as the same double. snprintf follows
-  ** the locale's decimal point: make it '.', then check the shape, so no
-  ** locale can put anything else into the formula. */
-  snprintf(zBuf, sizeof(zBuf), "%.17g", fabs(v->r));
-  for(i=0; zBuf[i]; i++){
-    if( zBuf[i]==',' ) zBuf[i] = '.';
-    if( !(zBuf[i]>='0' && zBuf[i]<='9') && zBuf[i]!='.' && zBuf[i]!='e'
-     && zBuf[i]!='+' && zBuf[i]!='-' ) return 0;
+  /* Plain decimals only: whether a formula reads exponent notation (1e-7)
+  ** is not documented, so numbers that would need it (JavaScript's own
+  ** range for plain notation is 1e-6 to 1e21) are not written. 17
+  ** significant digits read back as the same double; the digits of a
+  ** double of 1e17 or more are its exact value; below 1e-5, 24 decimals
+  ** hold 17 significant digits. snprintf follows the locale's decimal
+  ** point: make it '.', then check the shape, so no locale can put
+  ** anything else into the formula. */
+  {
+    double r = fabs(v->r);
+    int n;
+    if( r>=1e21 || r<1e-6 ) return 0;
+    snprintf(zBuf, sizeof(zBuf), "%.17g", r);
+    if( strchr(zBuf, 'e') ){
+      snprintf(zBuf, sizeof(zBuf), r>=1 ? "%.0f" : "%.24f", r);
+    }
+    for(i=0; zBuf[i]; i++){
+      if( zBuf[i]==',' ) zBuf[i] = '.';
+      if( !(zBuf[i]>='0' && zBuf[i]<='9') && zBuf[i]!='.' ) return 0;
+    }
+    n = i;
+    if( strchr(zBuf, '.') ){
+      while( n>0 && zBuf[n-1]=='0' ) n--;       /* 0.500 -> 0.5 */
+      if( n>0 && zBuf[n-1]=='.' ) n--;
+      zBuf[n] = 0;
+    }
+    if( n==0 || zBuf[0]=='.' ) return 0;
   }
-  if( zBuf[0]<'0' || zBuf[0]>'9' ) return 0;
   sqlite3_str_appendf(p, v->r<0 ? "(-%s)" : "%s", zBuf);
   return 1;
 }
@@ -153,103 +171,6 @@ int atFormulaField(sqlite3_str *p, const char *zFieldId){
   if( zFieldId==0 || !atIsId(zFieldId, "fld") ) return 0;
   sqlite3_str_appendf(p, "{%s}", zFieldId);
   return 1;
-}
-
-/* ---- single-select exactness ---------------------------------------------- */
-
-/* True for a character some reading of "=" could ignore at either end of
-** a text: whitespace, as JavaScript's trim() knows it. */
-static int isTrimmable(int c){
-  return c==' ' || (c>=0x09 && c<=0x0D) || c==0xA0 || c==0x1680
-      || (c>=0x2000 && c<=0x200A) || c==0x2028 || c==0x2029 || c==0x202F
-      || c==0x205F || c==0x3000 || c==0xFEFF;
-}
-
-/* z[0..n) folded the way the loosest plausible reading of text "=" could
-** fold it, as far as it can matter against ASCII text: whitespace trimmed,
-** ASCII letters in lower case, and the four characters Unicode case
-** folding maps onto ASCII letters (KELVIN SIGN, LONG S, the Turkish dotted
-** and dotless I) mapped onto them. Other characters stay: they can never
-** equal ASCII text under any case folding. sqlite3_malloc'd. */
-static char *foldForEquality(const char *z, int n){
-  const unsigned char *a = (const unsigned char*)z;
-  int i, len, iStart = 0, iEnd = n;
-  sqlite3_str *p;
-  /* Trim. Bytes that are not UTF-8 stay as they are. */
-  while( iStart<n ){
-    int c = utf8Decode(a+iStart, n-iStart, &len);
-    if( c<0 || !isTrimmable(c) ) break;
-    iStart += len;
-  }
-  for(;;){
-    int j = iStart, iLast = -1, iLastEnd = iStart;
-    /* Find the last character's start: walk forward (UTF-8 has no cheap
-    ** backward step that also validates). */
-    while( j<iEnd ){
-      int c = utf8Decode(a+j, iEnd-j, &len);
-      if( c<0 ){ len = 1; }
-      iLast = c;
-      iLastEnd = j;
-      j += len;
-    }
-    if( iLast<0 || !isTrimmable(iLast) || j==iStart ) break;
-    iEnd = iLastEnd;
-  }
-  p = sqlite3_str_new(0);
-  for(i=iStart; i<iEnd; i+=len){
-    int c = utf8Decode(a+i, iEnd-i, &len);
-    if( c<0 ){
-      len = 1;
-      sqlite3_str_appendchar(p, 1, (char)a[i]);
-    }else if( c=='K' || c==0x212A ){
-      sqlite3_str_appendchar(p, 1, 'k');
-    }else if( c==0x017F ){
-      sqlite3_str_appendchar(p, 1, 's');
-    }else if( c==0x0130 || c==0x0131 ){
-      sqlite3_str_appendchar(p, 1, 'i');
-    }else if( c<0x80 ){
-      sqlite3_str_appendchar(p, 1, (char)(c>='A' && c<='Z' ? c+32 : c));
-    }else{
-      sqlite3_str_append(p, (const char*)a+i, len);
-    }
-  }
-  return sqlite3_str_finish(p);
-}
-
-/* True if {f}='v' keeps exactly the records whose single select is v:
-** v is one of the field's choices, in ASCII, and no other choice could be
-** read as equal to it (case, surrounding whitespace). Relies on the cells
-** holding only the choices the metadata listed when the table connected. */
-static int selectEqualIsExact(const cJSON *pChoices, const char *z, int n){
-  const cJSON *pChoice;
-  char *zFold;
-  int i, bFound = 0, bClash = 0;
-  for(i=0; i<n; i++){
-    if( (unsigned char)z[i]>=0x80 ) return 0;
-  }
-  cJSON_ArrayForEach(pChoice, pChoices){
-    const cJSON *pName = cJSON_GetObjectItemCaseSensitive(pChoice, "name");
-    if( cJSON_IsString(pName) && (int)strlen(pName->valuestring)==n
-     && memcmp(pName->valuestring, z, n)==0 ){
-      bFound = 1;
-    }
-  }
-  if( !bFound ) return 0;
-  zFold = foldForEquality(z, n);
-  if( zFold==0 ) return 0;
-  cJSON_ArrayForEach(pChoice, pChoices){
-    const cJSON *pName = cJSON_GetObjectItemCaseSensitive(pChoice, "name");
-    char *zOther;
-    if( !cJSON_IsString(pName) ) continue;
-    if( (int)strlen(pName->valuestring)==n && memcmp(pName->valuestring, z, n)==0 ){
-      continue;
-    }
-    zOther = foldForEquality(pName->valuestring, (int)strlen(pName->valuestring));
-    if( zOther==0 || strcmp(zOther, zFold)==0 ) bClash = 1;
-    sqlite3_free(zOther);
-  }
-  sqlite3_free(zFold);
-  return !bClash;
 }
 
 /* ---- one constraint ------------------------------------------------------ */
@@ -338,9 +259,16 @@ static void civilFromDays(sqlite3_int64 z, int *py, int *pm, int *pd){
   *py = (int)(y + (*pm<=2));
 }
 
-/* The day a text starting "YYYY-MM-DD" names, as days since 1970; -1 if it
-** does not start so (month 1..12, day 1..31; a day past the month's end
-** counts on into the next month, which only widens the bounds below). */
+static int daysInMonth(int y, int m){
+  static const int a[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+  int bLeap = (y%4==0 && y%100!=0) || y%400==0;
+  return a[m-1] + (m==2 && bLeap);
+}
+
+/* The day a text starting "YYYY-MM-DD" names, as days since 1970; 0 if it
+** does not start with a real date. (A day past the month's end, such as
+** 2024-02-31, is not one: rolled over into March it would move the bounds
+** below past records SQLite keeps; such a constraint is left to SQLite.) */
 static int textDay(const AtSqlValue *v, sqlite3_int64 *pDay){
   const char *z = v->z;
   int i, y, m, d;
@@ -355,7 +283,7 @@ static int textDay(const AtSqlValue *v, sqlite3_int64 *pDay){
   y = atoi(z);
   m = (z[5]-'0')*10 + z[6]-'0';
   d = (z[8]-'0')*10 + z[9]-'0';
-  if( m<1 || m>12 || d<1 || d>31 ) return 0;
+  if( m<1 || m>12 || d<1 || d>daysInMonth(y, m) ) return 0;
   *pDay = daysFromCivil(y, m, d);
   return 1;
 }
@@ -423,18 +351,16 @@ static int writeEqual(sqlite3_str *p, const AtPushCol *c, int eColl,
         sqlite3_str_appendall(p, ")=LOWER(");
         if( !atFormulaString(p, v->z, v->n) ) return AT_TERM_SKIP;
         sqlite3_str_appendchar(p, 1, ')');
-        return AT_TERM_SUPERSET;
+        return AT_TERM_CLOSE;
       }
       /* Identical text is equal under any reading; a reading that ignores
-      ** case or whitespace only keeps more. */
+      ** case or whitespace only keeps more. Never exact, not even for a
+      ** single select's choice: a choice added since the table connected
+      ** (a write with typecast adds them) could differ from it only in case. */
       if( !writeOperand(p, c) ) return AT_TERM_SKIP;
       sqlite3_str_appendchar(p, 1, '=');
       if( !atFormulaString(p, v->z, v->n) ) return AT_TERM_SKIP;
-      if( c->ePush==AT_PUSH_SELECT && c->pChoices
-       && selectEqualIsExact(c->pChoices, v->z, v->n) ){
-        return AT_TERM_EXACT;
-      }
-      return AT_TERM_SUPERSET;
+      return AT_TERM_CLOSE;
     case AT_PUSH_NUMBER:
       if( !isNumber(v) ) return AT_TERM_SKIP;
       if( !writeOperand(p, c) ) return AT_TERM_SKIP;
@@ -619,7 +545,7 @@ int atFormulaTerm(sqlite3_str *p, const AtPushCol *c, int eOp, int eColl,
     ** whole term (an OR missing a value would keep fewer). */
     sqlite3_str *pOr = sqlite3_str_new(0);
     char *zOr;
-    int nTerm = 0, bExact = 1;
+    int nTerm = 0, eClass = AT_TERM_EXACT;
     for(i=0; i<nVal; i++){
       if( aVal[i].eType==SQLITE_NULL && nVal>1 ) continue;
       if( nTerm ) sqlite3_str_appendchar(pOr, 1, ',');
@@ -628,7 +554,10 @@ int atFormulaTerm(sqlite3_str *p, const AtPushCol *c, int eOp, int eColl,
         sqlite3_free(sqlite3_str_finish(pOr));
         return AT_TERM_SKIP;
       }
-      if( rc!=AT_TERM_EXACT ) bExact = 0;
+      /* The loosest of the equalities: superset, else close, else exact. */
+      if( rc==AT_TERM_SUPERSET || (rc==AT_TERM_CLOSE && eClass==AT_TERM_EXACT) ){
+        eClass = rc;
+      }
       nTerm++;
     }
     if( sqlite3_str_errcode(pOr) ){
@@ -644,7 +573,7 @@ int atFormulaTerm(sqlite3_str *p, const AtPushCol *c, int eOp, int eColl,
     if( nTerm>1 ) sqlite3_str_appendf(p, "OR(%s)", zOr);
     else sqlite3_str_appendall(p, zOr);
     sqlite3_free(zOr);
-    return bExact ? AT_TERM_EXACT : AT_TERM_SUPERSET;
+    return eClass;
   }
 
   if( nVal!=1 ) return AT_TERM_SKIP;

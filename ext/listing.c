@@ -64,7 +64,6 @@ static int fetchPage(AtListing *p, const char *zOffset, char **pzErr){
   q.azField = p->azOnly;
   q.aSort = p->aSort;
   q.nSort = p->nSort;
-  q.nMaxRecords = p->nMaxRecords;
   q.nPageSize = p->nPageSize;
   q.zOffset = zOffset;
   rc = atListRequest(p->zApiUrl, p->zBase, p->pSchema->zTableId, &q,

@@ -2,7 +2,7 @@
 ** pushdown.c: what a query asks of the API. xBestIndex turns the WHERE
 ** constraints, ORDER BY, LIMIT/OFFSET and the columns a query uses into a
 ** plan; xFilter turns the plan and the constraint values into one list
-** request (filterByFormula, sort[], maxRecords, fields[]) or one GET.
+** request (filterByFormula, sort[], pageSize, fields[]) or one GET.
 **
 ** The plan travels from xBestIndex to xFilter in idxStr, which EXPLAIN
 ** QUERY PLAN shows: a machine part, then " -- " and what is pushed in
@@ -21,8 +21,8 @@
 ** keeps at least the records SQLite would (formula.c); SQLite checks each
 ** row again (omit=0) unless the term is exact. ORDER BY is left to Airtable
 ** only on fields Airtable sorts as SQLite does (autoNumber, createdTime:
-** never blank, numbers or instants), LIMIT and OFFSET only when every
-** constraint was exact and the order is Airtable's.
+** never blank, numbers or instants), LIMIT and OFFSET (as the first page's
+** size) only when every constraint was exact and the order is Airtable's.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +36,7 @@
 
 /* ---- the columns ----------------------------------------------------------- */
 
-int atPushColsBuild(const AtSchema *pSchema, const cJSON *pTableMeta,
-                    AtPushCol **paCol){
-  const cJSON *pFields = cJSON_GetObjectItemCaseSensitive(pTableMeta, "fields");
+int atPushColsBuild(const AtSchema *pSchema, AtPushCol **paCol){
   AtPushCol *a;
   int i;
   a = sqlite3_malloc64(sizeof(AtPushCol)*(pSchema->nField+AT_COL_FIRST_FIELD));
@@ -50,7 +48,6 @@ int atPushColsBuild(const AtSchema *pSchema, const cJSON *pTableMeta,
   for(i=0; i<pSchema->nField; i++){
     const AtField *f = &pSchema->aField[i];
     AtPushCol *c = &a[AT_COL_FIRST_FIELD+i];
-    const cJSON *pF;
     c->ePush = atPushKind(f);
     c->zFieldId = f->zId;
     /* Airtable's order is SQLite's for values that are never blank and
@@ -59,15 +56,6 @@ int atPushColsBuild(const AtSchema *pSchema, const cJSON *pTableMeta,
     ** blanks go and everything else is undocumented. */
     c->bSortExact = strcmp(f->zType, "autoNumber")==0
                  || (strcmp(f->zType, "createdTime")==0 && f->eKind==AT_KIND_DATETIME);
-    if( c->ePush!=AT_PUSH_SELECT ) continue;
-    cJSON_ArrayForEach(pF, pFields){
-      const cJSON *pId = cJSON_GetObjectItemCaseSensitive(pF, "id");
-      if( cJSON_IsString(pId) && strcmp(pId->valuestring, f->zId)==0 ){
-        const cJSON *pOpt = cJSON_GetObjectItemCaseSensitive(pF, "options");
-        const cJSON *pCh = cJSON_GetObjectItemCaseSensitive(pOpt, "choices");
-        if( cJSON_IsArray(pCh) ) c->pChoices = pCh;
-      }
-    }
   }
   return SQLITE_OK;
 }
@@ -130,6 +118,7 @@ int atPushBestIndex(sqlite3_index_info *pInfo, const AtSchema *pSchema,
   int nCol = pSchema->nField + AT_COL_FIRST_FIELD;
   int bModern = haveModernVtab();
   int aTerm[64], nTerm = 0, aExact[64], aIn[64], aColl[64];
+  /* bAllExact: every constraint exact or close (see AT_TERM_CLOSE) */
   int i, nArg = 0, iGet = -1, iLimit = -1, iOffset = -1, bAllExact = 1;
   int bSort = 0, nUsed = 0;
   double rRows = AT_GUESS_ROWS, rRequests;
@@ -178,7 +167,7 @@ int atPushBestIndex(sqlite3_index_info *pInfo, const AtSchema *pSchema,
       bAllExact = 0;
       continue;
     }
-    if( eClass!=AT_TERM_EXACT ) bAllExact = 0;
+    if( eClass==AT_TERM_SUPERSET ) bAllExact = 0;   /* close is close enough */
     aTerm[nTerm] = i;
     aExact[nTerm] = eClass==AT_TERM_EXACT;
     aIn[nTerm] = bIn;
@@ -212,18 +201,20 @@ int atPushBestIndex(sqlite3_index_info *pInfo, const AtSchema *pSchema,
     int nWhere = 0;
     for(i=0; i<nTerm; i++){
       int iC = aTerm[i], eOp = pInfo->aConstraint[iC].op;
-      int iCol = pInfo->aConstraint[iC].iColumn, iArg = -1;
-      if( eOp!=SQLITE_INDEX_CONSTRAINT_ISNULL && eOp!=SQLITE_INDEX_CONSTRAINT_ISNOTNULL ){
-        iArg = nArg++;
-        pInfo->aConstraintUsage[iC].argvIndex = iArg+1;
-        if( aIn[i] ) sqlite3_vtab_in(pInfo, iC, 1);
-      }
+      int iCol = pInfo->aConstraint[iC].iColumn, iArg;
+      /* Every term gets an argv slot, IS NULL too (its value is unused):
+      ** newer SQLite passes LIMIT only if every constraint has one. */
+      iArg = nArg++;
+      pInfo->aConstraintUsage[iC].argvIndex = iArg+1;
+      if( aIn[i] ) sqlite3_vtab_in(pInfo, iC, 1);
       pInfo->aConstraintUsage[iC].omit = (unsigned char)aExact[i];
       sqlite3_str_appendf(pM, " t%d.%d.%d.%d.%d.%d", iCol, eOp, aColl[i], aIn[i],
                           aExact[i], iArg);
       sqlite3_str_appendf(pH, "%s\"%w\" %s%s%s", nWhere++ ? " AND " : "filterByFormula: ",
                           columnName(pSchema, iCol), aIn[i] ? "IN" : opName(eOp),
-                          iArg>=0 ? (aIn[i] ? " (?)" : " ?") : "",
+                          (eOp==SQLITE_INDEX_CONSTRAINT_ISNULL
+                           || eOp==SQLITE_INDEX_CONSTRAINT_ISNOTNULL) ? ""
+                          : aIn[i] ? " (?)" : " ?",
                           aExact[i] ? " (exact)" : "");
       /* Guesses: an equality keeps a tenth, a range a third. */
       if( iCol==AT_COL_ID && eOp==SQLITE_INDEX_CONSTRAINT_EQ ){
@@ -259,9 +250,10 @@ int atPushBestIndex(sqlite3_index_info *pInfo, const AtSchema *pSchema,
       }
     }
 
-    /* LIMIT/OFFSET: only when SQLite would keep every record sent and in
-    ** the order sent. SQLite still applies both (omit stays 0), so
-    ** maxRecords is LIMIT+OFFSET and the first OFFSET are dropped here. */
+    /* LIMIT/OFFSET: only when SQLite keeps every record sent (as far as
+    ** the constraints it offered show) and in the order sent. SQLite still
+    ** applies both (omit stays 0): the first page holds LIMIT+OFFSET
+    ** records, and SQLite drops the first OFFSET. */
     if( iLimit>=0 && bAllExact && (pInfo->nOrderBy==0 || bSort) ){
       sqlite3_value *pLim = 0;
       pInfo->aConstraintUsage[iLimit].argvIndex = ++nArg;
@@ -270,8 +262,8 @@ int atPushBestIndex(sqlite3_index_info *pInfo, const AtSchema *pSchema,
         pInfo->aConstraintUsage[iOffset].argvIndex = ++nArg;
         sqlite3_str_appendf(pM, " o%d", nArg-1);
       }
-      sqlite3_str_appendall(pH, iOffset>=0 ? "maxRecords: LIMIT+OFFSET; "
-                                           : "maxRecords: LIMIT; ");
+      sqlite3_str_appendall(pH, iOffset>=0 ? "pageSize: LIMIT+OFFSET; "
+                                           : "pageSize: LIMIT; ");
       if( sqlite3_vtab_rhs_value(pInfo, iLimit, &pLim)==SQLITE_OK && pLim
        && sqlite3_value_type(pLim)==SQLITE_INTEGER && sqlite3_value_int64(pLim)>=0
        && sqlite3_value_int64(pLim)<rRows ){
@@ -447,7 +439,8 @@ static int termValues(const AtPlanTerm *t, int argc, sqlite3_value **argv,
   int n = 0, nAlloc = 0, rc;
   *paVal = 0;
   *pnVal = 0;
-  if( t->iArg<0 ) return SQLITE_OK;
+  if( t->iArg<0 || t->eOp==SQLITE_INDEX_CONSTRAINT_ISNULL
+   || t->eOp==SQLITE_INDEX_CONSTRAINT_ISNOTNULL ) return SQLITE_OK;
   if( t->iArg>=argc ) return SQLITE_ERROR;
   pList = argv[t->iArg];
   if( !t->bIn ){
@@ -594,7 +587,9 @@ int atPushQueryBuild(const AtPlan *pPlan, const AtSchema *pSchema,
     if( t->bIn && nVal==0 ){
       q->bEmpty = 1;                 /* IN (): nothing */
     }
-    if( t->iCol==AT_COL_ID && t->bIn && t->eColl==AT_COLL_BINARY && iIdIn<0 ){
+    if( t->iCol==AT_COL_ID && t->bIn && t->eColl==AT_COLL_BINARY && iIdIn<0
+     && pPlan->nSort==0 ){
+      /* (With sort[], one listing, or the batches would each be sorted.) */
       /* id IN (...): batches of AT_IN_BATCH ids, one listing each. */
       rc = collectIds(q, aVal, nVal);
       if( rc==SQLITE_OK && q->nId==0 ) q->bEmpty = 1;
@@ -659,7 +654,7 @@ int atPushQueryBuild(const AtPlan *pPlan, const AtSchema *pSchema,
     q->nSort = pPlan->nSort;
   }
 
-  /* maxRecords = LIMIT + OFFSET (LIMIT < 0 is no limit). */
+  /* LIMIT + OFFSET records on the first page (LIMIT < 0 is no limit). */
   if( pPlan->iLimitArg>=0 && pPlan->iLimitArg<argc
    && sqlite3_value_type(argv[pPlan->iLimitArg])==SQLITE_INTEGER ){
     sqlite3_int64 nLimit = sqlite3_value_int64(argv[pPlan->iLimitArg]), nOffset = 0;
@@ -673,9 +668,11 @@ int atPushQueryBuild(const AtPlan *pPlan, const AtSchema *pSchema,
     }
     if( nLimit==0 ){
       q->bEmpty = 1;
-    }else if( nLimit>0 && nLimit <= ((sqlite3_int64)1<<40) - nOffset ){
-      q->nMaxRecords = nLimit + nOffset;
-      q->nPageSize = q->nMaxRecords<AT_PAGE ? (int)q->nMaxRecords : 0;
+    }else if( nLimit>0 && nLimit+nOffset<AT_PAGE ){
+      /* pageSize, not maxRecords: SQLite may pass LIMIT while a WHERE term
+      ** it never offered (one column against another) still filters; the
+      ** listing then goes on to the next page when SQLite asks for more. */
+      q->nPageSize = (int)(nLimit + nOffset);
     }
   }
 

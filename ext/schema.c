@@ -169,15 +169,19 @@ int atSchemaFieldById(const AtSchema *p, const char *zId){
   return -1;
 }
 
+/* id is the PRIMARY KEY of a WITHOUT ROWID table: records have no stable
+** integer key, and SQLite needs one that is stable across scans where it
+** runs a query as several (an OR over two constraints is two scans whose
+** rows it merges by key): the record id is. */
 char *atSchemaDeclare(const AtSchema *p){
   sqlite3_str *pStr = sqlite3_str_new(0);
   int i;
-  sqlite3_str_appendall(pStr, "CREATE TABLE x(\"id\" TEXT, \"created_time\" TEXT");
+  sqlite3_str_appendall(pStr, "CREATE TABLE x(\"id\" TEXT PRIMARY KEY, \"created_time\" TEXT");
   for(i=0; i<p->nField; i++){
     sqlite3_str_appendf(pStr, ", \"%w\" %s", p->aField[i].zColumn,
                         atKindDeclType(p->aField[i].eKind));
   }
-  sqlite3_str_appendall(pStr, ")");
+  sqlite3_str_appendall(pStr, ") WITHOUT ROWID");
   return sqlite3_str_finish(pStr);
 }
 

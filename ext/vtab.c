@@ -185,7 +185,7 @@ static int airtableInit(sqlite3 *db, void *pAux, int argc,
   if( rc!=SQLITE_OK ) goto done;
   rc = atSchemaBuild(p->pTableMeta, p->opt.zView, &p->schema, pzErr);
   if( rc!=SQLITE_OK ) goto done;
-  rc = atPushColsBuild(&p->schema, p->pTableMeta, &p->aPush);
+  rc = atPushColsBuild(&p->schema, &p->aPush);
   if( rc!=SQLITE_OK ) goto done;
 
   zSql = atSchemaDeclare(&p->schema);
@@ -589,7 +589,7 @@ static int cacheColumn(AtCursor *pCur, AtVtab *p, sqlite3_context *ctx,
 ** With a cache, comparisons go to the rows table, where id is the primary
 ** key. Without one, the plan is what the query asks of the API
 ** (pushdown.c): the fields it uses, a formula for its constraints, sort,
-** maxRecords, or one GET by id; with pushdown='off', every record of every
+** a first page no larger than LIMIT, or one GET by id; with pushdown='off', every record of every
 ** field, paged lazily (a LIMIT still stops the paging early).
 */
 static int airtableBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
@@ -636,7 +636,6 @@ static void pushListing(AtCursor *pCur){
   l->azOnly = pCur->q.azField;
   l->aSort = pCur->q.aSort;
   l->nSort = pCur->q.nSort;
-  l->nMaxRecords = pCur->q.nMaxRecords;
   l->nPageSize = pCur->q.nPageSize;
 }
 
@@ -671,6 +670,7 @@ static int pushFilter(AtCursor *pCur, AtVtab *p, const char *idxStr,
 static int pushNextBatch(AtCursor *pCur, AtVtab *p){
   char **pzErr = &p->base.zErrMsg;
   int rc = SQLITE_OK;
+  if( pCur->q.bEmpty ) return SQLITE_OK;     /* no batch can match */
   while( rc==SQLITE_OK && pCur->list.bEof && pCur->iBatch+1<pCur->q.nBatch ){
     char *z = atPushBatchFormula(&pCur->q, ++pCur->iBatch);
     if( z==0 ) return SQLITE_NOMEM;
@@ -744,6 +744,7 @@ static int airtableColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
   return SQLITE_OK;
 }
 
+/* The table is WITHOUT ROWID (schema.c): SQLite never asks. */
 static int airtableRowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid){
   AtCursor *pCur = (AtCursor*)cur;
   if( pCur->pStmt ){

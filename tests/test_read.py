@@ -1,6 +1,8 @@
 """The read path: columns, every field type's values, paging, views."""
 import json
 import math
+import sqlite3
+
 import pytest
 
 from conftest import SAMPLE, SIZES, connect, create, table_fixture
@@ -220,7 +222,7 @@ def test_requests_use_ids_and_ask_fields_by_id(tasks, server):
     assert req["path"] == "/v0/appPackagingOps01/tblWZS5HCGdBBugal"
     # Fields by id; only a small one (the checkbox "Fragile") when the query
     # uses none; one record (tests/test_pushdown.py has the rules).
-    assert req["query"] == ("fields%5B%5D=fldD2Xy1a5tWhoJN3&maxRecords=1&pageSize=1"
+    assert req["query"] == ("fields%5B%5D=fldD2Xy1a5tWhoJN3&pageSize=1"
                             "&returnFieldsByFieldId=true")
 
 
@@ -275,10 +277,15 @@ def test_view_gives_the_view_records_in_view_order(db, server, view):
         assert priorities == sorted(priorities, key=lambda p: (p is None, -(p or 0)))
 
 
-def test_rowid_counts_the_rows_of_a_scan(db, server):
+def test_id_is_the_key_and_there_is_no_rowid(db, server):
+    """WITHOUT ROWID, keyed by the record id (README: Columns)."""
     create(db, "t", SIZES, "One Hundred One")
-    rowids = [r[0] for r in db.execute("SELECT rowid FROM t")]
-    assert rowids == list(range(1, 102))
+    with pytest.raises(sqlite3.OperationalError, match=r"^no such column: rowid$"):
+        db.execute("SELECT rowid FROM t")
+    assert db.execute("SELECT sql FROM sqlite_schema WHERE name = 't'").fetchone()[0].startswith(
+        "CREATE VIRTUAL TABLE")
+    ids = [r[0] for r in db.execute("SELECT id FROM t")]
+    assert ids == [r["id"] for r in table_fixture(SIZES, "One Hundred One")["records"]]
 
 
 def test_two_cursors_page_through_one_table_at_once(db, server):
