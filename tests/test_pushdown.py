@@ -327,3 +327,25 @@ def test_empty_in_list_stops_every_batch(db, fast_server):
     rows, reqs = run(db, fast_server, f'SELECT id FROM tasks WHERE id IN ({marks}) '
                      f'AND "Status" IN (SELECT 1 WHERE 0)', ids)
     assert rows == [] and reqs == []
+
+
+@pytest.mark.parametrize("tables", ["products p, vendors v", "vendors v, products p"])
+def test_planner_drives_a_join_from_the_filtered_side_whatever_the_from_order(db, fast_server,
+                                                                             tables):
+    """estimatedCost: a GET by id is far cheaper than a scan, so products
+    (filtered by a formula) is scanned once and each vendor is one GET,
+    whichever table the FROM names first."""
+    create(db, "vendors", SAMPLE, "Vendors", rate_limit=0)
+    create(db, "vendors_off", SAMPLE, "Vendors", rate_limit=0, pushdown="off")
+    sql = (f'SELECT p."Name", v."Name" FROM {tables} '
+           'WHERE v.id = json_extract(p."Vendor", \'$[0]\') AND p."Unit Price" > 100 ORDER BY 1, 2')
+    steps = [r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql)]
+    assert steps[0].startswith("SCAN p VIRTUAL TABLE INDEX 2:") and '"Unit Price" > ?' in steps[0]
+    assert steps[1] == "SCAN v VIRTUAL TABLE INDEX 2:v1 g t0.2.0.0.0.0 -- GET one record by id = ?"
+    fast_server.clear_log()
+    rows = db.execute(sql).fetchall()
+    reqs = listed(fast_server)
+    off = db.execute(sql.replace("products p", "products_off p")
+                        .replace("vendors v", "vendors_off v")).fetchall()
+    assert rows == off and len(rows) > 10
+    assert len(reqs) == 1 + len(rows)     # one listing of products, a GET per row
