@@ -58,9 +58,9 @@ static void testSchema(void){
   CHECK(s.zViewId==0);
   CHECK(s.nField==5);
   zSql = atSchemaDeclare(&s);
-  CHECK_STR(zSql, "CREATE TABLE x(\"id\" TEXT, \"created_time\" TEXT, "
+  CHECK_STR(zSql, "CREATE TABLE x(\"id\" TEXT PRIMARY KEY, \"created_time\" TEXT, "
             "\"Name\" TEXT, \"id_2\" INTEGER, \"Say \"\"hi\"\"\" INTEGER, "
-            "\"Cost\" REAL, \"Tags\" TEXT)");
+            "\"Cost\" REAL, \"Tags\" TEXT) WITHOUT ROWID");
   sqlite3_free(zSql);
   CHECK(atSchemaFieldById(&s, "fldBBBBBBBBBBBBBB")==0);
   CHECK(atSchemaFieldById(&s, "fldAAAAAAAAAAAAAA")==1);
