@@ -367,7 +367,7 @@ struct AtCell {
   double r;             /* the value if SQLITE_FLOAT */
   const char *z;        /* the text if SQLITE_TEXT (owned by the JSON tree or zFree) */
   int n;                /* bytes in z */
-  char *zFree;          /* cJSON-allocated text to free with atCellClear() */
+  char *zFree;          /* sqlite3_malloc'd text to free with atCellClear() */
 };
 
 /* The kind for a field of Airtable type zType with options pOptions (may be
@@ -385,6 +385,14 @@ const char *atKindName(int eKind);
 ** atCellClear(). Rules are in README.md ("Field types"). */
 int atCellFromJson(int eKind, const cJSON *pVal, AtCell *pCell);
 void atCellClear(AtCell *pCell);
+
+/* Compact JSON text of v, byte for byte what cJSON_PrintUnformatted()
+** gives, appended to p (atJsonPrint: SQLITE_OK, SQLITE_NOMEM, or
+** SQLITE_ERROR for a node of no JSON type), or as a sqlite3_malloc'd
+** string with its length in *pn (atJsonText: NULL on error or OOM). */
+struct AtBuf;
+int atJsonPrint(struct AtBuf *p, const cJSON *v);
+char *atJsonText(const cJSON *v, int *pn);
 
 /* Hand a cell to SQLite as a function result. Text the cell owns (JSON
 ** it printed) is handed over, not copied; text in the JSON tree is copied.

@@ -16,7 +16,10 @@
 **                     true/false 1/0, array/object compact JSON text.
 ** No value is dropped: a value of an unexpected JSON type keeps its data.
 */
+#include <float.h>
+#include <locale.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include "airtable_int.h"
 
@@ -114,13 +117,154 @@ static void numberCell(double r, AtCell *pCell){
   }
 }
 
+/* ---- compact JSON text ------------------------------------------------------
+**
+** The same bytes as cJSON_PrintUnformatted() (tests/unit/test_value.c and
+** fuzz_value compare the two on every input), written in one growing
+** buffer: cJSON's printer sizes each string twice, grows its own buffer
+** and copies the result once more, and it printed every JSON cell of a
+** scan (a tenth of a full scan's instructions, by callgrind). */
+
+/* Room for n more bytes (and the NUL) in p; 0 on OOM (p->bOom set). */
+static int reserve(AtBuf *p, size_t n){
+  if( p->bOom ) return 0;
+  if( p->n + n + 1 > p->nAlloc ){
+    size_t nNew = p->nAlloc ? p->nAlloc*2 : 256;
+    char *zNew;
+    while( nNew < p->n + n + 1 ) nNew *= 2;
+    zNew = sqlite3_realloc64(p->z, nNew);
+    if( zNew==0 ){
+      p->bOom = 1;
+      return 0;
+    }
+    p->z = zNew;
+    p->nAlloc = nNew;
+  }
+  return 1;
+}
+
+static void putChar(AtBuf *p, char c){
+  if( reserve(p, 1) ){
+    p->z[p->n++] = c;
+    p->z[p->n] = 0;
+  }
+}
+
+/* A JSON string: room for the worst case (every byte as \u00XX) is made
+** once, then the bytes are written straight in. */
+static void jsonString(AtBuf *p, const char *z){
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char *a = (const unsigned char*)(z ? z : "");
+  size_t nIn = strlen((const char*)a), i;
+  char *zOut;
+  if( !reserve(p, nIn*6 + 2) ) return;
+  zOut = p->z + p->n;
+  *zOut++ = '"';
+  for(i=0; i<nIn; i++){
+    unsigned char c = a[i];
+    if( c>31 && c!='"' && c!='\\' ){
+      *zOut++ = (char)c;
+      continue;
+    }
+    *zOut++ = '\\';
+    switch( c ){
+      case '"':  *zOut++ = '"'; break;
+      case '\\': *zOut++ = '\\'; break;
+      case '\b': *zOut++ = 'b'; break;
+      case '\f': *zOut++ = 'f'; break;
+      case '\n': *zOut++ = 'n'; break;
+      case '\r': *zOut++ = 'r'; break;
+      case '\t': *zOut++ = 't'; break;
+      default:
+        *zOut++ = 'u'; *zOut++ = '0'; *zOut++ = '0';
+        *zOut++ = hex[c>>4]; *zOut++ = hex[c&15];
+    }
+  }
+  *zOut++ = '"';
+  *zOut = 0;
+  p->n = (size_t)(zOut - p->z);
+}
+
+/* cJSON 1.7.15's number: "null" for NaN and infinities; else 15
+** significant digits if they read back (within cJSON's tolerance), else
+** 17; the locale's decimal point made '.'. (-0 stays "-0".) */
+static void jsonNumber(AtBuf *p, const cJSON *v){
+  char aBuf[32];
+  double d = v->valuedouble, t = 0.0;
+  int n, i;
+  char cPoint = localeconv()->decimal_point[0];
+  if( isnan(d) || isinf(d) ){
+    n = snprintf(aBuf, sizeof(aBuf), "null");
+  }else{
+    n = snprintf(aBuf, sizeof(aBuf), "%1.15g", d);
+    if( sscanf(aBuf, "%lg", &t)!=1
+     || !(fabs(t-d) <= (fabs(t)>fabs(d) ? fabs(t) : fabs(d))*DBL_EPSILON) ){
+      n = snprintf(aBuf, sizeof(aBuf), "%1.17g", d);
+    }
+  }
+  for(i=0; i<n; i++) if( aBuf[i]==cPoint ) aBuf[i] = '.';
+  if( reserve(p, n) ){
+    memcpy(p->z + p->n, aBuf, n);
+    p->n += n;
+    p->z[p->n] = 0;
+  }
+}
+
+int atJsonPrint(AtBuf *p, const cJSON *v){
+  const cJSON *c;
+  switch( v->type & 0xFF ){
+    case cJSON_NULL:   atBufAppend(p, "null", 4); break;
+    case cJSON_False:  atBufAppend(p, "false", 5); break;
+    case cJSON_True:   atBufAppend(p, "true", 4); break;
+    case cJSON_Number: jsonNumber(p, v); break;
+    case cJSON_String: jsonString(p, v->valuestring); break;
+    case cJSON_Raw:
+      if( v->valuestring==0 ) return SQLITE_ERROR;
+      atBufAppend(p, v->valuestring, strlen(v->valuestring));
+      break;
+    case cJSON_Array:
+      putChar(p, '[');
+      for(c=v->child; c; c=c->next){
+        if( c!=v->child ) putChar(p, ',');
+        if( atJsonPrint(p, c)==SQLITE_ERROR ) return SQLITE_ERROR;
+      }
+      putChar(p, ']');
+      break;
+    case cJSON_Object:
+      putChar(p, '{');
+      for(c=v->child; c; c=c->next){
+        if( c!=v->child ) putChar(p, ',');
+        jsonString(p, c->string);
+        putChar(p, ':');
+        if( atJsonPrint(p, c)==SQLITE_ERROR ) return SQLITE_ERROR;
+      }
+      putChar(p, '}');
+      break;
+    default:
+      return SQLITE_ERROR;
+  }
+  return p->bOom ? SQLITE_NOMEM : SQLITE_OK;
+}
+
+char *atJsonText(const cJSON *v, int *pn){
+  AtBuf b;
+  memset(&b, 0, sizeof(b));
+  if( atJsonPrint(&b, v)!=SQLITE_OK || b.z==0 ){
+    sqlite3_free(b.z);
+    return 0;
+  }
+  if( pn ) *pn = (int)b.n;
+  return b.z;
+}
+
 /* The cell holds compact JSON text of pVal. */
 static int jsonCell(const cJSON *pVal, AtCell *pCell){
-  pCell->zFree = cJSON_PrintUnformatted(pVal);
+  int n = 0;
+  pCell->zFree = atJsonText(pVal, &n);
   if( pCell->zFree==0 ) return SQLITE_NOMEM;
   pCell->eType = SQLITE_TEXT;
   pCell->z = pCell->zFree;
-  pCell->n = (int)strlen(pCell->zFree);
+  pCell->n = n;
   return SQLITE_OK;
 }
 
@@ -173,7 +317,7 @@ int atCellFromJson(int eKind, const cJSON *pVal, AtCell *pCell){
 }
 
 void atCellClear(AtCell *pCell){
-  if( pCell->zFree ) cJSON_free(pCell->zFree);
+  sqlite3_free(pCell->zFree);
   memset(pCell, 0, sizeof(*pCell));
 }
 
@@ -184,7 +328,7 @@ void atCellResult(sqlite3_context *ctx, AtCell *pCell){
     case SQLITE_TEXT:
       if( pCell->zFree ){
         /* SQLite frees it (or at once, on error): the cell lets go of it. */
-        sqlite3_result_text(ctx, pCell->zFree, pCell->n, cJSON_free);
+        sqlite3_result_text(ctx, pCell->zFree, pCell->n, sqlite3_free);
         pCell->zFree = 0;
         pCell->z = 0;
       }else{

@@ -188,7 +188,7 @@ typedef struct Scalar Scalar;
 struct Scalar {
   int e;               /* SC_* */
   const char *z;       /* the text (NUL-terminated) */
-  char *zFree;         /* cJSON-allocated text to free */
+  char *zFree;         /* sqlite3_malloc'd text to free */
   char aBuf[40];       /* room for a number */
 };
 
@@ -258,7 +258,7 @@ static int scalarOf(const char *zType, int bJsonText, int bAbsentFalse,
     return SQLITE_OK;
   }
   if( bJsonText ){
-    s->zFree = cJSON_PrintUnformatted(pVal);
+    s->zFree = atJsonText(pVal, 0);
     if( s->zFree==0 ) return SQLITE_NOMEM;
     s->e = SC_STRING;
     s->z = s->zFree;
@@ -274,7 +274,7 @@ static int scalarOf(const char *zType, int bJsonText, int bAbsentFalse,
         s->e = SC_STRING;
         s->z = pVal->valuestring;
       }else{
-        s->zFree = cJSON_PrintUnformatted(pVal);
+        s->zFree = atJsonText(pVal, 0);
         if( s->zFree==0 ) return SQLITE_NOMEM;
         s->e = SC_STRING;
         s->z = s->zFree;
@@ -383,7 +383,7 @@ static int jsonValue(AtBuf *p, const cJSON *pType, int bJsonText,
     }
     if( s.e==SC_RAW ) bufStr(p, s.z);
     else if( s.e!=SC_NULL ) jsonString(p, s.z);
-    if( s.zFree ) cJSON_free(s.zFree);
+    sqlite3_free(s.zFree);
     return s.e!=SC_NULL;
   }
   if( pVal==0 || cJSON_IsNull(pVal) ) return 0;
@@ -468,7 +468,7 @@ int atCsvRow(AtBuf *p, const AtSparkSchema *pSpark, const cJSON *pRecord,
     }
     if( s.e==SC_STRING ) csvQuoted(p, s.z);
     else if( s.e!=SC_NULL ) bufStr(p, s.z);
-    if( s.zFree ) cJSON_free(s.zFree);
+    sqlite3_free(s.zFree);
     anUntyped[i] += bUntyped;
   }
   bufChar(p, '\n');

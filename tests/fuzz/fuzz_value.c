@@ -1,6 +1,7 @@
 /* fuzz_value.c: the input as a table's metadata (fields with types and
 ** options): schema building, column naming, the declaration, each field's
 ** kind; then the same JSON as a cell value of every kind. */
+#include <string.h>
 #include "airtable_int.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *aData, size_t nData){
@@ -22,6 +23,13 @@ int LLVMFuzzerTestOneInput(const unsigned char *aData, size_t nData){
   sqlite3_free(zErr);
   atFieldKind(cJSON_GetStringValue(cJSON_GetObjectItem(pRoot, "type")),
               cJSON_GetObjectItem(pRoot, "options"));
+  /* The compact printer gives cJSON's bytes exactly. */
+  {
+    char *zMine = atJsonText(pRoot, 0), *zTheirs = cJSON_PrintUnformatted(pRoot);
+    if( (zMine==0)!=(zTheirs==0) || (zMine && strcmp(zMine, zTheirs)!=0) ) __builtin_trap();
+    sqlite3_free(zMine);
+    cJSON_free(zTheirs);
+  }
   for(eKind=AT_KIND_TEXT; eKind<=AT_KIND_JSON; eKind++){
     AtCell cell;
     if( atCellFromJson(eKind, pRoot, &cell)==SQLITE_OK ) atCellClear(&cell);

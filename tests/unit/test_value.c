@@ -153,5 +153,33 @@ static void testCells(void){
 int main(void){
   testKinds();
   testCells();
+  /* The compact printer: cJSON_PrintUnformatted's bytes, for values of
+  ** every JSON type, escapes, numbers of each printing rule, nesting. */
+  {
+    static const char *const az[] = {
+      "null", "true", "false", "0", "-1", "2147483647", "2147483648", "-2147483649",
+      "1.5", "0.1", "1e300", "-1e-300", "123456789.123456789", "3.141592653589793",
+      "0.30000000000000004", "1e21", "-0.0", "\"\"", "\"plain\"",
+      "\"q\\\" b\\\\ s\\/ \\b\\f\\n\\r\\t \\u0001\\u001f \\u007f caf\u00e9 \\ud83d\\ude9a\"",
+      "[]", "{}", "[1,\"a\",[null,{}],{\"k\":[true]}]",
+      "{\"id\":\"usr1\",\"name\":\"Zo\\u00eb \\\"Z\\\"\",\"n\":2.5e-7}",
+      "[{\"a\":1},{\"\":\"\"},{\"x\\ny\":-12345678901234567890}]",
+    };
+    size_t k;
+    for(k=0; k<sizeof(az)/sizeof(az[0]); k++){
+      cJSON *p = cJSON_Parse(az[k]);
+      char *zMine, *zTheirs;
+      int n = -1;
+      CHECK(p!=0);
+      if( p==0 ) continue;
+      zMine = atJsonText(p, &n);
+      zTheirs = cJSON_PrintUnformatted(p);
+      CHECK_STR(zMine, zTheirs);
+      CHECK(zMine && n==(int)strlen(zMine));
+      sqlite3_free(zMine);
+      cJSON_free(zTheirs);
+      cJSON_Delete(p);
+    }
+  }
   DONE();
 }
