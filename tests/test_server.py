@@ -1195,3 +1195,292 @@ def test_tls(tmp_path):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
+
+
+# --- Bench tables (--bench-records, tests/server/bench_data.py) ----------------
+
+BENCH = "appBenchData00001"
+BENCH_REFUSAL = "bench tables of more than 500 records serve only plain listings"
+BENCH_TYPES = {"singleLineText", "multilineText", "email", "url", "phoneNumber", "number", "currency",
+               "percent", "duration", "rating", "checkbox", "singleSelect", "multipleSelects", "date",
+               "dateTime", "createdTime", "autoNumber", "multipleRecordLinks", "singleCollaborator",
+               "formula", "count", "barcode"}
+ISO_MS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+
+
+@pytest.fixture(scope="module")
+def bench_servers():
+    """Two servers with bench tables of 250 and 1,000 records: A keeps both as
+    ordinary tables too; B keeps the 1,000 as generated pages only
+    (--bench-full-max 500), so it refuses all but plain listings."""
+    a = start_server("--rate-limit", "0", "--bench-records", "1000,250")
+    try:
+        b = start_server("--rate-limit", "0", "--bench-records", "250,1000", "--bench-full-max", "500")
+    except BaseException:
+        stop_server(a)
+        raise
+    yield a, b
+    for client in (a, b):
+        rc, out, err = stop_server(client)
+        assert (rc, out, err.decode()) == (0, b"", "")
+
+
+@pytest.fixture
+def bench(bench_servers):
+    for client in bench_servers:
+        client.control("POST", "/_test/reset")
+    return bench_servers
+
+
+def bench_path(size, record_id=None):
+    return "/v0/%s/Bench%%20%d%s" % (BENCH, size, "/" + record_id if record_id else "")
+
+
+def bench_pages(client, size, query=(), headers=None):
+    """The raw bodies of a listing's pages, following its offsets."""
+    bodies, offset = [], None
+    conn = client.conn()
+    try:
+        while True:
+            r = client.get(bench_path(size), list(query) + ([("offset", offset)] if offset else []),
+                           conn=conn, headers=headers)
+            assert r.status == 200, r.raw
+            bodies.append(r.raw)
+            raw = gzip.decompress(r.raw) if r.headers.get("content-encoding") == "gzip" else r.raw
+            offset = json.loads(raw).get("offset")
+            if offset is None:
+                return bodies
+            assert re.fullmatch(r"itr[A-Za-z0-9]{14}/rec[A-Za-z0-9]{14}", offset)
+    finally:
+        conn.close()
+
+
+def records_part(body):
+    """A page's body without its offset."""
+    return re.sub(rb',"offset":"[^"]*"\}$', b"}", body)
+
+
+def test_bench_metadata(bench, server):
+    a, b = bench
+    assert {"id": BENCH, "name": "Bench Data", "permissionLevel": "create"} in a.get("/v0/meta/bases").json["bases"]
+    tables = a.get("/v0/meta/bases/%s/tables" % BENCH).json["tables"]
+    assert tables == b.get("/v0/meta/bases/%s/tables" % BENCH).json["tables"]
+    assert [t["name"] for t in tables] == ["Bench 250", "Bench 1000"]
+    id_re = re.compile(r"(tbl|fld|viw|sel)[A-Za-z0-9]{14}")
+    for t in tables:
+        fields = t["fields"]
+        by_id = {f["id"]: f for f in fields}
+        assert id_re.fullmatch(t["id"]) and t["primaryFieldId"] == fields[0]["id"]
+        assert len(fields) == 30 and len(by_id) == 30 and len({f["name"] for f in fields}) == 30
+        assert {f["type"] for f in fields} == BENCH_TYPES <= DOC_FIELD_TYPES
+        assert [v["type"] for v in t["views"]] == ["grid"] and id_re.fullmatch(t["views"][0]["id"])
+        for f in fields:
+            assert set(f) <= {"id", "name", "type", "description", "options"} and id_re.fullmatch(f["id"])
+            opts = f.get("options", {})
+            for c in opts.get("choices", []):
+                assert id_re.fullmatch(c["id"]) and set(c) == {"id", "name", "color"}
+            if f["type"] == "multipleRecordLinks":
+                assert opts["linkedTableId"] == t["id"]
+            if f["type"] == "count":
+                assert by_id[opts["recordLinkFieldId"]]["type"] == "multipleRecordLinks"
+            if f["type"] == "formula":
+                assert set(opts["referencedFieldIds"]) <= set(by_id)
+                assert set(re.findall(r"\{(fld[A-Za-z0-9]{14})\}", opts["formula"])) == set(opts["referencedFieldIds"])
+        precisions = {f["options"]["precision"] for f in fields if f["type"] == "number"}
+        assert precisions == {0, 2}
+    # Without --bench-records the server has no bench base.
+    assert server.get("/v0/meta/bases/%s/tables" % BENCH).json == PERMISSIONS
+    assert BENCH not in [x["id"] for x in server.get("/v0/meta/bases").json["bases"]]
+
+
+def check_bench_cell(f, v, record_ids):
+    t, opts = f["type"], f.get("options") or {}
+    assert v is not None and v != "" and v != [] and v is not False, f["name"]
+    number = isinstance(v, (int, float)) and not isinstance(v, bool)
+    if t in ("singleLineText", "multilineText", "email", "url", "phoneNumber"):
+        assert isinstance(v, str)
+    elif t == "singleSelect":
+        assert v in [c["name"] for c in opts["choices"]]
+    elif t == "multipleSelects":
+        assert len(set(v)) == len(v) and set(v) <= {c["name"] for c in opts["choices"]}
+    elif t in ("number", "currency", "percent", "duration"):
+        assert number and (opts.get("precision") != 0 or isinstance(v, int))
+    elif t == "rating":
+        assert isinstance(v, int) and 1 <= v <= opts["max"]
+    elif t in ("autoNumber", "count"):
+        assert isinstance(v, int) and not isinstance(v, bool)
+    elif t == "checkbox":
+        assert v is True
+    elif t == "date":
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d", v)
+    elif t in ("dateTime", "createdTime"):
+        assert re.fullmatch(ISO_MS, v)
+    elif t == "multipleRecordLinks":
+        assert set(v) <= record_ids and len(set(v)) == len(v)
+    elif t == "singleCollaborator":
+        assert set(v) == {"id", "email", "name"} and re.fullmatch(r"usr[A-Za-z0-9]{14}", v["id"])
+    elif t == "formula":
+        assert number if opts["result"]["type"] in ("number", "currency") else isinstance(v, str)
+    elif t == "barcode":
+        assert isinstance(v["text"], str)
+    else:
+        raise AssertionError(t)
+
+
+@pytest.mark.parametrize("size", [250, 1000])
+def test_bench_pages_to_the_end(bench, size):
+    a, _ = bench
+    fields = [t for t in a.get("/v0/meta/bases/%s/tables" % BENCH).json["tables"]
+              if t["name"] == "Bench %d" % size][0]["fields"]
+    by_name = [json.loads(body) for body in bench_pages(a, size)]
+    by_id = [json.loads(body) for body in bench_pages(a, size, [("returnFieldsByFieldId", "true")])]
+    assert [len(p["records"]) for p in by_name] == [100] * (size // 100) + ([size % 100] if size % 100 else [])
+    records = [r for p in by_name for r in p["records"]]
+    ids = [r["id"] for r in records]
+    assert len(set(ids)) == size and all(re.fullmatch(r"rec[A-Za-z0-9]{14}", i) for i in ids)
+    assert [r["createdTime"] for r in records] == sorted(r["createdTime"] for r in records)
+    name_to_id = {f["name"]: f["id"] for f in fields}
+    assert [r for p in by_id for r in p["records"]] == [
+        dict(r, fields={name_to_id[k]: v for k, v in r["fields"].items()}) for r in records]
+    by_field = {f["name"]: f for f in fields}
+    for n, r in enumerate(records):
+        assert list(r) == ["id", "createdTime", "fields"] and re.fullmatch(ISO_MS, r["createdTime"])
+        for k, v in r["fields"].items():
+            check_bench_cell(by_field[k], v, set(ids))
+        assert r["fields"]["Order No"] == n + 1 and r["fields"]["Created"] == r["createdTime"]
+        assert r["fields"]["Related Count"] == len(r["fields"].get("Related", []))
+    # Some cells empty (left out), a checkbox sometimes absent, some long text.
+    assert all(len(r["fields"]) < 30 for r in records[:3])
+    paid = [r["fields"].get("Paid") for r in records]
+    assert True in paid and None in paid
+    assert any(len(r["fields"].get("Notes", "")) > 250 for r in records)
+
+
+def test_bench_identical_across_servers_and_paths(bench):
+    """A serves Bench 1000 from a Table's records, B from generated pages:
+    the same bytes, by name and by id, plain and gzipped, offsets included."""
+    a, b = bench
+    for size in (250, 1000):
+        for query in ([], [("returnFieldsByFieldId", "true")]):
+            for headers in (None, {"Accept-Encoding": "gzip"}):
+                pages = bench_pages(a, size, query, headers)
+                assert pages == bench_pages(b, size, query, headers), (size, query, headers)
+    page = a.get(bench_path(1000), headers={"Accept-Encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip" and json.loads(gzip.decompress(page.raw))["records"]
+
+
+def test_bench_pre_rendered_equals_normal_renderer(bench):
+    a, b = bench
+    pre = bench_pages(a, 1000)
+    # maxRecords takes the normal path (its offsets are the server's usual ones).
+    normal = bench_pages(a, 1000, [("maxRecords", "1000")])
+    assert [records_part(x) for x in pre] == [records_part(x) for x in normal]
+    assert pre[0] != normal[0]      # different offsets: the first is pre-rendered
+    # The same plain listing, however it is spelled.
+    for q in ("pageSize=100", "returnFieldsByFieldId=false", "cellFormat=json&returnFieldsByFieldId=0"):
+        assert a.get(bench_path(1000), q).raw == pre[0]
+    assert a.request("POST", bench_path(1000) + "/listRecords", body={}).raw == pre[0]
+    assert b.request("POST", bench_path(1000) + "/listRecords", body={"pageSize": 100}).raw == pre[0]
+    offset = json.loads(pre[0])["offset"]
+    assert a.request("POST", bench_path(1000) + "/listRecords", body={"offset": offset}).raw == pre[1]
+
+
+def test_bench_offsets(bench):
+    a, b = bench
+    first = a.get(bench_path(1000)).json
+    by_id = a.get(bench_path(1000), "returnFieldsByFieldId=true").json
+    a.control("POST", "/_test/offsets/expire")      # fixed offsets: not expired
+    for client in (a, b):
+        again = [client.get(bench_path(1000), [("offset", first["offset"])]).raw for _ in range(2)]
+        assert again[0] == again[1] and json.loads(again[0])["records"][0]["fields"]["Order No"] == 101
+        for q in ([("offset", "itrNOTAREALTOKEN/rec00000000000000")],
+                  [("offset", first["offset"]), ("returnFieldsByFieldId", "true")],  # bound to names
+                  [("offset", by_id["offset"])]):
+            r = client.get(bench_path(1000), q)
+            assert (r.status, r.json) == (422, ITERATOR), (client, q)
+        r = client.get(bench_path(250), [("offset", first["offset"])])
+        assert (r.status, r.json) == (422, ITERATOR)
+    # On a full table a smaller page may continue a pre-rendered walk, and back.
+    r = a.get(bench_path(1000), [("offset", first["offset"]), ("pageSize", "50")]).json
+    assert [x["fields"]["Order No"] for x in r["records"]] == list(range(101, 151))
+    r = a.get(bench_path(1000), [("offset", r["offset"])]).json
+    assert [x["fields"]["Order No"] for x in r["records"]] == list(range(151, 251))
+    # The log counts records of pre-rendered pages.
+    log = a.control("GET", "/_test/requests")["requests"]
+    assert log[-1]["records"] == 100 and log[-1]["base"] == BENCH
+
+
+def test_bench_full_table_takes_the_normal_path(bench):
+    a, _ = bench
+    path = bench_path(1000)
+    r = a.get(path, [("filterByFormula", "{Order No} <= 5")]).json
+    assert [x["fields"]["Order No"] for x in r["records"]] == [1, 2, 3, 4, 5]
+    r = a.get(path, [("sort[0][field]", "Order No"), ("sort[0][direction]", "desc"), ("pageSize", "3"),
+                     ("fields[]", "Order No"), ("fields[]", "Status")]).json
+    assert [x["fields"]["Order No"] for x in r["records"]] == [1000, 999, 998]
+    assert set(r["records"][0]["fields"]) <= {"Order No", "Status"} and "offset" in r
+    records, sizes = a.list_all(path, [("maxRecords", "150"), ("pageSize", "70")])
+    assert sizes == [70, 70, 10]
+    one = a.get(path + "/" + records[42]["id"]).json
+    assert one == records[42]
+    # An edit takes the table off its pages; a reset puts it back.
+    plain = a.get(path).raw
+    a.control("POST", "/_test/records/%s/Bench%%201000" % BENCH,
+              {"update": [{"id": records[0]["id"], "fields": {"Name": "Edited"}}]})
+    assert a.get(path).json["records"][0]["fields"]["Name"] == "Edited"
+    a.control("POST", "/_test/reset")
+    assert a.get(path).raw == plain
+
+
+def test_bench_large_table_refuses_all_but_plain_listings(bench):
+    a, b = bench
+    path = bench_path(1000)
+    for q, asked in ([("filterByFormula", "{Order No} <= 5")], "filterByFormula"), \
+                    ([("fields[]", "Name")], "fields[]"), \
+                    ([("sort[0][field]", "Name")], "sort"), \
+                    ([("view", "Grid view")], "view"), \
+                    ([("maxRecords", "5")], "maxRecords"), \
+                    ([("pageSize", "10")], "pageSize 10"), \
+                    ([("cellFormat", "string"), ("timeZone", "UTC"), ("userLocale", "en")], "cellFormat string"):
+        r = b.get(path, q)
+        assert r.status == 422 and r.json["error"]["type"] == "INVALID_REQUEST_UNKNOWN", q
+        assert BENCH_REFUSAL in r.json["error"]["message"] and asked in r.json["error"]["message"]
+    r = b.request("POST", path + "/listRecords", body={"filterByFormula": "1"})
+    assert r.status == 422 and BENCH_REFUSAL in r.json["error"]["message"]
+    b.control("POST", "/_test/config", {"readings": ["omit_zero"]})
+    r = b.get(path)
+    assert r.status == 422 and "omit_zero" in r.json["error"]["message"]
+    b.control("POST", "/_test/config", {"readings": []})
+    # The smaller table of the same server is a full one.
+    assert len(b.get(bench_path(250), [("filterByFormula", "{Order No} <= 5")]).json["records"]) == 5
+    # GET of one record: generated again, rendered as a Table's would be.
+    records = json.loads(bench_pages(b, 1000)[3])["records"]
+    for rec in (records[0], records[57]):
+        assert b.get(path + "/" + rec["id"]).json == rec
+        for q in ("returnFieldsByFieldId=true", "cellFormat=string&timeZone=UTC&userLocale=en"):
+            assert b.get(path + "/" + rec["id"], q).raw == a.get(path + "/" + rec["id"], q).raw
+    r = b.get(path + "/rec00000000000000")
+    assert (r.status, r.json) == (404, NOT_FOUND)
+    r = b.request("POST", "/_test/records/%s/Bench%%201000" % BENCH, body={"delete": [records[0]["id"]]},
+                  token=None)
+    assert r.status == 400 and r.json["error"]["type"] == "INVALID_EDIT"
+
+
+def test_bench_latency_and_rate_limit_apply(bench):
+    a, _ = bench
+    a.control("POST", "/_test/config", {"latency_ms": 150})
+    t0 = time.monotonic()
+    assert a.get(bench_path(1000)).status == 200
+    assert time.monotonic() - t0 >= 0.15
+    a.control("POST", "/_test/config", {"latency_ms": 0, "rate_limit": 5, "rate_limit_penalty": 1})
+    conn = a.conn()
+    try:
+        assert [a.get(bench_path(1000), conn=conn).status for _ in range(6)] == [200] * 5 + [429]
+    finally:
+        conn.close()
+
+
+def test_bench_records_flag_errors():
+    for bad in ("0", "-5", "abc", ","):
+        p = subprocess.run([PYTHON, SERVER, "--bench-records", bad], capture_output=True, timeout=30)
+        assert p.returncode == 2 and b"--bench-records" in p.stderr, bad

@@ -7,7 +7,7 @@ library only.
 
     scripts/test-server [--fixture FILE]... [--port N] [--token T]
                         [--latency-ms N] [--rate-limit N] [--rate-limit-penalty S]
-                        [--readings NAME,...]
+                        [--readings NAME,...] [--bench-records N,...] [--bench-full-max N]
 
 Prints exactly "http://127.0.0.1:PORT" on stdout, then serves until SIGTERM or
 SIGINT.  The behaviour modelled here is documented in /work/shared/AIRTABLE_API.md
@@ -243,6 +243,8 @@ def check_record_spec(spec, keys):
 
 
 class Table:
+    bench = None    # a generated bench table's hook (bench_data.py): pre-rendered pages
+
     def __init__(self, base, spec):
         self.base = base
         self.id = spec["id"]
@@ -936,8 +938,9 @@ class Fault:
 class State:
     """Everything the handlers share; one lock guards the mutable parts."""
 
-    def __init__(self, fixture_specs, config):
+    def __init__(self, fixture_specs, config, extra=()):
         self.fixture_specs = fixture_specs      # pristine parsed fixtures, never mutated
+        self.extra = list(extra)                # bases built once (bench_data.BenchBase): .base, .reset()
         self.initial_config = dict(config)
         self.lock = threading.RLock()
         self.inflight = 0   # API requests being served now (not reset: they are real)
@@ -955,6 +958,9 @@ class State:
             self.bases = [b if old is not None and all(t.snapshot.version == 0 for t in b.tables)
                           else Base(copy.deepcopy(s))
                           for s, b in zip(self.fixture_specs, old or [None] * len(self.fixture_specs))]
+            for x in self.extra:
+                x.reset()
+                self.bases.append(x.base)
             self.base_by_id = {b.id: b for b in self.bases}
             self.config = dict(self.initial_config)
             self.log = []
@@ -1121,7 +1127,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = resp.body
         headers = [("Content-Type", JSON_TYPE)]
         if self.wants_gzip() and body:
-            body = gzip.compress(body, compresslevel=5, mtime=0)
+            pre = getattr(resp, "gzip_of", None)    # (body, its gzip) compressed beforehand
+            body = pre[1] if pre is not None and pre[0] is body else gzip.compress(body, compresslevel=5, mtime=0)
             headers.append(("Content-Encoding", "gzip"))
         headers.append(("Vary", "Accept-Encoding"))
         headers.extend(resp.headers.items())
@@ -1378,6 +1385,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise invalid_request()
         check_cell_format(opts)
         opts.readings = self.readings()
+        if table.bench is not None:
+            resp = table.bench.get_record(self, table, record_id, opts)
+            if resp is not None:
+                return resp
         snap = table.snapshot
         rec = snap.by_id.get(record_id)
         if rec is None:
@@ -1453,6 +1464,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def list_records(self, table, opts):
         check_cell_format(opts)
         opts.readings = self.readings()
+        if table.bench is not None:
+            resp = table.bench.list_records(self, table, opts)
+            if resp is not None:
+                return resp
         # One snapshot for the whole request: schema, order and cells agree.
         snap = table.snapshot
         schema = snap.schema
@@ -1630,6 +1645,14 @@ def parse_readings_arg(text):
         raise argparse.ArgumentTypeError(str(e))
 
 
+def parse_bench_sizes(text):
+    import bench_data   # tests/server/bench_data.py
+    try:
+        return bench_data.parse_sizes(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e))
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description="Airtable-compatible test server")
     p.add_argument("--fixture", action="append", help="base fixture JSON (repeatable)")
@@ -1643,6 +1666,12 @@ def parse_args(argv):
     p.add_argument("--readings", type=parse_readings_arg, default=[],
                    help="comma-separated readings of open points (formula.READINGS): %s"
                         % ", ".join(sorted(formula_eval.READINGS)))
+    p.add_argument("--bench-records", type=parse_bench_sizes, default=[],
+                   help="comma-separated sizes: add the base appBenchData00001 with a generated "
+                        "table \"Bench N\" of each size, plain listings pre-rendered (bench_data.py)")
+    p.add_argument("--bench-full-max", type=int, default=None,
+                   help="bench tables above this many records serve only plain listings and GET "
+                        "of one record (default 100000)")
     p.add_argument("--verbose", action="store_true", help="log requests on stderr")
     p.add_argument("--tls-cert", help="serve https with this certificate (PEM)")
     p.add_argument("--tls-key", help="the certificate's private key (PEM)")
@@ -1655,7 +1684,12 @@ def main(argv=None):
     config = {"latency_ms": args.latency_ms, "rate_limit": args.rate_limit,
               "rate_limit_penalty": args.rate_limit_penalty, "token": args.token,
               "readings": args.readings}
-    state = State(load_fixtures(paths), config)
+    extra = []
+    if args.bench_records:
+        import bench_data   # tests/server/bench_data.py: generated tables for benchmarks
+        full_max = bench_data.FULL_MAX if args.bench_full_max is None else args.bench_full_max
+        extra.append(bench_data.BenchBase(sys.modules[__name__], args.bench_records, full_max))
+    state = State(load_fixtures(paths), config, extra)
     server = Server((args.host, args.port), state, verbose=args.verbose)
     scheme = "http"
     if args.tls_cert:
