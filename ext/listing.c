@@ -127,11 +127,27 @@ static int settle(AtListing *p, char **pzErr){
   p->nRow++;
   memset(p->apCell, 0, sizeof(cJSON*)*p->pSchema->nField);
   pFields = cJSON_GetObjectItemCaseSensitive(p->page.pRecord, "fields");
-  cJSON_ArrayForEach(pVal, pFields){
+  {
     /* Fields are keyed by id (returnFieldsByFieldId). A field added since
-    ** the schema was read has no column: reconnect to see it. */
-    int iField = atSchemaFieldById(p->pSchema, pVal->string);
-    if( iField>=0 ) p->apCell[iField] = pVal;
+    ** the schema was read has no column: reconnect to see it. Records list
+    ** their fields in the table's order, so the field after the last one
+    ** found is tried before the binary search (3% of a scan's instructions,
+    ** by callgrind, went to the search). */
+    const AtSchema *s = p->pSchema;
+    int iNext = 0;
+    cJSON_ArrayForEach(pVal, pFields){
+      int iField;
+      if( iNext<s->nField && pVal->string
+       && strcmp(pVal->string, s->aField[iNext].zId)==0 ){
+        iField = iNext;
+      }else{
+        iField = atSchemaFieldById(s, pVal->string);
+      }
+      if( iField>=0 ){
+        p->apCell[iField] = pVal;
+        iNext = iField+1;
+      }
+    }
   }
   return SQLITE_OK;
 }
