@@ -572,6 +572,10 @@ void atOutAbort(AtOutFile *p);
 int atWriteFileAtomic(const char *zDir, const char *zName, const char *zText,
                       char **pzErr);
 
+/* The shortest text that reads back as r exactly, as "%.15g" (or "%.17g"
+** when that does not read back) prints it in the C locale. nBuf >= 32. */
+void atFormatDouble(double r, char *aBuf, size_t nBuf);
+
 /* Append one row for pRecord (field values apCell[], as AtListing indexes
 ** them) conformed to pSpark: a CSV line or a JSON Lines object. A value
 ** that cannot be typed is written as null and counted in anUntyped[column].

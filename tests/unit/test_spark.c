@@ -1,3 +1,5 @@
+#include <stdio.h>
+#include <stdlib.h>
 /* test_spark.c: the export's pieces: Delta-safe column names and table file
 ** names (names.c), Spark types (spark.c), rows written as CSV and JSON
 ** Lines (writer.c), and the partitions of a table (partition.c). */
@@ -368,5 +370,49 @@ int main(void){
   testSchemaJson();
   testPartitionFormulas();
   testPartitionsCoverEveryIdOnce();
+  /* atFormatDouble gives snprintf's bytes ("%.15g", or "%.17g" when that
+  ** does not read back) for whole numbers, prices, percentages, extremes
+  ** and random doubles. */
+  {
+    static const double a[] = { 0.0, -0.0, 1, -1, 5, 12.34, -12.34, 0.1, 0.2, 0.3,
+      0.30000000000000004, 1e-4, 1.5e-4, 9.999e-5, 123456.789012, 1e14, 999999999999999,
+      1e15, 1e15+2, -1e15, 1e16, 1e21, 1e-7, 0.000123, 3.14159265358979,
+      2.718281828459045, 100.5, 99.995, 0.125, 1234567.125, 4503599627370496.5,
+      9007199254740993.0, 1e300, -1e-300, 5e-324, 1.7976931348623157e308 };
+    char zMine[64], zWant[64];
+    int k, nBad = 0;
+    sqlite3_uint64 x = 88172645463325252ULL;
+    for(k=0; k<(int)(sizeof(a)/sizeof(a[0])) + 200000; k++){
+      double r;
+      if( k<(int)(sizeof(a)/sizeof(a[0])) ){
+        r = a[k];
+      }else if( k%3==0 ){
+        /* a random double of any magnitude */
+        x ^= x<<13; x ^= x>>7; x ^= x<<17;
+        memcpy(&r, &x, sizeof(r));
+        if( r!=r || r-r!=0 ) continue;
+      }else{
+        /* a random decimal with 0 to 6 places */
+        x ^= x<<13; x ^= x>>7; x ^= x<<17;
+        r = (double)(sqlite3_int64)(x % 2000000000000ULL) - 1e12;
+        switch( (x>>40)%7 ){
+          case 0: break;
+          case 1: r /= 10; break;
+          case 2: r /= 100; break;
+          case 3: r /= 1000; break;
+          case 4: r /= 1e4; break;
+          case 5: r /= 1e5; break;
+          default: r /= 1e6; break;
+        }
+      }
+      atFormatDouble(r, zMine, sizeof(zMine));
+      snprintf(zWant, sizeof(zWant), "%.15g", r);
+      if( strtod(zWant, 0)!=r ) snprintf(zWant, sizeof(zWant), "%.17g", r);
+      if( strcmp(zMine, zWant)!=0 && nBad++<5 ){
+        fprintf(stderr, "atFormatDouble(%.17g): %s, snprintf: %s\n", r, zMine, zWant);
+      }
+    }
+    CHECK(nBad==0);
+  }
   DONE();
 }
