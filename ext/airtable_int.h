@@ -546,6 +546,8 @@ struct AtBuf {
   int bOom;            /* an allocation failed: appends are dropped */
 };
 void atBufAppend(AtBuf *p, const char *z, size_t n);
+/* Room for n more bytes (and a NUL) in p: 1, or 0 on OOM (p->bOom set). */
+int atBufReserve(AtBuf *p, size_t n);
 void atBufClear(AtBuf *p);
 
 /* A file written under a temporary name in its directory and renamed when

@@ -199,26 +199,14 @@ static int writeHasText(sqlite3_str *p, const AtPushCol *c, int bEmpty){
 
 /* SQLite's comparison of integer x (a checkbox's 0 or 1) with number v. */
 static int numberTest(int x, int eOp, const AtSqlValue *v){
-  double r = v->eType==SQLITE_INTEGER ? (double)v->i : v->r;
-  if( v->eType==SQLITE_INTEGER ){
-    sqlite3_int64 i = v->i;
-    switch( eOp ){
-      case SQLITE_INDEX_CONSTRAINT_EQ: return x==i;
-      case SQLITE_INDEX_CONSTRAINT_NE: return x!=i;
-      case SQLITE_INDEX_CONSTRAINT_LT: return x<i;
-      case SQLITE_INDEX_CONSTRAINT_LE: return x<=i;
-      case SQLITE_INDEX_CONSTRAINT_GT: return x>i;
-      case SQLITE_INDEX_CONSTRAINT_GE: return x>=i;
-    }
-    return 1;
-  }
+  int c = v->eType==SQLITE_INTEGER ? (x>v->i) - (x<v->i) : (x>v->r) - (x<v->r);
   switch( eOp ){
-    case SQLITE_INDEX_CONSTRAINT_EQ: return x==r;
-    case SQLITE_INDEX_CONSTRAINT_NE: return x!=r;
-    case SQLITE_INDEX_CONSTRAINT_LT: return x<r;
-    case SQLITE_INDEX_CONSTRAINT_LE: return x<=r;
-    case SQLITE_INDEX_CONSTRAINT_GT: return x>r;
-    case SQLITE_INDEX_CONSTRAINT_GE: return x>=r;
+    case SQLITE_INDEX_CONSTRAINT_EQ: return c==0;
+    case SQLITE_INDEX_CONSTRAINT_NE: return c!=0;
+    case SQLITE_INDEX_CONSTRAINT_LT: return c<0;
+    case SQLITE_INDEX_CONSTRAINT_LE: return c<=0;
+    case SQLITE_INDEX_CONSTRAINT_GT: return c>0;
+    case SQLITE_INDEX_CONSTRAINT_GE: return c>=0;
   }
   return 1;
 }

@@ -125,26 +125,8 @@ static void numberCell(double r, AtCell *pCell){
 ** and copies the result once more, and it printed every JSON cell of a
 ** scan (a tenth of a full scan's instructions, by callgrind). */
 
-/* Room for n more bytes (and the NUL) in p; 0 on OOM (p->bOom set). */
-static int reserve(AtBuf *p, size_t n){
-  if( p->bOom ) return 0;
-  if( p->n + n + 1 > p->nAlloc ){
-    size_t nNew = p->nAlloc ? p->nAlloc*2 : 256;
-    char *zNew;
-    while( nNew < p->n + n + 1 ) nNew *= 2;
-    zNew = sqlite3_realloc64(p->z, nNew);
-    if( zNew==0 ){
-      p->bOom = 1;
-      return 0;
-    }
-    p->z = zNew;
-    p->nAlloc = nNew;
-  }
-  return 1;
-}
-
 static void putChar(AtBuf *p, char c){
-  if( reserve(p, 1) ){
+  if( atBufReserve(p, 1) ){
     p->z[p->n++] = c;
     p->z[p->n] = 0;
   }
@@ -157,7 +139,7 @@ static void jsonString(AtBuf *p, const char *z){
   const unsigned char *a = (const unsigned char*)(z ? z : "");
   size_t nIn = strlen((const char*)a), i;
   char *zOut;
-  if( !reserve(p, nIn*6 + 2) ) return;
+  if( !atBufReserve(p, nIn*6 + 2) ) return;
   zOut = p->z + p->n;
   *zOut++ = '"';
   for(i=0; i<nIn; i++){
@@ -203,7 +185,7 @@ static void jsonNumber(AtBuf *p, const cJSON *v){
     }
   }
   for(i=0; i<n; i++) if( aBuf[i]==cPoint ) aBuf[i] = '.';
-  if( reserve(p, n) ){
+  if( atBufReserve(p, n) ){
     memcpy(p->z + p->n, aBuf, n);
     p->n += n;
     p->z[p->n] = 0;

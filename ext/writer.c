@@ -21,20 +21,25 @@
 
 /* ---- a growable buffer ------------------------------------------------- */
 
-void atBufAppend(AtBuf *p, const char *z, size_t n){
-  if( p->bOom ) return;
+int atBufReserve(AtBuf *p, size_t n){
+  if( p->bOom ) return 0;
   if( p->n + n + 1 > p->nAlloc ){
-    size_t nNew = p->nAlloc ? p->nAlloc*2 : 4096;
+    size_t nNew = p->nAlloc ? p->nAlloc*2 : 256;
     char *zNew;
     while( nNew < p->n + n + 1 ) nNew *= 2;
     zNew = sqlite3_realloc64(p->z, nNew);
     if( zNew==0 ){
       p->bOom = 1;
-      return;
+      return 0;
     }
     p->z = zNew;
     p->nAlloc = nNew;
   }
+  return 1;
+}
+
+void atBufAppend(AtBuf *p, const char *z, size_t n){
+  if( !atBufReserve(p, n) ) return;
   memcpy(p->z + p->n, z, n);
   p->n += n;
   p->z[p->n] = 0;
