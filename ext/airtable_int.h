@@ -328,6 +328,38 @@ int atRateLimitAcquire(const char *zKey, int nPerSec, AtRateTicket *pTicket,
                        int (*xAbort)(void*), void *pAbortArg);
 void atRateLimitRelease(AtRateTicket *pTicket);
 
+/* ---------------------------------------------------------------- json.c */
+
+/* A strict JSON parser (RFC 8259) for the read path's pages. It builds the
+** same cJSON tree cJSON_Parse would (same types, valuestring, valueint,
+** valuedouble, object keys in ->string, ->prev of a first child pointing at
+** the last, duplicate keys kept in order), so every reader of records stays
+** a cJSON reader; but the nodes and the strings live in one arena, with the
+** text copied once and strings decoded in place: parsing makes a few large
+** allocations, and freeing is freeing the arena. cJSON allocates and frees
+** every node and string (46% of a scan's instructions, issue 11).
+**
+** Such a tree is read-only: never cJSON_Delete it, nor detach, replace or
+** add items (cJSON would free or keep arena memory). cJSON_Print and the
+** other readers work on it. Stricter than cJSON: no trailing text after the
+** value, no leading zeros, no lone "-" or "1.", no raw control characters
+** in strings; nesting deeper than CJSON_NESTING_LIMIT (1000) is an error.
+** Numbers convert exactly as strtod() does; a \u0000 escape ends the
+** C string there, as with cJSON. */
+typedef struct AtJsonChunk AtJsonChunk;
+typedef struct AtJson AtJson;
+struct AtJson {
+  cJSON *pRoot;          /* the value; valid until atJsonFree() */
+  AtJsonChunk *pChunk;   /* the arena's blocks, newest first */
+  size_t iErr;           /* after SQLITE_ERROR: byte offset of the error */
+};
+
+/* Parse z[0..n-1] into *p. SQLITE_OK; SQLITE_ERROR with p->iErr set (the
+** text is not valid JSON); or SQLITE_NOMEM. *p needs no atJsonFree() after
+** an error, but atJsonFree() is harmless then. */
+int atJsonParse(const char *z, size_t n, AtJson *p);
+void atJsonFree(AtJson *p);
+
 /* ---------------------------------------------------------------- page.c */
 
 /* One parsed page of list-records. Records are walked in order. */

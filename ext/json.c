@@ -1,0 +1,433 @@
+/*
+** json.c: a strict JSON parser (RFC 8259) that builds cJSON trees in an
+** arena. The read path parses every page of records; with cJSON, each value
+** is a malloc() for its node and another for its string, and each is freed
+** again a page later, which made parsing and freeing nearly half of a
+** scan's instructions. Here the text is copied once into the arena, strings
+** are decoded in place inside that copy (a decoded string is never longer
+** than its JSON spelling, so the closing quote always has room for the NUL),
+** and nodes are carved from blocks that grow by doubling. Freeing a page is
+** freeing a few blocks.
+**
+** The tree is a cJSON tree in every field a reader looks at, so the rest of
+** the extension reads it with cJSON's own functions. Only the functions that
+** free or relink nodes are off limits (airtable_int.h).
+*/
+#include <limits.h>
+#include <locale.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "airtable_int.h"
+
+struct AtJsonChunk {
+  AtJsonChunk *pNext;    /* the block allocated before this one */
+  size_t nAlloc;         /* usable bytes after this header */
+  size_t nUsed;          /* bytes handed out */
+};
+/* The header is padded so that what follows it is aligned for any node. */
+#define CHUNK_HDR ((sizeof(AtJsonChunk)+15) & ~(size_t)15)
+
+/* The parser's state while it walks one text. */
+typedef struct JsonParse JsonParse;
+struct JsonParse {
+  AtJson *pOut;          /* the arena grows here */
+  char *zBase;           /* the copy of the text (mutable: strings decode) */
+  char *z;               /* the next byte to read */
+  char *zEnd;            /* one past the last byte */
+  int nDepth;            /* containers open */
+  int rc;                /* SQLITE_ERROR or SQLITE_NOMEM once failed */
+};
+
+/* Classes of a byte: what ends a plain run inside a string. */
+static const unsigned char aStrStop[256] = {
+  1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1, 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
+  0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
+  0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0,
+  /* the rest (0x60-0xff) never stops a run */
+};
+
+/* A new block holding at least nMin bytes, twice the size of the last. */
+static void *chunkAlloc(AtJson *p, size_t nByte){
+  AtJsonChunk *c = p->pChunk;
+  void *pRet;
+  nByte = (nByte + 15) & ~(size_t)15;
+  if( c==0 || c->nAlloc - c->nUsed < nByte ){
+    size_t nNew = c ? c->nAlloc*2 : 65536;
+    if( nNew < nByte ) nNew = nByte;
+    c = sqlite3_malloc64(CHUNK_HDR + nNew);
+    if( c==0 ) return 0;
+    c->pNext = p->pChunk;
+    c->nAlloc = nNew;
+    c->nUsed = 0;
+    p->pChunk = c;
+  }
+  pRet = (char*)c + CHUNK_HDR + c->nUsed;
+  c->nUsed += nByte;
+  return pRet;
+}
+
+static cJSON *newNode(JsonParse *x, int eType){
+  cJSON *pNode = chunkAlloc(x->pOut, sizeof(cJSON));
+  if( pNode==0 ){
+    x->rc = SQLITE_NOMEM;
+    return 0;
+  }
+  memset(pNode, 0, sizeof(*pNode));
+  pNode->type = eType;
+  return pNode;
+}
+
+static int fail(JsonParse *x, const char *zAt){
+  if( x->rc==SQLITE_OK ){
+    x->rc = SQLITE_ERROR;
+    x->pOut->iErr = (size_t)(zAt - x->zBase);
+  }
+  return 0;
+}
+
+static void skipSpace(JsonParse *x){
+  char *z = x->z;
+  while( z<x->zEnd && (*z==' ' || *z=='\n' || *z=='\r' || *z=='\t') ) z++;
+  x->z = z;
+}
+
+/* Read 4 hex digits at z into *pV. Returns 0, or where a digit is missing
+** (zEnd if the text ends first). */
+static const char *hex4(const char *z, const char *zEnd, int *pV){
+  int i, v = 0;
+  for(i=0; i<4; i++){
+    int c, d;
+    if( z+i>=zEnd ) return zEnd;
+    c = (unsigned char)z[i];
+    if( c>='0' && c<='9' ) d = c - '0';
+    else if( c>='a' && c<='f' ) d = c - 'a' + 10;
+    else if( c>='A' && c<='F' ) d = c - 'A' + 10;
+    else return z+i;
+    v = v*16 + d;
+  }
+  *pV = v;
+  return 0;
+}
+
+/* Decode the string whose opening quote is at x->z, in place. Returns its
+** start (NUL-terminated) and leaves x->z after the closing quote. */
+static char *parseString(JsonParse *x){
+  char *zStart = x->z + 1, *zIn = zStart, *zOut;
+  char *zEnd = x->zEnd;
+  while( zIn<zEnd && !aStrStop[(unsigned char)*zIn] ) zIn++;
+  if( zIn<zEnd && *zIn=='"' ){          /* no escapes: the common case */
+    *zIn = 0;
+    x->z = zIn + 1;
+    return zStart;
+  }
+  zOut = zIn;
+  while( zIn<zEnd ){
+    unsigned char c = (unsigned char)*zIn;
+    if( c=='"' ){
+      *zOut = 0;
+      x->z = zIn + 1;
+      return zStart;
+    }
+    if( c<0x20 ){
+      fail(x, zIn);
+      return 0;
+    }
+    if( c!='\\' ){
+      *zOut++ = (char)c;
+      zIn++;
+      continue;
+    }
+    if( zIn+1>=zEnd ) break;
+    switch( zIn[1] ){
+      case '"':  *zOut++ = '"';  zIn += 2; break;
+      case '\\': *zOut++ = '\\'; zIn += 2; break;
+      case '/':  *zOut++ = '/';  zIn += 2; break;
+      case 'b':  *zOut++ = '\b'; zIn += 2; break;
+      case 'f':  *zOut++ = '\f'; zIn += 2; break;
+      case 'n':  *zOut++ = '\n'; zIn += 2; break;
+      case 'r':  *zOut++ = '\r'; zIn += 2; break;
+      case 't':  *zOut++ = '\t'; zIn += 2; break;
+      case 'u': {
+        /* Errors point at the first byte that cannot be right. */
+        const char *zBad;
+        long cp;
+        int hi, lo;
+        if( (zBad = hex4(zIn+2, zEnd, &hi))!=0 ){
+          fail(x, zBad);
+          return 0;
+        }
+        cp = hi;
+        if( hi>=0xDC00 && hi<=0xDFFF ){     /* a low surrogate first */
+          fail(x, zIn);
+          return 0;
+        }
+        if( hi>=0xD800 && hi<=0xDBFF ){     /* must pair with a low one */
+          if( zEnd - zIn < 8 || zIn[6]!='\\' || zIn[7]!='u' ){
+            fail(x, zIn+6<zEnd ? zIn+6 : zEnd);
+            return 0;
+          }
+          if( (zBad = hex4(zIn+8, zEnd, &lo))!=0 ){
+            fail(x, zBad);
+            return 0;
+          }
+          if( lo<0xDC00 || lo>0xDFFF ){
+            fail(x, zIn+6);
+            return 0;
+          }
+          cp = 0x10000 + (((long)hi - 0xD800)<<10) + (lo - 0xDC00);
+          zIn += 12;
+        }else{
+          zIn += 6;
+        }
+        /* UTF-8 of cp: never longer than the escape it came from. */
+        if( cp<0x80 ){
+          *zOut++ = (char)cp;
+        }else if( cp<0x800 ){
+          *zOut++ = (char)(0xC0 | (cp>>6));
+          *zOut++ = (char)(0x80 | (cp & 0x3F));
+        }else if( cp<0x10000 ){
+          *zOut++ = (char)(0xE0 | (cp>>12));
+          *zOut++ = (char)(0x80 | ((cp>>6) & 0x3F));
+          *zOut++ = (char)(0x80 | (cp & 0x3F));
+        }else{
+          *zOut++ = (char)(0xF0 | (cp>>18));
+          *zOut++ = (char)(0x80 | ((cp>>12) & 0x3F));
+          *zOut++ = (char)(0x80 | ((cp>>6) & 0x3F));
+          *zOut++ = (char)(0x80 | (cp & 0x3F));
+        }
+        break;
+      }
+      default:
+        fail(x, zIn+1);
+        return 0;
+    }
+  }
+  fail(x, zEnd);
+  return 0;
+}
+
+/* Exact powers of ten as doubles: 10^22 is the largest. */
+static const double aPow10[] = {
+  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+  1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+/* strtod() of z[0..n-1], as cJSON does it: '.' becomes the locale's
+** decimal point, so the result is the same in any LC_NUMERIC. */
+static int slowNumber(const char *z, size_t n, double *pVal){
+  char aBuf[64], *zNum = aBuf, *zStop;
+  char cPoint = localeconv()->decimal_point[0];
+  size_t i;
+  if( n>=sizeof(aBuf) ){
+    zNum = sqlite3_malloc64(n+1);
+    if( zNum==0 ) return SQLITE_NOMEM;
+  }
+  for(i=0; i<n; i++) zNum[i] = z[i]=='.' ? cPoint : z[i];
+  zNum[n] = 0;
+  *pVal = strtod(zNum, &zStop);
+  if( zNum!=aBuf ) sqlite3_free(zNum);
+  return SQLITE_OK;
+}
+
+/* A number by RFC 8259's grammar. Up to 19 significant digits scaled by at
+** most 10^22 either way, with the digits at most 2^53, is one exact
+** multiplication or division, so one rounding: the same double strtod()
+** gives (Clinger's fast path). Anything else goes to strtod(). */
+static cJSON *parseNumber(JsonParse *x){
+  char *z = x->z, *zStart = z, *zEnd = x->zEnd;
+  uint64_t m = 0;
+  int nSig = 0, e10 = 0, bNeg = 0, bFast = 1;
+  double v;
+  cJSON *pNode;
+
+  if( *z=='-' ){ bNeg = 1; z++; }
+  if( z>=zEnd || *z<'0' || *z>'9' ){ fail(x, z); return 0; }
+  if( *z=='0' ){
+    z++;
+    if( z<zEnd && *z>='0' && *z<='9' ){ fail(x, z); return 0; }
+  }else{
+    for(; z<zEnd && *z>='0' && *z<='9'; z++){
+      if( nSig<19 ){ m = m*10 + (uint64_t)(*z - '0'); nSig++; }
+      else{ bFast = 0; }
+    }
+  }
+  if( z<zEnd && *z=='.' ){
+    z++;
+    if( z>=zEnd || *z<'0' || *z>'9' ){ fail(x, z); return 0; }
+    for(; z<zEnd && *z>='0' && *z<='9'; z++){
+      if( m==0 && *z=='0' ){ e10--; continue; }   /* leading zeros */
+      if( nSig<19 ){ m = m*10 + (uint64_t)(*z - '0'); nSig++; e10--; }
+      else{ bFast = 0; }
+    }
+  }
+  if( z<zEnd && (*z=='e' || *z=='E') ){
+    int eNeg = 0, e = 0;
+    z++;
+    if( z<zEnd && (*z=='+' || *z=='-') ){ eNeg = *z=='-'; z++; }
+    if( z>=zEnd || *z<'0' || *z>'9' ){ fail(x, z); return 0; }
+    for(; z<zEnd && *z>='0' && *z<='9'; z++){
+      if( e<100000 ) e = e*10 + (*z - '0');
+    }
+    e10 += eNeg ? -e : e;
+  }
+  if( bFast && m<=((uint64_t)1<<53) && e10>=-22 && e10<=22 ){
+    v = (double)m;
+    v = e10<0 ? v / aPow10[-e10] : v * aPow10[e10];
+    if( bNeg ) v = -v;
+  }else if( slowNumber(zStart, (size_t)(z - zStart), &v)!=SQLITE_OK ){
+    x->rc = SQLITE_NOMEM;
+    return 0;
+  }
+  x->z = z;
+  pNode = newNode(x, cJSON_Number);
+  if( pNode==0 ) return 0;
+  pNode->valuedouble = v;
+  /* valueint as cJSON sets it */
+  if( v>=INT_MAX ) pNode->valueint = INT_MAX;
+  else if( v<=(double)INT_MIN ) pNode->valueint = INT_MIN;
+  else pNode->valueint = (int)v;
+  return pNode;
+}
+
+static cJSON *parseValue(JsonParse *x);
+
+/* An array or an object, its opening bracket at x->z. */
+static cJSON *parseContainer(JsonParse *x){
+  int bObject = *x->z=='{';
+  char cClose = bObject ? '}' : ']';
+  cJSON *pNode, *pTail = 0;
+  if( x->nDepth>=CJSON_NESTING_LIMIT ){ fail(x, x->z); return 0; }
+  pNode = newNode(x, bObject ? cJSON_Object : cJSON_Array);
+  if( pNode==0 ) return 0;
+  x->nDepth++;
+  x->z++;
+  skipSpace(x);
+  if( x->z<x->zEnd && *x->z==cClose ){
+    x->z++;
+    x->nDepth--;
+    return pNode;
+  }
+  for(;;){
+    char *zKey = 0;
+    cJSON *pItem;
+    if( bObject ){
+      if( x->z>=x->zEnd || *x->z!='"' ){ fail(x, x->z); return 0; }
+      zKey = parseString(x);
+      if( zKey==0 ) return 0;
+      skipSpace(x);
+      if( x->z>=x->zEnd || *x->z!=':' ){ fail(x, x->z); return 0; }
+      x->z++;
+      skipSpace(x);
+    }
+    pItem = parseValue(x);
+    if( pItem==0 ) return 0;
+    pItem->string = zKey;
+    if( pTail ){
+      pTail->next = pItem;
+      pItem->prev = pTail;
+    }else{
+      pNode->child = pItem;
+    }
+    pTail = pItem;
+    skipSpace(x);
+    if( x->z<x->zEnd && *x->z==',' ){
+      x->z++;
+      skipSpace(x);
+      continue;
+    }
+    if( x->z<x->zEnd && *x->z==cClose ){
+      x->z++;
+      break;
+    }
+    fail(x, x->z);
+    return 0;
+  }
+  pNode->child->prev = pTail;    /* cJSON: the first's prev is the last */
+  x->nDepth--;
+  return pNode;
+}
+
+/* The literal zLit (n bytes) at x->z: step past it, or fail at the first
+** byte that differs. */
+static int literal(JsonParse *x, const char *zLit, int n){
+  int i;
+  for(i=0; i<n; i++){
+    if( x->z+i>=x->zEnd || x->z[i]!=zLit[i] ) return fail(x, x->z+i);
+  }
+  x->z += n;
+  return 1;
+}
+
+/* One value at x->z (spaces before it already skipped). */
+static cJSON *parseValue(JsonParse *x){
+  char *z = x->z;
+  cJSON *pNode;
+  if( z>=x->zEnd ){ fail(x, z); return 0; }
+  switch( *z ){
+    case '{': case '[':
+      return parseContainer(x);
+    case '"': {
+      char *zStr = parseString(x);
+      if( zStr==0 ) return 0;
+      pNode = newNode(x, cJSON_String);
+      if( pNode ) pNode->valuestring = zStr;
+      return pNode;
+    }
+    case 't':
+      if( !literal(x, "true", 4) ) return 0;
+      pNode = newNode(x, cJSON_True);
+      if( pNode ) pNode->valueint = 1;
+      return pNode;
+    case 'f':
+      if( !literal(x, "false", 5) ) return 0;
+      return newNode(x, cJSON_False);
+    case 'n':
+      if( !literal(x, "null", 4) ) return 0;
+      return newNode(x, cJSON_NULL);
+    default:
+      if( *z=='-' || (*z>='0' && *z<='9') ) return parseNumber(x);
+      break;
+  }
+  fail(x, z);
+  return 0;
+}
+
+int atJsonParse(const char *z, size_t n, AtJson *p){
+  JsonParse x;
+  memset(p, 0, sizeof(*p));
+  memset(&x, 0, sizeof(x));
+  x.pOut = p;
+  /* The copy and the first nodes share the first block. Pages of records
+  ** average a node per 25 bytes or so; the block grows if that is short. */
+  x.zBase = chunkAlloc(p, n + 1 + (n/25 + 16)*sizeof(cJSON));
+  if( x.zBase==0 ) return SQLITE_NOMEM;
+  p->pChunk->nUsed = (n + 1 + 15) & ~(size_t)15;
+  memcpy(x.zBase, z, n);
+  x.zBase[n] = 0;
+  x.z = x.zBase;
+  x.zEnd = x.zBase + n;
+  skipSpace(&x);
+  p->pRoot = parseValue(&x);
+  if( p->pRoot ){
+    skipSpace(&x);
+    if( x.z<x.zEnd ) fail(&x, x.z);
+  }
+  if( x.rc!=SQLITE_OK ){
+    size_t iErr = p->iErr;
+    atJsonFree(p);
+    p->iErr = iErr;
+    return x.rc;
+  }
+  return SQLITE_OK;
+}
+
+void atJsonFree(AtJson *p){
+  AtJsonChunk *c = p->pChunk;
+  while( c ){
+    AtJsonChunk *pNext = c->pNext;
+    sqlite3_free(c);
+    c = pNext;
+  }
+  memset(p, 0, sizeof(*p));
+}
