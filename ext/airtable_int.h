@@ -365,7 +365,8 @@ void atJsonFree(AtJson *p);
 /* One parsed page of list-records. Records are walked in order. */
 typedef struct AtPage AtPage;
 struct AtPage {
-  cJSON *pRoot;        /* the whole parsed response */
+  AtJson json;         /* the parsed response and its arena (json.c) */
+  cJSON *pRoot;        /* the whole parsed response: json.pRoot, read-only */
   cJSON *pRecord;      /* the current record, NULL when the page is used up */
   char *zOffset;       /* offset of the next page (sqlite3_malloc'd), or NULL */
   int nRecord;         /* number of records on the page */

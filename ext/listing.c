@@ -171,7 +171,6 @@ int atListingGet(AtListing *p, const char *zId, char **pzErr){
   const char *zBody;
   size_t nBody;
   char *zPath;
-  cJSON *pRec = 0, *pRoot = 0, *pArr;
   int rc;
 
   atListingReset(p);
@@ -194,31 +193,24 @@ int atListingGet(AtListing *p, const char *zId, char **pzErr){
     return SQLITE_OK;
   }
   if( rc==SQLITE_OK ){
-    const cJSON *pId;
-    pRec = cJSON_ParseWithLength(zBody, nBody);
-    pId = cJSON_GetObjectItemCaseSensitive(pRec, "id");
-    if( !cJSON_IsObject(pRec) || !cJSON_IsString(pId) ){
+    AtJson *pJson = &p->page.json;
+    const cJSON *pId = 0;
+    rc = atJsonParse(zBody, nBody, pJson);
+    if( rc==SQLITE_OK ) pId = cJSON_GetObjectItemCaseSensitive(pJson->pRoot, "id");
+    if( rc==SQLITE_ERROR || (rc==SQLITE_OK && (!cJSON_IsObject(pJson->pRoot)
+                                               || !cJSON_IsString(pId))) ){
+      atJsonFree(pJson);
       atSetError(pzErr, "table '%s': the record is not a JSON object with an "
                  "\"id\" (GET %s)", p->pSchema->zTableName, req.zUrl);
       rc = SQLITE_ERROR;
-    }else{
-      pRoot = cJSON_CreateObject();
-      pArr = pRoot ? cJSON_AddArrayToObject(pRoot, "records") : 0;
-      if( pArr==0 ){
-        rc = SQLITE_NOMEM;
-      }else{
-        cJSON_AddItemToArray(pArr, pRec);
-        p->page.pRoot = pRoot;
-        p->page.pRecord = pRec;
-        p->page.nRecord = 1;
-        pRec = 0;
-        pRoot = 0;
-        atHttpNoteRecords(p->pHttp, 1);
-      }
+    }else if( rc==SQLITE_OK ){
+      /* A page of one record: the record is the whole response. */
+      p->page.pRoot = pJson->pRoot;
+      p->page.pRecord = pJson->pRoot;
+      p->page.nRecord = 1;
+      atHttpNoteRecords(p->pHttp, 1);
     }
   }
-  cJSON_Delete(pRec);
-  cJSON_Delete(pRoot);
   atRequestClear(&req);
   if( rc!=SQLITE_OK ) return rc;
   return settle(p, pzErr);

@@ -1,7 +1,8 @@
 /*
 ** page.c: parses one page of a listing (records, bases or tables) and checks
 ** its shape, so the rest of the extension can walk it without re-checking.
-** Holding one page at a time is what bounds the read path's memory.
+** Holding one page at a time is what bounds the read path's memory. The
+** tree is json.c's (one arena per page), read with cJSON's readers.
 */
 #include <string.h>
 #include "airtable_int.h"
@@ -9,18 +10,20 @@
 int atPageParse(const char *zBody, size_t nBody, const char *zArray,
                 AtPage *p, char **pzErr){
   const cJSON *pArr, *pOffset, *pElem;
-  const char *zEnd = 0;
   int bRecords = strcmp(zArray, "records")==0;
   int i = 0;
 
+  int rc;
+
   memset(p, 0, sizeof(*p));
-  p->pRoot = cJSON_ParseWithLengthOpts(zBody, nBody, &zEnd, 0);
-  if( p->pRoot==0 ){
-    atSetError(pzErr, "the response is not valid JSON (error near byte %lld "
-               "of %lld)", zEnd ? (long long)(zEnd - zBody) : 0LL,
-               (long long)nBody);
+  rc = atJsonParse(zBody, nBody, &p->json);
+  if( rc==SQLITE_NOMEM ) return SQLITE_NOMEM;
+  if( rc!=SQLITE_OK ){
+    atSetError(pzErr, "the response is not valid JSON (error at byte %lld "
+               "of %lld)", (long long)p->json.iErr, (long long)nBody);
     goto fail;
   }
+  p->pRoot = p->json.pRoot;
   if( !cJSON_IsObject(p->pRoot) ){
     atSetError(pzErr, "the response is not a JSON object");
     goto fail;
@@ -72,7 +75,7 @@ fail:
 }
 
 void atPageClear(AtPage *p){
-  cJSON_Delete(p->pRoot);
+  atJsonFree(&p->json);
   sqlite3_free(p->zOffset);
   memset(p, 0, sizeof(*p));
 }

@@ -207,9 +207,11 @@ int atMetaFetchTables(AtHttp *pHttp, const char *zApiUrl, const char *zBase,
   if( rc==SQLITE_OK ){
     rc = atPageParse(zBody, nBody, "tables", &page, pzErr);
     if( rc==SQLITE_OK ){
-      *ppRoot = page.pRoot;
-      page.pRoot = 0;
+      /* The page's tree lives in its arena; callers keep and cJSON_Delete
+      ** the metadata, so they get a copy of their own. */
+      *ppRoot = cJSON_Duplicate(page.pRoot, 1);
       atPageClear(&page);
+      if( *ppRoot==0 ) rc = SQLITE_NOMEM;
     }else if( rc==SQLITE_ERROR ){
       atPrefixError(pzErr, "table metadata of base %s", zBase);
     }

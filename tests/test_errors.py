@@ -193,7 +193,7 @@ def test_expired_offset_after_rows_were_returned_fails_clearly(db, server):
 
 @pytest.mark.parametrize("fault,message", [
     ({"action": "malformed"},
-     r"^airtable: table 'One': the response is not valid JSON \(error near byte \d+ of \d+\) "
+     r"^airtable: table 'One': the response is not valid JSON \(error at byte \d+ of \d+\) "
      r"\(GET http://127\.0\.0\.1:\d+/v0/appSizeTests00001/tbl\w{14}\?returnFieldsByFieldId=true\)$"),
     ({"action": "body", "body": {"recs": []}},
      r"^airtable: table 'One': the response has no \"records\" array \(GET .*\)$"),

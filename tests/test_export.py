@@ -118,7 +118,7 @@ def test_malformed_page_names_the_table_and_request(db, server, tmp_path):
         export(db, f"base={SIZES}", f"out={tmp_path}", "table=One Hundred One")
     assert re.fullmatch(r"airtable: export of table 'One Hundred One' failed \(no manifest was "
                         r"written\): table 'One Hundred One': the response is not valid JSON "
-                        r"\(error near byte \d+ of \d+\) \(GET http://127\.0\.0\.1:\d+/v0/"
+                        r"\(error at byte \d+ of \d+\) \(GET http://127\.0\.0\.1:\d+/v0/"
                         r"appSizeTests00001/tbl\w{14}\?returnFieldsByFieldId=true&offset=\S+\)",
                         str(e.value)), str(e.value)
     assert listing(tmp_path) == []

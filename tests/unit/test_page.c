@@ -28,9 +28,9 @@ static void testPages(void){
        "ok 2 itr1/recB first=recA");
   PAGE("{\"records\":[],\"offset\":null}", "records", "ok 0 - first=-");
   PAGE("{\"bases\":[{\"id\":\"appA\"}]}", "bases", "ok 1 - first=appA");
-  PAGE("", "records", "airtable: the response is not valid JSON (error near byte 0 of 0)");
+  PAGE("", "records", "airtable: the response is not valid JSON (error at byte 0 of 0)");
   PAGE("{\"records\": [ {\"id\": \"rec", "records",
-       "airtable: the response is not valid JSON (error near byte 22 of 25)");
+       "airtable: the response is not valid JSON (error at byte 25 of 25)");
   PAGE("[1,2]", "records", "airtable: the response is not a JSON object");
   PAGE("{\"recs\":[]}", "records", "airtable: the response has no \"records\" array");
   PAGE("{\"records\":{}}", "records", "airtable: the response has no \"records\" array");
@@ -43,7 +43,11 @@ static void testPages(void){
        "airtable: the response's \"offset\" is not a non-empty string");
   PAGE("{\"records\":[],\"offset\":\"\"}", "records",
        "airtable: the response's \"offset\" is not a non-empty string");
-  PAGE("{\"records\":[]} trailing", "records", "ok 0 - first=-");
+  /* Text after the value is refused (json.c is strict), spaces are not. */
+  PAGE("{\"records\":[]} trailing", "records",
+       "airtable: the response is not valid JSON (error at byte 15 of 23)");
+  PAGE("{\"records\":[]}\r\n \t", "records", "ok 0 - first=-");
+  PAGE("{\"records\":[{\"id\":\"rec\\u00e9\"}]}", "records", "ok 1 - first=rec\xc3\xa9");
 }
 
 static void testErrorBodies(void){
