@@ -398,7 +398,8 @@ struct AtCell {
   int eType;            /* SQLITE_NULL, _INTEGER, _FLOAT or _TEXT */
   sqlite3_int64 i;      /* the value if SQLITE_INTEGER */
   double r;             /* the value if SQLITE_FLOAT */
-  const char *z;        /* the text if SQLITE_TEXT (owned by the JSON tree or zFree) */
+  const char *z;        /* the text if SQLITE_TEXT (owned by the JSON tree or
+                        ** zFree); z[n] is 0 and z holds no other 0 byte */
   int n;                /* bytes in z */
   char *zFree;          /* sqlite3_malloc'd text to free with atCellClear() */
 };
