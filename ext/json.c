@@ -115,6 +115,25 @@ static const char *hex4(const char *z, const char *zEnd, int *pV){
 static char *parseString(JsonParse *x){
   char *zStart = x->z + 1, *zIn = zStart, *zOut;
   char *zEnd = x->zEnd;
+#if defined(__GNUC__) && __BYTE_ORDER__==__ORDER_LITTLE_ENDIAN__
+  /* Eight bytes a step. A byte of v is flagged (its top bit set in
+  ** mStop) if it is '"', '\\' or below 0x20 ("Bit Twiddling Hacks":
+  ** haszero, hasless). Flags above the first may be false, the lowest is
+  ** exact, and on little-endian machines it is the first byte. */
+  while( zEnd - zIn >= 8 ){
+    const uint64_t k01 = 0x0101010101010101ull, k80 = 0x8080808080808080ull;
+    uint64_t v, q, b, mStop;
+    memcpy(&v, zIn, 8);
+    q = v ^ (k01*'"');
+    b = v ^ (k01*'\\');
+    mStop = (((q - k01) & ~q) | ((b - k01) & ~b) | ((v - k01*0x20) & ~v)) & k80;
+    if( mStop ){
+      zIn += __builtin_ctzll(mStop)/8;
+      break;
+    }
+    zIn += 8;
+  }
+#endif
   while( zIn<zEnd && !aStrStop[(unsigned char)*zIn] ) zIn++;
   if( zIn<zEnd && *zIn=='"' ){          /* no escapes: the common case */
     *zIn = 0;
