@@ -4,10 +4,10 @@
  * client must do per page.
  *
  * Build:
- *     gcc -O2 -Wall bench/floor.c $(pkg-config --cflags --libs libcjson) -o build/bench-floor
- * (or simply: gcc -O2 bench/floor.c -lcjson -o build/bench-floor)
+ *     gcc -O2 -Wall bench/floor.c $(pkg-config --cflags --libs libcjson zlib) -o build/bench-floor
+ * (or simply: gcc -O2 bench/floor.c -lcjson -lz -o build/bench-floor)
  * Run:
- *     build/bench-floor [-r REPEAT] PATH...
+ *     build/bench-floor [-r REPEAT] [-z] PATH...
  * Each PATH is a page file or a directory whose regular files (sorted by
  * name, dot files skipped) are page files.  Every file is read into memory
  * first; then the whole set is parsed REPEAT times (default 1): for each page,
@@ -18,6 +18,11 @@
  * pages/bytes/records/fields count one pass over the set (not times REPEAT);
  * parse_cpu_s is user+sys (getrusage RUSAGE_SELF) around the parse loop only,
  * for all REPEAT passes; read_cpu_s the same around the file reading.
+ * With -z, each page is also gzip-compressed once (zlib level 6, as an HTTP
+ * server sends it) and the line gains "gzip_bytes" and "inflate_cpu_s": the
+ * CPU of inflating every compressed page REPEAT times (gzip wrapper, CRC
+ * checked, as curl does for Content-Encoding: gzip).  That is work a client
+ * fetching gzip must do on top of the parse floor.
  * Exits 1 if a page does not parse or has no "records" array.
  */
 #define _GNU_SOURCE
@@ -30,11 +35,14 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <zlib.h>
 
 struct page {
     char *path;
     char *data;
     size_t len;
+    unsigned char *gz;    /* with -z: the page gzip-compressed */
+    size_t gzlen;
 };
 
 static struct page *pages;
@@ -166,19 +174,64 @@ static unsigned long parse_page(const struct page *p, long *records, long *field
     return sum;
 }
 
+/* Compress p->data into p->gz with a gzip wrapper. */
+static void gzip_page(struct page *p)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        die("deflateInit2 failed%s", "");
+    p->gzlen = deflateBound(&z, p->len) + 32;
+    p->gz = malloc(p->gzlen);
+    if (!p->gz)
+        die("out of memory%s", "");
+    z.next_in = (unsigned char *)p->data;
+    z.avail_in = (uInt)p->len;
+    z.next_out = p->gz;
+    z.avail_out = (uInt)p->gzlen;
+    if (deflate(&z, Z_FINISH) != Z_STREAM_END)
+        die("deflate of %s failed", p->path);
+    p->gzlen = z.total_out;
+    deflateEnd(&z);
+}
+
+/* Inflate one compressed page into out (p->len bytes), checking it. */
+static void inflate_page(const struct page *p, unsigned char *out)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 15 + 32) != Z_OK)
+        die("inflateInit2 failed%s", "");
+    z.next_in = p->gz;
+    z.avail_in = (uInt)p->gzlen;
+    z.next_out = out;
+    z.avail_out = (uInt)p->len;
+    if (inflate(&z, Z_FINISH) != Z_STREAM_END || z.total_out != p->len)
+        die("inflate of %s failed", p->path);
+    inflateEnd(&z);
+}
+
 int main(int argc, char **argv)
 {
     long repeat = 1;
+    int gz = 0;
     int i = 1;
-    if (i + 1 < argc && strcmp(argv[i], "-r") == 0) {
-        char *end;
-        repeat = strtol(argv[i + 1], &end, 10);
-        if (*end || repeat < 1)
-            die("bad repeat count %s", argv[i + 1]);
-        i += 2;
+    for (;;) {
+        if (i + 1 < argc && strcmp(argv[i], "-r") == 0) {
+            char *end;
+            repeat = strtol(argv[i + 1], &end, 10);
+            if (*end || repeat < 1)
+                die("bad repeat count %s", argv[i + 1]);
+            i += 2;
+        } else if (i < argc && strcmp(argv[i], "-z") == 0) {
+            gz = 1;
+            i++;
+        } else {
+            break;
+        }
     }
     if (i >= argc) {
-        fprintf(stderr, "usage: bench-floor [-r REPEAT] PATH...\n");
+        fprintf(stderr, "usage: bench-floor [-r REPEAT] [-z] PATH...\n");
         return 2;
     }
 
@@ -203,13 +256,34 @@ int main(int argc, char **argv)
     (void)sink;
 
     printf("{\"pages\": %zu, \"bytes\": %zu, \"records\": %ld, \"fields\": %ld, \"repeat\": %ld, "
-           "\"read_cpu_s\": %.6f, \"parse_cpu_s\": %.6f, \"parse_wall_s\": %.6f}\n",
+           "\"read_cpu_s\": %.6f, \"parse_cpu_s\": %.6f, \"parse_wall_s\": %.6f",
            npages, bytes, records / repeat, fields / repeat, repeat,
            read_cpu, parse_cpu, parse_wall);
+    if (gz) {
+        size_t gzbytes = 0, maxlen = 0;
+        for (size_t k = 0; k < npages; k++) {
+            gzip_page(&pages[k]);
+            gzbytes += pages[k].gzlen;
+            if (pages[k].len > maxlen)
+                maxlen = pages[k].len;
+        }
+        unsigned char *out = malloc(maxlen ? maxlen : 1);
+        if (!out)
+            die("out of memory%s", "");
+        double z0 = cpu_now();
+        for (long r = 0; r < repeat; r++)
+            for (size_t k = 0; k < npages; k++)
+                inflate_page(&pages[k], out);
+        double inflate_cpu = cpu_now() - z0;
+        free(out);
+        printf(", \"gzip_bytes\": %zu, \"inflate_cpu_s\": %.6f", gzbytes, inflate_cpu);
+    }
+    printf("}\n");
 
     for (size_t k = 0; k < npages; k++) {
         free(pages[k].path);
         free(pages[k].data);
+        free(pages[k].gz);
     }
     free(pages);
     return 0;
