@@ -429,6 +429,31 @@ static void csvQuoted(AtBuf *p, const char *z){
   bufChar(p, '"');
 }
 
+/* pVal's compact JSON text as an RFC 4180 quoted field, printed straight
+** into the row (not into a string of its own, then copied): the quotes are
+** doubled in place afterwards, from the end backwards. */
+static int csvJsonQuoted(AtBuf *p, const cJSON *pVal){
+  size_t iStart, i, j, nQuote = 0;
+  bufChar(p, '"');
+  iStart = p->n;
+  if( atJsonPrint(p, pVal)!=SQLITE_OK || p->bOom ) return SQLITE_NOMEM;
+  for(i=iStart; i<p->n; i++) nQuote += p->z[i]=='"';
+  if( nQuote ){
+    if( !atBufReserve(p, nQuote) ) return SQLITE_NOMEM;
+    i = p->n;
+    j = p->n + nQuote;
+    p->z[j] = 0;
+    while( i>iStart ){
+      char ch = p->z[--i];
+      p->z[--j] = ch;
+      if( ch=='"' ) p->z[--j] = '"';
+    }
+    p->n += nQuote;
+  }
+  bufChar(p, '"');
+  return p->bOom ? SQLITE_NOMEM : SQLITE_OK;
+}
+
 /* Write pVal conformed to pType as a JSON value. Returns 1 if a value was
 ** written, 0 if it is null (nothing written). */
 static int jsonValue(AtBuf *p, const cJSON *pType, int bJsonText,
@@ -519,11 +544,16 @@ int atCsvRow(AtBuf *p, const AtSparkSchema *pSpark, const cJSON *pRecord,
   for(i=0; i<pSpark->nCol; i++){
     const AtSparkCol *c = &pSpark->aCol[i];
     int bUntyped = 0;
+    const cJSON *pVal = columnValue(c, pRecord, apCell);
     Scalar s;
     if( i ) bufChar(p, ',');
+    if( c->bJsonText && pVal && !cJSON_IsNull(pVal) ){
+      if( csvJsonQuoted(p, pVal) ) return SQLITE_NOMEM;
+      continue;              /* what scalarOf would give, without a copy */
+    }
     /* The flat schema has only primitive types. */
     if( scalarOf(c->pType->valuestring, c->bJsonText, c->bAbsentFalse,
-                 columnValue(c, pRecord, apCell), &s, &bUntyped) ){
+                 pVal, &s, &bUntyped) ){
       return SQLITE_NOMEM;
     }
     if( s.e==SC_STRING ) csvQuoted(p, s.z);
