@@ -261,16 +261,21 @@ static void formatInt(sqlite3_int64 i, char *z){
 **
 ** snprintf and strtod were an eighth of an export's instructions (callgrind,
 ** 30 fields, 10,000 records), so the common values are written directly:
-** r = m / 10^k exactly for an integer m of at most 15 digits and k <= 6
-** (whole numbers, prices, percentages). "%.15g" prints such a value as m's
-** digits with the point k places from the right, trailing zeros dropped,
-** and it reads back (atFormatDouble is checked against snprintf in
-** tests/unit/test_spark.c). Anything else takes the snprintf path. */
+** r = m / 10^k exactly for an integer m of at most 15 digits (whole
+** numbers, prices, percentages). "%.15g" prints such a value as m's digits
+** with the point k places from the right, trailing zeros dropped, and it
+** reads back (atFormatDouble is checked against snprintf in
+** tests/unit/test_spark.c). Between 1e-4 and 1e15, every value that
+** "%.15g" reads back is such an m / 10^k with k <= 18 (15 significant
+** digits from 10^-4 down), and r * 10^k is within a quarter of m, so when
+** no k matches, "%.15g" would not read back either: "%.17g" at once (the
+** sums of a formula, 301695.10000000003). Other values take both. */
 void atFormatDouble(double r, char *aBuf, size_t nBuf){
-  static const double aPow[] = { 1, 10, 100, 1e3, 1e4, 1e5, 1e6 };
+  static const double aPow[] = { 1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+    1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18 };
   int k;
   if( nBuf>=32 && r!=0.0 && fabs(r)<1e15 && fabs(r)>=1e-4 ){
-    for(k=0; k<=6; k++){
+    for(k=0; k<=18; k++){
       double x = r*aPow[k];
       sqlite3_int64 m;
       if( fabs(x)>=1e15 ) break;
@@ -301,6 +306,8 @@ void atFormatDouble(double r, char *aBuf, size_t nBuf){
         return;
       }
     }
+    snprintf(aBuf, nBuf, "%.17g", r);
+    return;
   }
   snprintf(aBuf, nBuf, "%.15g", r);
   if( strtod(aBuf, 0)!=r ) snprintf(aBuf, nBuf, "%.17g", r);

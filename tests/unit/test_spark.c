@@ -371,14 +371,16 @@ int main(void){
   testPartitionFormulas();
   testPartitionsCoverEveryIdOnce();
   /* atFormatDouble gives snprintf's bytes ("%.15g", or "%.17g" when that
-  ** does not read back) for whole numbers, prices, percentages, extremes
-  ** and random doubles. */
+  ** does not read back) for whole numbers, prices, percentages, extremes,
+  ** decimals of up to 17 digits and 18 places, and random doubles. */
   {
     static const double a[] = { 0.0, -0.0, 1, -1, 5, 12.34, -12.34, 0.1, 0.2, 0.3,
       0.30000000000000004, 1e-4, 1.5e-4, 9.999e-5, 123456.789012, 1e14, 999999999999999,
       1e15, 1e15+2, -1e15, 1e16, 1e21, 1e-7, 0.000123, 3.14159265358979,
       2.718281828459045, 100.5, 99.995, 0.125, 1234567.125, 4503599627370496.5,
-      9007199254740993.0, 1e300, -1e-300, 5e-324, 1.7976931348623157e308 };
+      9007199254740993.0, 1e300, -1e-300, 5e-324, 1.7976931348623157e308,
+      301695.10000000003, 999999999999999.9, 0.00012345678901234, 0.000123456789012345,
+      0.1234567890123456789, 12345.678901234567 };
     char zMine[64], zWant[64];
     int k, nBad = 0;
     sqlite3_uint64 x = 88172645463325252ULL;
@@ -386,6 +388,22 @@ int main(void){
       double r;
       if( k<(int)(sizeof(a)/sizeof(a[0])) ){
         r = a[k];
+      }else if( k%3==1 && k%2==0 ){
+        /* 1 to 17 random digits with the point 0 to 18 places from the
+        ** right, or their sum with a third of them (0.1+0.2 and kin): the
+        ** 16- and 17-digit values between 1e-4 and 1e15 go straight to
+        ** "%.17g" */
+        static const double aP[] = { 1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+          1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18 };
+        sqlite3_uint64 m;
+        int nDig, nPlace;
+        x ^= x<<13; x ^= x>>7; x ^= x<<17;
+        nDig = 1 + (int)(x % 17);
+        nPlace = (int)((x>>8) % 19);
+        m = (x>>16) % (sqlite3_uint64)aP[nDig];
+        r = (double)m / aP[nPlace];
+        if( (x>>60)&1 ) r += r/3;
+        if( (x>>61)&1 ) r = -r;
       }else if( k%3==0 ){
         /* a random double of any magnitude */
         x ^= x<<13; x ^= x>>7; x ^= x<<17;
