@@ -13,6 +13,7 @@
 #ifndef AIRTABLE_INT_H
 #define AIRTABLE_INT_H
 
+#include <locale.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
@@ -56,6 +57,13 @@ int atIsId(const char *z, const char *zPrefix);
 ** ("2026-12-01T09:30:00.000Z", the form Airtable uses). sqlite3_malloc'd. */
 double atNow(void);
 char *atIsoTime(double r);
+
+/* The "C" locale, made once for the process and never installed as its
+** locale (NULL if it could not be made), and strtod() read in it: numbers
+** in JSON, option values and stored times use '.' whatever LC_NUMERIC the
+** host program set. */
+locale_t atCLocale(void);
+double atStrtod(const char *z, char **pzEnd);
 
 /* ------------------------------------------------------------- options.c */
 

@@ -106,7 +106,7 @@ struct Export {
   int nLive;                 /* workers still running */
   int bAbort;                /* stop: interrupted, or a table failed */
   int iFirstFailed;          /* the table whose failure stopped the rest, or -1 */
-  locale_t cLocale;          /* "C", for number formatting in workers */
+  locale_t cLocale;          /* "C" (atCLocale), for numbers in workers */
 };
 
 /* ---- options ----------------------------------------------------------- */
@@ -996,7 +996,6 @@ static void exportClear(Export *p){
   atCacheSourceClose(&p->src);
   cJSON_Delete(p->pMeta);
   atOptionsClear(&p->conn);
-  if( p->cLocale ) freelocale(p->cLocale);
 }
 
 static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
@@ -1019,7 +1018,7 @@ static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     if( rc==SQLITE_OK ){
       ex.pMeta = ex.src.pMeta;
       ex.src.pMeta = 0;
-      ex.cLocale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+      ex.cLocale = atCLocale();
     }
     if( rc==SQLITE_OK ) rc = prepareDir(ex.zOut, &zErr);
   }else if( rc==SQLITE_OK ){
@@ -1028,7 +1027,7 @@ static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   if( rc==SQLITE_OK && !ex.zFromCache ) rc = prepareDir(ex.zOut, &zErr);
   if( rc==SQLITE_OK && !ex.zFromCache ){
     ex.zLimitKey = sqlite3_mprintf("%s %s", ex.conn.zApiUrl, ex.conn.zBase);
-    ex.cLocale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    ex.cLocale = atCLocale();
     pHttp = ex.zLimitKey ? atHttpNew(ex.zToken, ex.zLimitKey, &ex.conn.cfg,
                                      db, ex.pCtx) : 0;
     rc = pHttp ? SQLITE_OK : SQLITE_NOMEM;

@@ -13,19 +13,26 @@
 ** the extension reads it with cJSON's own functions. Only the functions that
 ** free or relink nodes are off limits (airtable_int.h).
 */
+#include <float.h>
 #include <limits.h>
-#include <locale.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "airtable_int.h"
+
+#if defined(__GNUC__)
+# define NOINLINE __attribute__((noinline))
+#else
+# define NOINLINE
+#endif
 
 struct AtJsonChunk {
   AtJsonChunk *pNext;    /* the block allocated before this one */
   size_t nAlloc;         /* usable bytes after this header */
   size_t nUsed;          /* bytes handed out */
 };
-/* The header is padded so that what follows it is aligned for any node. */
+/* The header is padded to 16 bytes; sqlite3_malloc64 aligns to 8, which is
+** all a cJSON node needs, and nodes are handed out in multiples of 16. */
 #define CHUNK_HDR ((sizeof(AtJsonChunk)+15) & ~(size_t)15)
 
 /* The parser's state while it walks one text. */
@@ -115,7 +122,8 @@ static const char *hex4(const char *z, const char *zEnd, int *pV){
 static char *parseString(JsonParse *x){
   char *zStart = x->z + 1, *zIn = zStart, *zOut;
   char *zEnd = x->zEnd;
-#if defined(__GNUC__) && __BYTE_ORDER__==__ORDER_LITTLE_ENDIAN__
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) \
+    && __BYTE_ORDER__==__ORDER_LITTLE_ENDIAN__
   /* Eight bytes a step. A byte of v is flagged (its top bit set in
   ** mStop) if it is '"', '\\' or below 0x20 ("Bit Twiddling Hacks":
   ** haszero, hasless). Flags above the first may be false, the lowest is
@@ -232,27 +240,32 @@ static const double aPow10[] = {
   1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
 };
 
-/* strtod() of z[0..n-1], as cJSON does it: '.' becomes the locale's
-** decimal point, so the result is the same in any LC_NUMERIC. */
-static int slowNumber(const char *z, size_t n, double *pVal){
+/* strtod() of z[0..n-1] (a number by the grammar) in the "C" locale, so
+** the same in any LC_NUMERIC (cJSON swaps '.' for the locale's first byte
+** of the decimal point, which breaks where that point is two bytes). Kept
+** out of line: its buffer must not sit in every recursive parseValue frame.
+** SQLITE_ERROR if strtod stops early, which only a broken C library does. */
+static int NOINLINE slowNumber(const char *z, size_t n, double *pVal){
   char aBuf[64], *zNum = aBuf, *zStop;
-  char cPoint = localeconv()->decimal_point[0];
-  size_t i;
+  int rc = SQLITE_OK;
   if( n>=sizeof(aBuf) ){
     zNum = sqlite3_malloc64(n+1);
     if( zNum==0 ) return SQLITE_NOMEM;
   }
-  for(i=0; i<n; i++) zNum[i] = z[i]=='.' ? cPoint : z[i];
+  memcpy(zNum, z, n);
   zNum[n] = 0;
-  *pVal = strtod(zNum, &zStop);
+  *pVal = atStrtod(zNum, &zStop);
+  if( zStop!=zNum+n ) rc = SQLITE_ERROR;
   if( zNum!=aBuf ) sqlite3_free(zNum);
-  return SQLITE_OK;
+  return rc;
 }
 
 /* A number by RFC 8259's grammar. Up to 19 significant digits scaled by at
 ** most 10^22 either way, with the digits at most 2^53, is one exact
 ** multiplication or division, so one rounding: the same double strtod()
-** gives (Clinger's fast path). Anything else goes to strtod(). */
+** gives (Clinger's fast path). That needs arithmetic in double precision
+** (FLT_EVAL_METHOD 0; x87's extended precision would round twice).
+** Anything else goes to strtod(). */
 static cJSON *parseNumber(JsonParse *x){
   char *z = x->z, *zStart = z, *zEnd = x->zEnd;
   uint64_t m = 0;
@@ -287,16 +300,21 @@ static cJSON *parseNumber(JsonParse *x){
     if( z>=zEnd || *z<'0' || *z>'9' ){ fail(x, z); return 0; }
     for(; z<zEnd && *z>='0' && *z<='9'; z++){
       if( e<100000 ) e = e*10 + (*z - '0');
+      else bFast = 0;        /* capped: e10 is no longer the exponent */
     }
     e10 += eNeg ? -e : e;
   }
+#if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD!=0
+  bFast = 0;
+#endif
   if( bFast && m<=((uint64_t)1<<53) && e10>=-22 && e10<=22 ){
     v = (double)m;
     v = e10<0 ? v / aPow10[-e10] : v * aPow10[e10];
     if( bNeg ) v = -v;
-  }else if( slowNumber(zStart, (size_t)(z - zStart), &v)!=SQLITE_OK ){
-    x->rc = SQLITE_NOMEM;
-    return 0;
+  }else{
+    int rc = slowNumber(zStart, (size_t)(z - zStart), &v);
+    if( rc==SQLITE_ERROR ){ fail(x, zStart); return 0; }
+    if( rc!=SQLITE_OK ){ x->rc = rc; return 0; }
   }
   x->z = z;
   pNode = newNode(x, cJSON_Number);

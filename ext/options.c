@@ -93,7 +93,7 @@ static const struct NumOpt {
 static int parseNumber(int i, const char *z, double *pr, char **pzErr){
   const struct NumOpt *o = &aNumOpt[i];
   char *zEnd = 0;
-  double r = strtod(z, &zEnd);
+  double r = atStrtod(z, &zEnd);
   /* r!=r: NaN. floor(), not a cast, tests wholeness: casting a double
   ** beyond the integer range is undefined (found by fuzz_options). */
   if( zEnd==z || *zEnd!=0 || r!=r || (o->bInteger && r!=floor(r)) ){

@@ -523,7 +523,7 @@ static int syncBody(Sync *s, char **pzErr){
   nTotal = getInt(s, "total_requests", pzErr, &rc);
   if( rc==SQLITE_OK ) rc = atCacheGet(s->c, "last_sync_start", &zLast, pzErr);
   if( rc!=SQLITE_OK ) goto done;
-  rLastStart = zLast ? atof(zLast) : 0.0;
+  rLastStart = zLast ? atStrtod(zLast, 0) : 0.0;
 
   s->pRes->zMode = "full";
   if( pOldMeta==0 || zLast==0 ){

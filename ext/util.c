@@ -1,8 +1,10 @@
 /*
 ** util.c: the small helpers every module shares: the one error formatter,
-** string copies, the Airtable id check and the clock.
+** string copies, the Airtable id check, the clock and the "C" locale.
 */
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -74,4 +76,24 @@ char *atIsoTime(double r){
   return sqlite3_mprintf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
                          tm.tm_year+1900, tm.tm_mon+1, tm.tm_mday,
                          tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+static pthread_once_t cLocaleOnce = PTHREAD_ONCE_INIT;
+static locale_t cLocale = (locale_t)0;
+static void cLocaleInit(void){
+  cLocale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+locale_t atCLocale(void){
+  pthread_once(&cLocaleOnce, cLocaleInit);
+  return cLocale;
+}
+
+double atStrtod(const char *z, char **pzEnd){
+  /* uselocale() changes this thread's locale only, and only here. */
+  locale_t c = atCLocale();
+  locale_t old = c ? uselocale(c) : (locale_t)0;
+  double r = strtod(z, pzEnd);
+  if( c ) uselocale(old);
+  return r;
 }

@@ -169,12 +169,14 @@ static void jsonString(AtBuf *p, const char *z){
 
 /* cJSON 1.7.15's number: "null" for NaN and infinities; else 15
 ** significant digits if they read back (within cJSON's tolerance), else
-** 17; the locale's decimal point made '.'. (-0 stays "-0".) */
+** 17; always with '.' for the point. (-0 stays "-0".) */
 static void jsonNumber(AtBuf *p, const cJSON *v){
   char aBuf[32];
   double d = v->valuedouble, t = 0.0;
-  int n, i;
-  char cPoint = localeconv()->decimal_point[0];
+  int n;
+  /* In the "C" locale: '.' whatever the host set (cJSON swaps in the
+  ** locale's point, which is wrong where that point is two bytes). */
+  locale_t c = atCLocale(), old = c ? uselocale(c) : (locale_t)0;
   if( isnan(d) || isinf(d) ){
     n = snprintf(aBuf, sizeof(aBuf), "null");
   }else{
@@ -184,7 +186,7 @@ static void jsonNumber(AtBuf *p, const cJSON *v){
       n = snprintf(aBuf, sizeof(aBuf), "%1.17g", d);
     }
   }
-  for(i=0; i<n; i++) if( aBuf[i]==cPoint ) aBuf[i] = '.';
+  if( c ) uselocale(old);
   if( atBufReserve(p, n) ){
     memcpy(p->z + p->n, aBuf, n);
     p->n += n;

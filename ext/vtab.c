@@ -324,8 +324,8 @@ static int cacheEnsureFresh(AtVtab *p, char **pzErr){
     p->rFreshUntil = 1e300;   /* a synced table stays synced */
     return SQLITE_OK;
   }
-  if( zEnd && rNow - atof(zEnd) < p->opt.rMaxAge ){
-    p->rFreshUntil = atof(zEnd) + p->opt.rMaxAge;
+  if( zEnd && rNow - atStrtod(zEnd, 0) < p->opt.rMaxAge ){
+    p->rFreshUntil = atStrtod(zEnd, 0) + p->opt.rMaxAge;
     sqlite3_free(zEnd);
     return SQLITE_OK;
   }

@@ -310,7 +310,7 @@ void atFormatDouble(double r, char *aBuf, size_t nBuf){
     return;
   }
   snprintf(aBuf, nBuf, "%.15g", r);
-  if( strtod(aBuf, 0)!=r ) snprintf(aBuf, nBuf, "%.17g", r);
+  if( atStrtod(aBuf, 0)!=r ) snprintf(aBuf, nBuf, "%.17g", r);
 }
 
 /* Conform pVal (NULL when absent) to the primitive Spark type zType. */

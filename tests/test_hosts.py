@@ -217,3 +217,42 @@ def test_ctrl_c_in_the_shell_stops_a_stalled_request(own_server, tmp_path):
                         r"http://127\.0\.0\.1:\d+/v0/appSizeTests00001/tbl\w{14}"
                         r"\?returnFieldsByFieldId=true\)( \(\d+\))?\n", err), err
     assert p.returncode == 1
+
+
+LOCALE_PROBE = r"""
+import json, locale, sqlite3, sys
+locale.setlocale(locale.LC_ALL, "ps_AF.UTF-8")
+point = locale.localeconv()["decimal_point"]
+db = sqlite3.connect(":memory:")
+db.enable_load_extension(True)
+db.load_extension(sys.argv[1])
+db.execute("CREATE VIRTUAL TABLE t USING airtable(base='appPackagingOps01', "
+           "table='Packaging Tasks', connect_timeout='2.5', pushdown='off')")
+row = db.execute('SELECT "Weight (kg)", "Length/Width", "Barcode" FROM t '
+                 "WHERE id = ?", (sys.argv[2],)).fetchone()
+print(json.dumps({"point": point, "row": [repr(row[0]), repr(row[1]), row[2]]}))
+"""
+
+
+def test_numbers_read_the_same_under_a_two_byte_decimal_point(server, tmp_path):
+    """A host that sets a locale whose decimal point is two bytes (U+066B in
+    ps_AF): a number that needs strtod (17 digits, an exponent), a number in
+    a JSON column and an option with a fraction all read as in the C locale
+    (cJSON's swap of '.' for the locale's first byte read 0 and 1 there)."""
+    made = subprocess.run(["localedef", "-i", "ps_AF", "-f", "UTF-8",
+                           str(tmp_path / "ps_AF.UTF-8")], capture_output=True, text=True)
+    assert (tmp_path / "ps_AF.UTF-8").is_dir(), made.stderr   # scripts/setup installs locales
+    rec = load_fixture("appPackagingOps01")["tables"][0]["records"][0]["id"]
+    server.control("POST", "/_test/records/appPackagingOps01/Packaging%20Tasks",
+                   {"update": [{"id": rec, "fields": {
+                       "Weight (kg)": 0.30000000000000004, "Length/Width": 1.5e300,
+                       "Barcode": {"text": "7", "weight": 2.5}}}]})
+    env = child_env(AIRTABLE_TOKEN=TOKEN, AIRTABLE_API_URL=server.url, LOCPATH=str(tmp_path))
+    if SANITIZED:
+        env["LD_PRELOAD"] = os.environ["LD_PRELOAD"]
+    p = subprocess.run(["/usr/bin/python3", "-c", LOCALE_PROBE, EXT, rec],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == {
+        "point": "\u066b",
+        "row": ["0.30000000000000004", "1.5e+300", '{"text":"7","weight":2.5}']}

@@ -397,6 +397,23 @@ static void testNumbers(void){
   numIs("-1.9", -1.9, -1);
   numIs("1E5", 100000.0, 100000);
   numIs("1e-5", 0.00001, 0);
+
+  /* An exponent too long to count, cancelled by as many leading zeros:
+  ** not the fast path (it gave 1.0 when the count stopped at 100000).
+  ** Found by review; beyond the fuzzer's 64 KB inputs. */
+  {
+    sqlite3_str *pStr = sqlite3_str_new(0);
+    char *z;
+    int i;
+    sqlite3_str_appendall(pStr, "0.");
+    for(i=0; i<99999; i++) sqlite3_str_appendchar(pStr, 1, '0');
+    sqlite3_str_appendall(pStr, "1e1000000");
+    z = sqlite3_str_finish(pStr);
+    numIs(z, HUGE_VAL, INT_MAX);
+    z[strlen(z)-9] = 0;                                   /* no exponent */
+    numIs(z, 0.0, 0);                                     /* 10^-100000: 0 */
+    sqlite3_free(z);
+  }
 }
 
 /* ----------------------------------------------------------------- errors */
