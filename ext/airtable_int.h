@@ -387,6 +387,11 @@ struct AtPage {
 ** *pzErr saying what was wrong; *p is left cleared. */
 int atPageParse(const char *zBody, size_t nBody, const char *zArray,
                 AtPage *p, char **pzErr);
+
+/* The shape every record must have, in a page or alone (GET of one
+** record): a string "id", and "fields" absent or an object. SQLITE_ERROR
+** with *pzErr saying what was wrong. */
+int atPageCheckRecord(const cJSON *pRec, char **pzErr);
 void atPageClear(AtPage *p);
 
 /* --------------------------------------------------------------- value.c */

@@ -47,6 +47,18 @@ static int offsetExpired(AtListing *p){
                 "LIST_RECORDS_ITERATOR_NOT_AVAILABLE")==0;
 }
 
+/* Say which table and request a malformed response came from. */
+static void malformedResponse(AtListing *p, const AtRequest *pReq,
+                              char **pzErr){
+  char *zMsg;
+  atPrefixError(pzErr, "table '%s'", p->pSchema->zTableName);
+  zMsg = sqlite3_mprintf("%s (%s %s)", *pzErr, pReq->zMethod, pReq->zUrl);
+  if( zMsg ){
+    sqlite3_free(*pzErr);
+    *pzErr = zMsg;
+  }
+}
+
 /* Replace the page with the page at zOffset (NULL: the first). The old page
 ** is freed before the new one is parsed, so one page is held. */
 static int fetchPage(AtListing *p, const char *zOffset, char **pzErr){
@@ -74,16 +86,7 @@ static int fetchPage(AtListing *p, const char *zOffset, char **pzErr){
   if( rc==SQLITE_OK ){
     rc = atPageParse(zBody, nBody, "records", &p->page, pzErr);
     if( rc==SQLITE_OK ) atHttpNoteRecords(p->pHttp, p->page.nRecord);
-    if( rc==SQLITE_ERROR ){
-      /* Say which table and request the malformed page came from. */
-      char *zMsg;
-      atPrefixError(pzErr, "table '%s'", p->pSchema->zTableName);
-      zMsg = sqlite3_mprintf("%s (%s %s)", *pzErr, req.zMethod, req.zUrl);
-      if( zMsg ){
-        sqlite3_free(*pzErr);
-        *pzErr = zMsg;
-      }
-    }
+    if( rc==SQLITE_ERROR ) malformedResponse(p, &req, pzErr);
   }
   atRequestClear(&req);
   return rc;
@@ -194,16 +197,20 @@ int atListingGet(AtListing *p, const char *zId, char **pzErr){
   }
   if( rc==SQLITE_OK ){
     AtJson *pJson = &p->page.json;
-    const cJSON *pId = 0;
     rc = atJsonParse(zBody, nBody, pJson);
-    if( rc==SQLITE_OK ) pId = cJSON_GetObjectItemCaseSensitive(pJson->pRoot, "id");
-    if( rc==SQLITE_ERROR || (rc==SQLITE_OK && (!cJSON_IsObject(pJson->pRoot)
-                                               || !cJSON_IsString(pId))) ){
-      atJsonFree(pJson);
-      atSetError(pzErr, "table '%s': the record is not a JSON object with an "
-                 "\"id\" (GET %s)", p->pSchema->zTableName, req.zUrl);
+    if( rc==SQLITE_ERROR ){
+      atSetError(pzErr, "the response is not valid JSON (error at byte %lld "
+                 "of %lld)", (long long)pJson->iErr, (long long)nBody);
+    }else if( rc==SQLITE_OK && !cJSON_IsObject(pJson->pRoot) ){
+      atSetError(pzErr, "the response is not a JSON object");
       rc = SQLITE_ERROR;
     }else if( rc==SQLITE_OK ){
+      rc = atPageCheckRecord(pJson->pRoot, pzErr);
+    }
+    if( rc!=SQLITE_OK ){
+      atJsonFree(pJson);
+      if( rc==SQLITE_ERROR ) malformedResponse(p, &req, pzErr);
+    }else{
       /* A page of one record: the record is the whole response. */
       p->page.pRoot = pJson->pRoot;
       p->page.pRecord = pJson->pRoot;

@@ -7,6 +7,21 @@
 #include <string.h>
 #include "airtable_int.h"
 
+int atPageCheckRecord(const cJSON *pRec, char **pzErr){
+  const cJSON *pId = cJSON_GetObjectItemCaseSensitive(pRec, "id");
+  const cJSON *pFields = cJSON_GetObjectItemCaseSensitive(pRec, "fields");
+  if( !cJSON_IsString(pId) ){
+    atSetError(pzErr, "the record has no string \"id\"");
+    return SQLITE_ERROR;
+  }
+  if( pFields && !cJSON_IsObject(pFields) ){
+    atSetError(pzErr, "record %s: \"fields\" is not an object",
+               pId->valuestring);
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
 int atPageParse(const char *zBody, size_t nBody, const char *zArray,
                 AtPage *p, char **pzErr){
   const cJSON *pArr, *pOffset, *pElem;
@@ -34,24 +49,15 @@ int atPageParse(const char *zBody, size_t nBody, const char *zArray,
     goto fail;
   }
   for(pElem=pArr->child; pElem; pElem=pElem->next, i++){
-    const cJSON *pId, *pFields;
     if( !cJSON_IsObject(pElem) ){
       atSetError(pzErr, "element %d of \"%s\" is not an object", i, zArray);
       goto fail;
     }
-    pId = cJSON_GetObjectItemCaseSensitive(pElem, "id");
-    if( !cJSON_IsString(pId) ){
+    if( !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(pElem, "id")) ){
       atSetError(pzErr, "element %d of \"%s\" has no string \"id\"", i, zArray);
       goto fail;
     }
-    if( bRecords ){
-      pFields = cJSON_GetObjectItemCaseSensitive(pElem, "fields");
-      if( pFields && !cJSON_IsObject(pFields) ){
-        atSetError(pzErr, "record %s: \"fields\" is not an object",
-                   pId->valuestring);
-        goto fail;
-      }
-    }
+    if( bRecords && atPageCheckRecord(pElem, pzErr)!=SQLITE_OK ) goto fail;
   }
   pOffset = cJSON_GetObjectItemCaseSensitive(p->pRoot, "offset");
   if( pOffset && !cJSON_IsNull(pOffset) ){

@@ -216,6 +216,28 @@ def test_bad_responses_are_errors_not_crashes(db, server, fault, message):
     assert TOKEN not in str(e.value)
 
 
+@pytest.mark.parametrize("fault,message", [
+    ({"action": "body", "body": {"id": "recA", "fields": ["x"]}},
+     r"record recA: \"fields\" is not an object"),
+    ({"action": "body", "body": {"id": 5, "fields": {}}},
+     r"the record has no string \"id\""),
+    ({"action": "body", "body": [1]}, r"the response is not a JSON object"),
+    ({"action": "malformed"}, r"the response is not valid JSON \(error at byte \d+ of \d+\)"),
+])
+def test_a_malformed_record_from_an_id_lookup_is_an_error_not_a_crash(db, server, fault, message):
+    """WHERE id = 'rec...' is one GET of the record: its body gets the checks
+    a page's records get ("fields" an array crashed the lookup of fields)."""
+    create(db, "t", SIZES, "One", max_retries=0)
+    rec = db.execute("SELECT id FROM t").fetchone()[0]
+    server.faults({"path": "^/v0/appSize.*/rec", **fault})
+    with pytest.raises(sqlite3.OperationalError) as e:
+        db.execute("SELECT * FROM t WHERE id = ?", (rec,)).fetchall()
+    assert re.fullmatch(r"airtable: table 'One': " + message + r" \(GET http://127\.0\.0\.1:\d+"
+                        r"/v0/appSizeTests00001/tbl\w{14}/" + rec + r"\?returnFieldsByFieldId=true\)",
+                        str(e.value)), str(e.value)
+    assert [r["path"].rsplit("/", 1)[1] for r in server.list_requests()][-1] == rec
+
+
 def test_one_reset_of_a_kept_alive_connection_is_retried_by_curl(db, server):
     """libcurl retries a request once on a fresh connection when a reused
     keep-alive connection turns out dead; a second reset is an error."""
