@@ -591,6 +591,8 @@ struct AtBuf {
   size_t n;            /* bytes used */
   size_t nAlloc;       /* bytes allocated */
   int bOom;            /* an allocation failed: appends are dropped */
+  int bCsvField;       /* atJsonPrint doubles every '"' it writes: JSON
+                       ** text inside an RFC 4180 quoted field */
 };
 void atBufAppend(AtBuf *p, const char *z, size_t n);
 /* Room for n more bytes (and a NUL) in p: 1, or 0 on OOM (p->bOom set). */

@@ -139,9 +139,11 @@ static void jsonString(AtBuf *p, const char *z){
   const unsigned char *a = (const unsigned char*)(z ? z : "");
   size_t nIn = strlen((const char*)a), i;
   char *zOut;
-  if( !atBufReserve(p, nIn*6 + 2) ) return;
+  int bTwice = p->bCsvField;
+  if( !atBufReserve(p, nIn*6 + 4) ) return;
   zOut = p->z + p->n;
   *zOut++ = '"';
+  if( bTwice ) *zOut++ = '"';
   for(i=0; i<nIn; i++){
     unsigned char c = a[i];
     if( c>31 && c!='"' && c!='\\' ){
@@ -150,7 +152,7 @@ static void jsonString(AtBuf *p, const char *z){
     }
     *zOut++ = '\\';
     switch( c ){
-      case '"':  *zOut++ = '"'; break;
+      case '"':  *zOut++ = '"'; if( bTwice ) *zOut++ = '"'; break;
       case '\\': *zOut++ = '\\'; break;
       case '\b': *zOut++ = 'b'; break;
       case '\f': *zOut++ = 'f'; break;
@@ -163,6 +165,7 @@ static void jsonString(AtBuf *p, const char *z){
     }
   }
   *zOut++ = '"';
+  if( bTwice ) *zOut++ = '"';
   *zOut = 0;
   p->n = (size_t)(zOut - p->z);
 }

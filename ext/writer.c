@@ -437,26 +437,15 @@ static void csvQuoted(AtBuf *p, const char *z){
 }
 
 /* pVal's compact JSON text as an RFC 4180 quoted field, printed straight
-** into the row (not into a string of its own, then copied): the quotes are
-** doubled in place afterwards, from the end backwards. */
+** into the row with its quotes doubled as they are written (not into a
+** string of its own, then copied and quoted). */
 static int csvJsonQuoted(AtBuf *p, const cJSON *pVal){
-  size_t iStart, i, j, nQuote = 0;
+  int rc;
   bufChar(p, '"');
-  iStart = p->n;
-  if( atJsonPrint(p, pVal)!=SQLITE_OK || p->bOom ) return SQLITE_NOMEM;
-  for(i=iStart; i<p->n; i++) nQuote += p->z[i]=='"';
-  if( nQuote ){
-    if( !atBufReserve(p, nQuote) ) return SQLITE_NOMEM;
-    i = p->n;
-    j = p->n + nQuote;
-    p->z[j] = 0;
-    while( i>iStart ){
-      char ch = p->z[--i];
-      p->z[--j] = ch;
-      if( ch=='"' ) p->z[--j] = '"';
-    }
-    p->n += nQuote;
-  }
+  p->bCsvField = 1;
+  rc = atJsonPrint(p, pVal);
+  p->bCsvField = 0;
+  if( rc!=SQLITE_OK || p->bOom ) return SQLITE_NOMEM;
   bufChar(p, '"');
   return p->bOom ? SQLITE_NOMEM : SQLITE_OK;
 }
