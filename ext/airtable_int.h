@@ -250,6 +250,15 @@ void *atContextFindTable(AtContext *p, const char *zDb, const char *zName);
 
 void atHttpConfigDefault(AtHttpConfig *p);
 
+/* Inflate the gzip body a[0..n-1] (one member or several, concatenated)
+** into *pzOut, a buffer of *pnAlloc bytes that grows (sqlite3_realloc64) as
+** needed: *pnOut bytes, NUL-terminated. SQLITE_OK; SQLITE_TOOBIG beyond
+** nMax bytes; SQLITE_ERROR if it is not valid gzip (a bad header, data or
+** CRC, a truncated member, bytes after the last); SQLITE_NOMEM. */
+struct libdeflate_decompressor;
+int atGunzip(struct libdeflate_decompressor *pDec, const char *a, size_t n,
+             char **pzOut, size_t *pnAlloc, size_t *pnOut, size_t nMax);
+
 /* Watching a database connection for sqlite3_interrupt() from inside a
 ** statement it is running (a virtual table method or an SQL function).
 ** Begin, then Check as often as wanted (true once interrupted), then End.

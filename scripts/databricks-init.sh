@@ -66,8 +66,8 @@ fi
 # --- Debian packages ---------------------------------------------------------
 # Each entry is a package, or alternatives "a|b" (Ubuntu 24.04 renamed libcurl4
 # to libcurl4t64); an entry counts as present when any alternative is installed.
-runtime=(libsqlite3-0 "libcurl4|libcurl4t64" libcjson1 zlib1g ca-certificates)
-build=(cmake gcc make pkg-config libsqlite3-dev libcurl4-openssl-dev libcjson-dev zlib1g-dev)
+runtime=(libsqlite3-0 "libcurl4|libcurl4t64" libcjson1 zlib1g libdeflate0 ca-certificates)
+build=(cmake gcc make pkg-config libsqlite3-dev libcurl4-openssl-dev libcjson-dev zlib1g-dev libdeflate-dev)
 
 installed() {
   local alt

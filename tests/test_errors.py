@@ -238,6 +238,43 @@ def test_a_malformed_record_from_an_id_lookup_is_an_error_not_a_crash(db, server
     assert [r["path"].rsplit("/", 1)[1] for r in server.list_requests()][-1] == rec
 
 
+@pytest.mark.parametrize("how", ["identity", "gzip_members"])
+def test_bodies_plain_or_in_several_gzip_members_read_the_same(db, server, how):
+    """The extension asks for gzip and inflates it itself (libdeflate): a
+    server that answers plain, or with several gzip members, reads the same."""
+    create(db, "t", SIZES, "One Hundred One")
+    want = db.execute("SELECT * FROM t ORDER BY id").fetchall()
+    server.faults({"path": "^/v0/appSize", "action": "encoding", "how": how, "times": -1})
+    assert db.execute("SELECT * FROM t ORDER BY id").fetchall() == want
+    assert len(want) == 101
+    assert all(r["gzip"] for r in server.list_requests())   # asked for gzip each time
+
+
+@pytest.mark.parametrize("how,message", [
+    ("br", r"the response to GET \S+ has Content-Encoding 'br', which was not asked for "
+           r"\(only gzip is\)"),
+    ("gzip_corrupt", r"the response to GET \S+ is not valid gzip \(Content-Encoding: gzip, "
+                     r"\d+ bytes\)"),
+])
+def test_a_body_that_cannot_be_decoded_is_an_error(db, server, how, message):
+    create(db, "t", SIZES, "One", max_retries=0)
+    server.faults({"path": "^/v0/appSize", "action": "encoding", "how": how})
+    with pytest.raises(sqlite3.OperationalError) as e:
+        db.execute("SELECT * FROM t").fetchall()
+    assert re.fullmatch("airtable: " + message, str(e.value)), str(e.value)
+    assert TOKEN not in str(e.value)
+
+
+def test_an_error_status_with_an_undecodable_body_names_the_status(db, server):
+    create(db, "t", SIZES, "One", max_retries=0)
+    server.faults({"path": "^/v0/appSize", "action": "encoding", "how": "gzip_corrupt",
+                   "status": 503})
+    with pytest.raises(sqlite3.OperationalError) as e:
+        db.execute("SELECT * FROM t").fetchall()
+    assert re.fullmatch(r"airtable: HTTP 503: the response to GET \S+ is not valid gzip "
+                        r"\(Content-Encoding: gzip, \d+ bytes\)", str(e.value)), str(e.value)
+
+
 def test_one_reset_of_a_kept_alive_connection_is_retried_by_curl(db, server):
     """libcurl retries a request once on a fresh connection when a reused
     keep-alive connection turns out dead; a second reset is an error."""

@@ -23,9 +23,9 @@ from conftest import EXT, ROOT, child_env
 INIT = ROOT / "scripts" / "databricks-init.sh"
 PACKAGE = "airtable-sqlite"
 VERSION = "0.1.0"
-RUNTIME = ["libsqlite3-0", "libcurl4", "libcjson1", "zlib1g"]
+RUNTIME = ["libsqlite3-0", "libcurl4", "libcjson1", "zlib1g", "libdeflate0"]
 BUILD_DEPS = ["cmake", "gcc", "make", "pkg-config", "libsqlite3-dev",
-              "libcurl4-openssl-dev", "libcjson-dev", "zlib1g-dev"]
+              "libcurl4-openssl-dev", "libcjson-dev", "zlib1g-dev", "libdeflate-dev"]
 MODULE_COUNT = "select count(*) from pragma_module_list where name = 'airtable'"
 
 

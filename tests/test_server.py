@@ -1162,6 +1162,41 @@ def test_fault_pad_keeps_valid_json(server):
     assert r.json == plain.json
 
 
+def test_fault_encoding_sends_the_body_as_told(server):
+    """Fault action "encoding": the answer's body on the wire as "how" says,
+    whatever the client accepted."""
+    import gzip
+    import zlib
+    plain = server.get("/v0/%s/One" % SIZES).json
+
+    def wire(how):
+        server.control("DELETE", "/_test/faults")
+        add_faults(server, {"path": "One$", "action": "encoding", "how": how})
+        conn = server.conn()
+        conn.request("GET", "/v0/%s/One" % SIZES,
+                     headers={"Authorization": "Bearer test-token", "Accept-Encoding": "gzip"})
+        r = conn.getresponse()
+        out = r.getheader("Content-Encoding"), r.read()
+        conn.close()
+        return out
+
+    enc, body = wire("identity")
+    assert enc is None and json.loads(body) == plain
+    enc, body = wire("br")
+    assert enc == "br" and json.loads(body) == plain
+    enc, body = wire("gzip_members")
+    d = zlib.decompressobj(31)
+    first = d.decompress(body)
+    assert enc == "gzip" and d.unused_data                  # a second member follows
+    assert json.loads(first + gzip.decompress(d.unused_data)) == plain
+    enc, body = wire("gzip_corrupt")
+    assert enc == "gzip"
+    with pytest.raises((OSError, zlib.error)):
+        gzip.decompress(body)
+    with pytest.raises(Exception, match="must be one of br, gzip_corrupt, gzip_members, identity"):
+        add_faults(server, {"action": "encoding", "how": "zstd"})
+
+
 def test_log_records_connection_and_compression(server):
     conn = server.conn()
     for enc in ("gzip", "identity"):

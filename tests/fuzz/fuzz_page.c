@@ -1,5 +1,9 @@
 /* fuzz_page.c: a response body, as the server might send it, through the
-** page parser, the error-body parser and every kind's value conversion. */
+** page parser, the error-body parser and every kind's value conversion;
+** and the same bytes as a gzip body through atGunzip (its members, its
+** growing room, its limit), whose output must end in a NUL. */
+#include <stdlib.h>
+#include <libdeflate.h>
 #include "airtable_int.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *aData, size_t nData){
@@ -23,5 +27,15 @@ int LLVMFuzzerTestOneInput(const unsigned char *aData, size_t nData){
   }
   atPageClear(&page);
   sqlite3_free(zErr);
+  {
+    static struct libdeflate_decompressor *pDec = 0;
+    char *zOut = 0;
+    size_t nAlloc = 0, nOut = 0;
+    if( pDec==0 ) pDec = libdeflate_alloc_decompressor();
+    if( atGunzip(pDec, z, nData, &zOut, &nAlloc, &nOut, 1<<20)==SQLITE_OK ){
+      if( nOut>=nAlloc || zOut[nOut]!=0 ) abort();
+    }
+    sqlite3_free(zOut);
+  }
   return 0;
 }

@@ -904,8 +904,11 @@ class Fault:
         if not isinstance(spec, dict) or "action" not in spec:
             raise ValueError("a fault needs an action")
         if spec["action"] not in ("status", "stall", "reset", "malformed", "truncated", "body",
-                                  "expired_offset", "pad"):
+                                  "expired_offset", "pad", "encoding"):
             raise ValueError("unknown fault action %r" % spec["action"])
+        if spec["action"] == "encoding" and spec.get("how") not in WIRE_ENCODINGS:
+            raise ValueError("fault action encoding: \"how\" must be one of %s"
+                             % ", ".join(sorted(WIRE_ENCODINGS)))
         self.spec = spec
         self.path_re = re.compile(spec.get("path", ""))
         self.query_re = re.compile(spec["query"]) if "query" in spec else None
@@ -1050,6 +1053,25 @@ class State:
 
 # --- HTTP --------------------------------------------------------------------
 
+def _gzip_corrupt(body):
+    """gzip with the CRC trailer wrong: inflates, then fails its check."""
+    gz = bytearray(gzip.compress(body, compresslevel=5, mtime=0))
+    gz[-8] ^= 0xFF
+    return "gzip", bytes(gz)
+
+
+# Fault action "encoding": how a body goes on the wire whatever the client
+# asked (RFC 9110, Content-Encoding: a server should send only what
+# Accept-Encoding allows, and gzip may be several members, RFC 1952 2.2).
+WIRE_ENCODINGS = {
+    "identity": lambda body: (None, body),                     # asked gzip, sent plain
+    "br": lambda body: ("br", body),                           # an encoding not asked for
+    "gzip_members": lambda body: ("gzip", gzip.compress(body[:len(body) // 2], mtime=0)
+                                  + gzip.compress(body[len(body) // 2:], mtime=0)),
+    "gzip_corrupt": _gzip_corrupt,
+}
+
+
 class Response:
     def __init__(self, status, body, records=None, headers=None):
         self.status = status
@@ -1126,7 +1148,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """(headers, body) as they go on the wire."""
         body = resp.body
         headers = [("Content-Type", JSON_TYPE)]
-        if self.wants_gzip() and body:
+        how = getattr(resp, "wire", None)
+        if how is not None:
+            encoding, body = WIRE_ENCODINGS[how](body)
+            if encoding:
+                headers.append(("Content-Encoding", encoding))
+        elif self.wants_gzip() and body:
             pre = getattr(resp, "gzip_of", None)    # (body, its gzip) compressed beforehand
             body = pre[1] if pre is not None and pre[0] is body else gzip.compress(body, compresslevel=5, mtime=0)
             headers.append(("Content-Encoding", "gzip"))
@@ -1263,6 +1290,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             resp.body += b"\x00 <<junk>> not json ]]"
         elif action == "expired_offset":
             resp = Response(422, ERR_ITERATOR)
+        elif action == "encoding":
+            # A normal answer (or, with "status", that status's usual body)
+            # with its body sent as "how" says (WIRE_ENCODINGS).
+            if "status" in spec:
+                status = int(spec["status"])
+                resp = Response(status, DEFAULT_STATUS_BODIES.get(
+                    status, {"error": {"type": "UNKNOWN_ERROR"}}))
+            else:
+                try:
+                    resp = self.route(method, raw_path, raw_query, body, entry)
+                except ApiError as e:
+                    resp = Response(e.status, e.body)
+            resp.wire = spec["how"]
         elif action == "pad":
             # A normal answer padded with "pad_bytes" spaces of JSON white
             # space: an oversized but valid response.
