@@ -194,7 +194,9 @@ def run_floor(floor_binary, dir, repeat):
     records is the records parsed in all (per pass times repeat); parse_cpu_s
     (self-measured, the parse loop only) is the floor, cpu_s the whole process
     (start-up and reading the files once included; read_cpu_s the reading).
-    inflate_cpu_s: inflating the same pages gzip-compressed, REPEAT times."""
+    inflate_cpu_s: inflating the same pages gzip-compressed, REPEAT times, with
+    zlib (as curl does); libdeflate_cpu_s: the same with libdeflate (as the
+    extension does)."""
     argv = [str(floor_binary), "-r", str(repeat), "-z", str(dir)]
     out, err, rc, cpu, rss, wall = _run(argv)
     _check("bench-floor", argv, rc, err)
@@ -203,6 +205,7 @@ def run_floor(floor_binary, dir, repeat):
             "pages": res["pages"], "bytes": res["bytes"], "repeat": res["repeat"],
             "parse_cpu_s": res["parse_cpu_s"], "read_cpu_s": res["read_cpu_s"],
             "inflate_cpu_s": res["inflate_cpu_s"], "gzip_bytes": res["gzip_bytes"],
+            "libdeflate_cpu_s": res["libdeflate_cpu_s"],
             "cpu_s": cpu, "maxrss_kb": rss, "wall_s": wall}
 
 
