@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "airtable_int.h"
+#include "../unit/jsontree.h"
 
 static void dump(const char *zLabel, const char *z, size_t n){
   size_t i;
@@ -27,42 +28,6 @@ static void fail(const char *zWhat, const char *z, size_t n){
   abort();
 }
 
-static int differ(const char *zWhat, const cJSON *a, const cJSON *b){
-  fprintf(stderr, "fuzz_json: %s differs: ours type %d key %.60s str %.60s "
-          "int %d dbl %.17g; cJSON's type %d key %.60s str %.60s int %d dbl %.17g\n",
-          zWhat, a->type, a->string ? a->string : "(null)",
-          a->valuestring ? a->valuestring : "(null)", a->valueint, a->valuedouble,
-          b->type, b->string ? b->string : "(null)",
-          b->valuestring ? b->valuestring : "(null)", b->valueint, b->valuedouble);
-  return 0;
-}
-
-static int sameStr(const char *a, const char *b){
-  return (a==0 && b==0) || (a && b && strcmp(a, b)==0);
-}
-
-/* True if trees a (json.c's) and b (cJSON's) are equal, and a's links are
-** as cJSON's: a first child's prev is the last child, the last's next is
-** NULL, each next's prev points back. */
-static int sameTree(const cJSON *a, const cJSON *b){
-  const cJSON *ca, *cb, *pLast = 0;
-  if( (a->type & 0xFF)!=(b->type & 0xFF) ) return differ("type", a, b);
-  if( !sameStr(a->string, b->string) ) return differ("key", a, b);
-  if( !sameStr(a->valuestring, b->valuestring) ) return differ("valuestring", a, b);
-  if( a->valueint!=b->valueint ) return differ("valueint", a, b);
-  if( memcmp(&a->valuedouble, &b->valuedouble, sizeof(double))!=0 ){
-    return differ("valuedouble", a, b);
-  }
-  for(ca=a->child, cb=b->child; ca && cb; ca=ca->next, cb=cb->next){
-    if( ca->next && ca->next->prev!=ca ) return differ("a child's next->prev", ca, cb);
-    if( !sameTree(ca, cb) ) return 0;
-    pLast = ca;
-  }
-  if( ca || cb ) return differ("number of children", a, b);
-  if( a->child && a->child->prev!=pLast ) return differ("first child's prev", a, b);
-  return 1;
-}
-
 /* Parse z[0..n-1] with json.c, which must succeed, and compare with
 ** pTheirs, cJSON's tree of the same text. */
 static void compare(const char *zWhen, const char *z, size_t n, const cJSON *pTheirs){
@@ -77,8 +42,8 @@ static void compare(const char *zWhen, const char *z, size_t n, const cJSON *pTh
   if( j.pRoot==0 || j.pRoot->next || j.pRoot->prev ){
     fail("json.c's root is missing or has siblings", z, n);
   }
-  if( !sameTree(j.pRoot, pTheirs) ){
-    fprintf(stderr, "fuzz_json: %s\n", zWhen);
+  if( !sameTree(j.pRoot, pTheirs) || !linksOk(j.pRoot) ){
+    fprintf(stderr, "fuzz_json: %s: %s\n", zWhen, zTreeDiff);
     fail("json.c's tree differs from cJSON's", z, n);
   }
   zA = cJSON_PrintUnformatted(j.pRoot);

@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include "airtable_int.h"
 #include "testhelp.h"
-
-static char zWhy[600];     /* the first difference sameTree() found */
+#include "jsontree.h"
 
 /* Print z[0..n-1] to stderr, non-printing bytes as \xHH, at most 80 bytes. */
 static void note(const char *zLabel, const char *z, size_t n){
@@ -21,55 +20,6 @@ static void note(const char *zLabel, const char *z, size_t n){
     if( c>=0x20 && c<0x7f ) fputc(c, stderr); else fprintf(stderr, "\\x%02x", c);
   }
   fprintf(stderr, "%s (%zu bytes)\n", n>80 ? "..." : "", n);
-}
-
-static int differ(const char *zWhat, const cJSON *a, const cJSON *b){
-  snprintf(zWhy, sizeof(zWhy), "%s differs: ours type %d key %.40s str %.40s "
-           "int %d dbl %.17g; cJSON's type %d key %.40s str %.40s int %d dbl %.17g",
-           zWhat, a->type, a->string ? a->string : "(null)",
-           a->valuestring ? a->valuestring : "(null)", a->valueint, a->valuedouble,
-           b->type, b->string ? b->string : "(null)",
-           b->valuestring ? b->valuestring : "(null)", b->valueint, b->valuedouble);
-  return 0;
-}
-
-static int sameStr(const char *a, const char *b){
-  return (a==0 && b==0) || (a && b && strcmp(a, b)==0);
-}
-
-/* True if trees a (ours) and b (cJSON's) are equal: type & 0xFF, key,
-** valuestring, valueint, valuedouble bit for bit, children in order. */
-static int sameTree(const cJSON *a, const cJSON *b){
-  const cJSON *ca, *cb;
-  if( a==0 || b==0 ){
-    snprintf(zWhy, sizeof(zWhy), "a tree is missing");
-    return a==b;
-  }
-  if( (a->type & 0xFF)!=(b->type & 0xFF) ) return differ("type", a, b);
-  if( !sameStr(a->string, b->string) ) return differ("key", a, b);
-  if( !sameStr(a->valuestring, b->valuestring) ) return differ("valuestring", a, b);
-  if( a->valueint!=b->valueint ) return differ("valueint", a, b);
-  if( memcmp(&a->valuedouble, &b->valuedouble, sizeof(double))!=0 ){
-    return differ("valuedouble", a, b);
-  }
-  for(ca=a->child, cb=b->child; ca && cb; ca=ca->next, cb=cb->next){
-    if( !sameTree(ca, cb) ) return 0;
-  }
-  if( ca || cb ) return differ("number of children", a, b);
-  return 1;
-}
-
-/* True if every container's first child's prev is its last child, each
-** next's prev points back, and the last child's next is NULL (the loop
-** ends on it). */
-static int linksOk(const cJSON *p){
-  const cJSON *c, *pLast = 0;
-  for(c=p->child; c; c=c->next){
-    if( c->next && c->next->prev!=c ) return 0;
-    if( !linksOk(c) ) return 0;
-    pLast = c;
-  }
-  return p->child==0 || p->child->prev==pLast;
 }
 
 /* atJsonParse on a heap copy of exactly n bytes (a sanitizer sees any read
@@ -100,7 +50,7 @@ static void same(const char *z, size_t n){
     int bLinks = linksOk(j.pRoot) && j.pRoot->next==0 && j.pRoot->prev==0;
     char *zA = cJSON_PrintUnformatted(j.pRoot), *zB = cJSON_PrintUnformatted(pTheirs);
     int bPrint = zA && zB && strcmp(zA, zB)==0;
-    if( !bSame ){ note("input", z, n); fprintf(stderr, "  %s\n", zWhy); }
+    if( !bSame ){ note("input", z, n); fprintf(stderr, "  %s\n", zTreeDiff); }
     if( !bLinks ) note("bad links", z, n);
     if( !bPrint ){
       note("input", z, n);
