@@ -18,10 +18,6 @@
 #include <libdeflate.h>
 #include "airtable_int.h"
 
-/* What the response's Content-Encoding says of its body. */
-#define AT_ENC_NONE   0    /* absent or identity: the body as sent */
-#define AT_ENC_GZIP   1    /* gzip (or x-gzip): inflated after the transfer */
-#define AT_ENC_OTHER  2    /* anything else: not asked for, refused */
 
 struct AtHttp {
   CURL *pCurl;                  /* the handle, reused for keep-alive */
@@ -43,8 +39,10 @@ struct AtHttp {
                                 ** inflating (buffers swap, both reused) */
   size_t nGzAlloc;              /* bytes allocated for zGz */
   struct libdeflate_decompressor *pInflate;  /* made on first gzip body */
-  int eEncoding;                /* AT_ENC_*, from the response's headers */
-  char zEncoding[32];           /* its Content-Encoding, for messages */
+  int nEncGzip;                 /* gzip items in the Content-Encoding list */
+  int bEncOther;                /* an item that is neither gzip nor identity */
+  int bEncLine;                 /* the last header line was Content-Encoding */
+  char zEncoding[64];           /* the list as sent, for messages */
   int bTooBig;                  /* body exceeded AT_MAX_RESPONSE */
   int bInterrupted;             /* the progress callback saw an interrupt */
   int iLastStatus;              /* HTTP status of the last attempt */
@@ -153,27 +151,54 @@ static size_t writeBody(char *pData, size_t sz, size_t n, void *pArg){
   return nData;
 }
 
-/* libcurl header callback: notes the Content-Encoding of the response
-** (a status line starts a response afresh: 100 Continue, then the real one). */
+/* Add the items of a Content-Encoding value z[0..n-1] ("gzip",
+** "identity, gzip", ...) to what the response's headers say. */
+static void noteEncodings(AtHttp *p, const char *z, size_t n){
+  size_t i = 0, nText = strlen(p->zEncoding);
+  while( i<n ){
+    size_t a = i, b;
+    while( i<n && z[i]!=',' ) i++;
+    b = i++;
+    while( a<b && (z[a]==' ' || z[a]=='\t') ) a++;
+    while( b>a && (z[b-1]=='\r' || z[b-1]=='\n' || z[b-1]==' ' || z[b-1]=='\t') ) b--;
+    if( a==b ) continue;
+    if( nText+2<sizeof(p->zEncoding) ){
+      sqlite3_snprintf((int)(sizeof(p->zEncoding)-nText), p->zEncoding+nText,
+                       "%s%.*s", nText ? ", " : "", (int)(b-a), z+a);
+      nText = strlen(p->zEncoding);
+    }
+    if( b-a==8 && sqlite3_strnicmp(z+a, "identity", 8)==0 ) continue;
+    if( (b-a==4 && sqlite3_strnicmp(z+a, "gzip", 4)==0)
+     || (b-a==6 && sqlite3_strnicmp(z+a, "x-gzip", 6)==0) ){
+      p->nEncGzip++;
+    }else{
+      p->bEncOther = 1;
+    }
+  }
+}
+
+/* libcurl header callback: gathers the response's Content-Encoding list
+** (RFC 9110: several such headers are one list; a line folded onto the
+** next continues it). A status line starts a response afresh (100
+** Continue, then the real one); lines after body bytes are trailers,
+** which cannot change how the body was sent. */
 static size_t onHeader(char *z, size_t sz, size_t n, void *pArg){
   AtHttp *p = (AtHttp*)pArg;
-  size_t nz = sz*n, i, j;
+  size_t nz = sz*n;
   static const char zName[] = "content-encoding:";
+  if( p->nBuf>0 ) return nz;
   if( nz>=5 && memcmp(z, "HTTP/", 5)==0 ){
-    p->eEncoding = AT_ENC_NONE;
+    p->nEncGzip = 0;
+    p->bEncOther = 0;
+    p->bEncLine = 0;
     p->zEncoding[0] = 0;
+  }else if( nz>0 && (z[0]==' ' || z[0]=='\t') ){
+    if( p->bEncLine ) noteEncodings(p, z, nz);
   }else if( nz>=sizeof(zName)-1 && sqlite3_strnicmp(z, zName, sizeof(zName)-1)==0 ){
-    for(i=sizeof(zName)-1; i<nz && (z[i]==' ' || z[i]=='\t'); i++){}
-    for(j=nz; j>i && (z[j-1]=='\r' || z[j-1]=='\n' || z[j-1]==' ' || z[j-1]=='\t'); j--){}
-    sqlite3_snprintf(sizeof(p->zEncoding), p->zEncoding, "%.*s", (int)(j-i), z+i);
-    if( j==i || sqlite3_stricmp(p->zEncoding, "identity")==0 ){
-      p->eEncoding = AT_ENC_NONE;
-    }else if( sqlite3_stricmp(p->zEncoding, "gzip")==0
-           || sqlite3_stricmp(p->zEncoding, "x-gzip")==0 ){
-      p->eEncoding = AT_ENC_GZIP;
-    }else{
-      p->eEncoding = AT_ENC_OTHER;
-    }
+    p->bEncLine = 1;
+    noteEncodings(p, z+sizeof(zName)-1, nz-(sizeof(zName)-1));
+  }else{
+    p->bEncLine = 0;
   }
   return nz;
 }
@@ -181,20 +206,26 @@ static size_t onHeader(char *z, size_t sz, size_t n, void *pArg){
 int atGunzip(struct libdeflate_decompressor *pDec, const char *a, size_t n,
              char **pzOut, size_t *pnAlloc, size_t *pnOut, size_t nMax){
   size_t iIn = 0, nOut = 0;
+  if( nMax > ((size_t)-1)/4 ) nMax = ((size_t)-1)/4;
   while( iIn<n ){
     /* One member at a time (a gzip body may be several, concatenated).
     ** The last four bytes give the last member's size: a first guess for
     ** the room needed, grown by doubling when short. */
-    const unsigned char *t = (const unsigned char*)a + n - 4;
-    size_t nGuess = n>=4 ? ((size_t)t[0] | (size_t)t[1]<<8 | (size_t)t[2]<<16
-                            | (size_t)t[3]<<24) : 0;
-    size_t nInUsed = 0, nOutUsed = 0;
+    size_t nGuess = 0, nInUsed = 0, nOutUsed = 0;
     enum libdeflate_result r;
+    if( n>=4 ){
+      const unsigned char *t = (const unsigned char*)a + n - 4;
+      nGuess = (size_t)t[0] | (size_t)t[1]<<8 | (size_t)t[2]<<16
+             | (size_t)t[3]<<24;
+      /* DEFLATE expands at most 1032 to 1: a larger claim is a lie. */
+      if( nGuess/1032 > n - iIn ) nGuess = (n - iIn)*1032;
+    }
     if( nGuess<65536 ) nGuess = 65536;
     for(;;){
       if( *pnAlloc < nOut + nGuess + 1 ){
         size_t nNew = nOut + nGuess + 1;
         char *zNew;
+        if( nNew < *pnAlloc*2 ) nNew = *pnAlloc*2;  /* by doubling: members */
         if( nNew > nMax + 2 ) nNew = nMax + 2;    /* room to see nMax+1 bytes */
         if( nNew > *pnAlloc ){
           zNew = sqlite3_realloc64(*pzOut, nNew);
@@ -231,10 +262,10 @@ static int decodeBody(AtHttp *p, const AtRequest *pReq, char **pzErr){
   size_t nOut = 0;
   int rc;
   char *z;
-  if( p->eEncoding==AT_ENC_NONE ) return SQLITE_OK;
-  if( p->eEncoding==AT_ENC_OTHER ){
+  if( p->nEncGzip==0 && !p->bEncOther ) return SQLITE_OK;
+  if( p->bEncOther || p->nEncGzip>1 ){
     atSetError(pzErr, "the response to %s %s has Content-Encoding '%s', "
-               "which was not asked for (only gzip is)", pReq->zMethod,
+               "which was not asked for (only gzip is, once)", pReq->zMethod,
                pReq->zUrl, p->zEncoding);
     return SQLITE_ERROR;
   }
@@ -450,7 +481,9 @@ static int attempt(AtHttp *p, const AtRequest *pReq, CURLcode *pcc,
   long iStatus = 0;
   p->nBuf = 0;
   p->bTooBig = 0;
-  p->eEncoding = AT_ENC_NONE;
+  p->nEncGzip = 0;
+  p->bEncOther = 0;
+  p->bEncLine = 0;
   p->zEncoding[0] = 0;
   p->zCurlErr[0] = 0;
   if( p->zBuf ) p->zBuf[0] = 0;
@@ -602,6 +635,9 @@ int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
   if( rc==SQLITE_OK ){
     *pzBody = p->zBuf ? p->zBuf : "";
     *pnBody = p->nBuf;
+    /* A retry that succeeded leaves no message of the attempt before. */
+    sqlite3_free(*pzErr);
+    *pzErr = 0;
   }
   return rc;
 }

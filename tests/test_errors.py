@@ -238,7 +238,8 @@ def test_a_malformed_record_from_an_id_lookup_is_an_error_not_a_crash(db, server
     assert [r["path"].rsplit("/", 1)[1] for r in server.list_requests()][-1] == rec
 
 
-@pytest.mark.parametrize("how", ["identity", "gzip_members"])
+@pytest.mark.parametrize("how", ["identity", "gzip_members", "gzip_listed", "gzip_two_headers",
+                                 "gzip_folded"])
 def test_bodies_plain_or_in_several_gzip_members_read_the_same(db, server, how):
     """The extension asks for gzip and inflates it itself (libdeflate): a
     server that answers plain, or with several gzip members, reads the same."""
@@ -252,7 +253,10 @@ def test_bodies_plain_or_in_several_gzip_members_read_the_same(db, server, how):
 
 @pytest.mark.parametrize("how,message", [
     ("br", r"the response to GET \S+ has Content-Encoding 'br', which was not asked for "
-           r"\(only gzip is\)"),
+           r"\(only gzip is, once\)"),
+    # Twice gzipped: refused, not handed over still compressed once.
+    ("gzip_gzip", r"the response to GET \S+ has Content-Encoding 'gzip, gzip', which was not "
+                  r"asked for \(only gzip is, once\)"),
     ("gzip_corrupt", r"the response to GET \S+ is not valid gzip \(Content-Encoding: gzip, "
                      r"\d+ bytes\)"),
 ])

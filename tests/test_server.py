@@ -1193,7 +1193,10 @@ def test_fault_encoding_sends_the_body_as_told(server):
     assert enc == "gzip"
     with pytest.raises((OSError, zlib.error)):
         gzip.decompress(body)
-    with pytest.raises(Exception, match="must be one of br, gzip_corrupt, gzip_members, identity"):
+    enc, body = wire("gzip_listed")
+    assert enc == "identity, gzip" and json.loads(gzip.decompress(body)) == plain
+    with pytest.raises(Exception, match="must be one of br, gzip_corrupt, gzip_folded, gzip_gzip, "
+                                        "gzip_listed, gzip_members, gzip_two_headers, identity"):
         add_faults(server, {"action": "encoding", "how": "zstd"})
 
 

@@ -1069,6 +1069,13 @@ WIRE_ENCODINGS = {
     "gzip_members": lambda body: ("gzip", gzip.compress(body[:len(body) // 2], mtime=0)
                                   + gzip.compress(body[len(body) // 2:], mtime=0)),
     "gzip_corrupt": _gzip_corrupt,
+    # One list, however it is spelled: items, and several headers.
+    "gzip_listed": lambda body: ("identity, gzip", gzip.compress(body, mtime=0)),
+    "gzip_two_headers": lambda body: (["gzip", "identity"], gzip.compress(body, mtime=0)),
+    # An obsolete folded line (RFC 9112 5.2): "Content-Encoding:" then " gzip".
+    "gzip_folded": lambda body: ("\r\n gzip", gzip.compress(body, mtime=0)),
+    "gzip_gzip": lambda body: (["gzip", "gzip"], gzip.compress(gzip.compress(body, mtime=0),
+                                                              mtime=0)),
 }
 
 
@@ -1151,8 +1158,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         how = getattr(resp, "wire", None)
         if how is not None:
             encoding, body = WIRE_ENCODINGS[how](body)
-            if encoding:
-                headers.append(("Content-Encoding", encoding))
+            for e in ([encoding] if isinstance(encoding, str) else encoding or []):
+                headers.append(("Content-Encoding", e))
         elif self.wants_gzip() and body:
             pre = getattr(resp, "gzip_of", None)    # (body, its gzip) compressed beforehand
             body = pre[1] if pre is not None and pre[0] is body else gzip.compress(body, compresslevel=5, mtime=0)
