@@ -225,7 +225,7 @@ int atGunzip(struct libdeflate_decompressor *pDec, const char *a, size_t n,
       if( *pnAlloc < nOut + nGuess + 1 ){
         size_t nNew = nOut + nGuess + 1;
         char *zNew;
-        if( nNew < *pnAlloc*2 ) nNew = *pnAlloc*2;  /* by doubling: members */
+        if( nOut>0 && nNew < *pnAlloc*2 ) nNew = *pnAlloc*2;  /* members: double */
         if( nNew > nMax + 2 ) nNew = nMax + 2;    /* room to see nMax+1 bytes */
         if( nNew > *pnAlloc ){
           zNew = sqlite3_realloc64(*pzOut, nNew);
