@@ -177,6 +177,14 @@ static void noteEncodings(AtHttp *p, const char *z, size_t n){
   }
 }
 
+/* Forget what earlier headers said: a new attempt or response begins. */
+static void encodingReset(AtHttp *p){
+  p->nEncGzip = 0;
+  p->bEncOther = 0;
+  p->bEncLine = 0;
+  p->zEncoding[0] = 0;
+}
+
 /* libcurl header callback: gathers the response's Content-Encoding list
 ** (RFC 9110: several such headers are one list; a line folded onto the
 ** next continues it). A status line starts a response afresh (100
@@ -188,10 +196,7 @@ static size_t onHeader(char *z, size_t sz, size_t n, void *pArg){
   static const char zName[] = "content-encoding:";
   if( p->nBuf>0 ) return nz;
   if( nz>=5 && memcmp(z, "HTTP/", 5)==0 ){
-    p->nEncGzip = 0;
-    p->bEncOther = 0;
-    p->bEncLine = 0;
-    p->zEncoding[0] = 0;
+    encodingReset(p);
   }else if( nz>0 && (z[0]==' ' || z[0]=='\t') ){
     if( p->bEncLine ) noteEncodings(p, z, nz);
   }else if( nz>=sizeof(zName)-1 && sqlite3_strnicmp(z, zName, sizeof(zName)-1)==0 ){
@@ -481,10 +486,7 @@ static int attempt(AtHttp *p, const AtRequest *pReq, CURLcode *pcc,
   long iStatus = 0;
   p->nBuf = 0;
   p->bTooBig = 0;
-  p->nEncGzip = 0;
-  p->bEncOther = 0;
-  p->bEncLine = 0;
-  p->zEncoding[0] = 0;
+  encodingReset(p);
   p->zCurlErr[0] = 0;
   if( p->zBuf ) p->zBuf[0] = 0;
   sqlite3_free(p->zLastType);
