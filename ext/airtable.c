@@ -3,14 +3,16 @@
 ** the "airtable" module, the discovery tables airtable_bases,
 ** airtable_tables and airtable_fields, airtable_requests (the log of the
 ** connection's requests), airtable_cache_info (the staging caches), and
-** the functions airtable_sync(), airtable_export() and airtable_spark_schema().
+** the functions airtable_sync(), airtable_export(), airtable_spark_schema()
+** and airtable_options().
 **
 **   sqlite3 shell:  .load ./build/airtable
 **   Python:         conn.load_extension("./build/airtable")
 */
 #include <curl/curl.h>
 #include "airtable_int.h"
-#include "airtable.h"
+#include "context.h"
+#include "context.h"
 
 #ifndef SQLITE_CORE
 SQLITE_EXTENSION_INIT1
@@ -38,8 +40,9 @@ AIRTABLE_EXPORT int sqlite3_airtable_init(sqlite3 *db, char **pzErrMsg,
   pCtx = atContextNew();
   if( pCtx==0 ) return SQLITE_NOMEM;
   rc = atRegisterTable(db, pCtx);
-  if( rc==SQLITE_OK ) rc = atRegisterMeta(db, pCtx);
-  if( rc==SQLITE_OK ) rc = atRegisterRequests(db, pCtx);
+  if( rc==SQLITE_OK ) rc = atRegisterFunctions(db, pCtx);
+  if( rc==SQLITE_OK ) rc = atRegisterDiscovery(db, pCtx);
+  if( rc==SQLITE_OK ) rc = atRegisterRequestLog(db, pCtx);
   if( rc==SQLITE_OK ) rc = atRegisterExport(db, pCtx);
   if( rc==SQLITE_OK ) rc = atRegisterCacheInfo(db, pCtx);
   atContextUnref(pCtx);   /* the modules hold their own references */

@@ -32,7 +32,11 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include "airtable_int.h"
+#include <cjson/cJSON.h>
+#include "cache.h"
+#include "buf.h"
+#include "schema.h"
+#include "value.h"
 
 static const char *const azSuffix[] = { "rows", "sync", "deleted" };
 

@@ -11,6 +11,7 @@
 */
 #include <string.h>
 #include "airtable_int.h"
+#include "context.h"
 
 #define INFO_COLUMNS "name TEXT, schema TEXT, base TEXT, table_id TEXT, " \
   "table_name TEXT, view_id TEXT, rows INTEGER, syncs INTEGER, " \

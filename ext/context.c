@@ -11,7 +11,8 @@
 */
 #include <pthread.h>
 #include <string.h>
-#include "airtable_int.h"
+#include "context.h"
+#include "http.h"
 
 typedef struct AtNamedTable AtNamedTable;
 struct AtNamedTable {

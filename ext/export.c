@@ -36,10 +36,21 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include <cjson/cJSON.h>
 #include "airtable_int.h"
+#include "buf.h"
+#include "cache.h"
+#include "context.h"
+#include "http.h"
+#include "listing.h"
+#include "names.h"
+#include "options.h"
+#include "partition.h"
+#include "schema.h"
+#include "spark.h"
+#include "util.h"
+#include "writer.h"
 
-#define AT_EXPORT_DEFAULT_CONCURRENCY 4
-#define AT_EXPORT_MAX_CONCURRENCY     8
 #define AT_EXPORT_FLUSH               (64*1024)   /* bytes buffered per write */
 #define AT_MANIFEST                   "_manifest.json"
 
@@ -76,20 +87,9 @@ struct ExportTable {
 typedef struct Export Export;
 struct Export {
   /* Options. */
-  AtOptions conn;            /* base, view, api_url, token, retry policy */
-  char *zOut;                /* out=: the directory */
+  AtOptions conn;            /* every option but table= (options.h) */
   char **azTable;            /* table=: names or ids, in the order given */
   int nTableArg;
-  int bAll;                  /* all=1 */
-  int bJsonl;                /* format=jsonl */
-  int bGzip;                 /* gzip=1 */
-  int bProgress;             /* progress=1: lines on stderr */
-  int bExactNames;           /* names=exact */
-  int nConcurrency;          /* workers: tables (or parts) at once */
-  int nPartition;            /* partitions=: parts each table is listed in */
-  int bSchemaOnly;           /* schema_only=1: schema files and manifest, no rows */
-  char *zFromCache;          /* from_cache=: read this database's caches */
-  sqlite3_int64 iSinceSync;  /* since_sync=: only records changed after it; -1 */
   AtCacheSource src;         /* with from_cache: the caches */
   /* The run. */
   char *zToken;              /* wiped and freed at the end */
@@ -111,167 +111,67 @@ struct Export {
 
 /* ---- options ----------------------------------------------------------- */
 
-static int parseBool(const char *zKey, const char *zVal, int *pb, char **pzErr){
-  static const char *const azTrue[] = { "1", "true", "yes", "on" };
-  static const char *const azFalse[] = { "0", "false", "no", "off" };
-  int i;
-  for(i=0; i<4; i++){
-    if( sqlite3_stricmp(zVal, azTrue[i])==0 ){ *pb = 1; return SQLITE_OK; }
-    if( sqlite3_stricmp(zVal, azFalse[i])==0 ){ *pb = 0; return SQLITE_OK; }
-  }
-  atSetError(pzErr, "option %s: '%s' is not 1 or 0 (or true/false, yes/no, "
-             "on/off)", zKey, zVal);
-  return SQLITE_ERROR;
-}
-
-/* Apply one export option; SQLITE_NOTFOUND if zKey is not one. */
-static int exportOption(Export *p, const char *zKey, char **pzVal,
-                        char **pzErr){
-  const char *zVal = *pzVal;
-  if( sqlite3_stricmp(zKey, "out")==0 ){
-    if( p->zOut ){
-      atSetError(pzErr, "option out is given more than once");
-      return SQLITE_ERROR;
-    }
-    p->zOut = *pzVal;
-    *pzVal = 0;
-  }else if( sqlite3_stricmp(zKey, "table")==0 ){
-    char **azNew = sqlite3_realloc64(p->azTable, sizeof(char*)*(p->nTableArg+1));
-    if( azNew==0 ) return SQLITE_NOMEM;
-    p->azTable = azNew;
-    p->azTable[p->nTableArg++] = *pzVal;
-    *pzVal = 0;
-  }else if( sqlite3_stricmp(zKey, "all")==0 ){
-    return parseBool(zKey, zVal, &p->bAll, pzErr);
-  }else if( sqlite3_stricmp(zKey, "gzip")==0 ){
-    return parseBool(zKey, zVal, &p->bGzip, pzErr);
-  }else if( sqlite3_stricmp(zKey, "progress")==0 ){
-    return parseBool(zKey, zVal, &p->bProgress, pzErr);
-  }else if( sqlite3_stricmp(zKey, "schema_only")==0 ){
-    return parseBool(zKey, zVal, &p->bSchemaOnly, pzErr);
-  }else if( sqlite3_stricmp(zKey, "format")==0 ){
-    if( sqlite3_stricmp(zVal, "csv")==0 ) p->bJsonl = 0;
-    else if( sqlite3_stricmp(zVal, "jsonl")==0 ) p->bJsonl = 1;
-    else{
-      atSetError(pzErr, "option format: '%s' is not csv or jsonl", zVal);
-      return SQLITE_ERROR;
-    }
-  }else if( sqlite3_stricmp(zKey, "names")==0 ){
-    if( sqlite3_stricmp(zVal, "delta")==0 ) p->bExactNames = 0;
-    else if( sqlite3_stricmp(zVal, "exact")==0 ) p->bExactNames = 1;
-    else{
-      atSetError(pzErr, "option names: '%s' is not delta or exact", zVal);
-      return SQLITE_ERROR;
-    }
-  }else if( sqlite3_stricmp(zKey, "from_cache")==0 ){
-    if( p->zFromCache ){
-      atSetError(pzErr, "option from_cache is given more than once");
-      return SQLITE_ERROR;
-    }
-    p->zFromCache = *pzVal;
-    *pzVal = 0;
-  }else if( sqlite3_stricmp(zKey, "since_sync")==0 ){
-    char *zEnd = 0;
-    long long n = strtoll(zVal, &zEnd, 10);
-    if( zEnd==zVal || *zEnd || n<0 ){
-      atSetError(pzErr, "option since_sync: '%s' is not a sync number (a whole "
-                 "number, 0 or more)", zVal);
-      return SQLITE_ERROR;
-    }
-    p->iSinceSync = n;
-  }else if( sqlite3_stricmp(zKey, "concurrency")==0
-         || sqlite3_stricmp(zKey, "partitions")==0 ){
-    int bConc = zKey[0]=='c' || zKey[0]=='C';
-    char *zEnd = 0;
-    long n = strtol(zVal, &zEnd, 10);
-    if( zEnd==zVal || *zEnd || n<1 || n>AT_EXPORT_MAX_CONCURRENCY ){
-      atSetError(pzErr, "option %s: '%s' is not a whole number from 1 to %d "
-                 "(%s)", bConc ? "concurrency" : "partitions", zVal,
-                 AT_EXPORT_MAX_CONCURRENCY,
-                 bConc ? "tables exported at once"
-                       : "parts of each table listed at once");
-      return SQLITE_ERROR;
-    }
-    if( bConc ) p->nConcurrency = (int)n; else p->nPartition = (int)n;
-  }else{
-    return SQLITE_NOTFOUND;
-  }
-  return SQLITE_OK;
-}
-
+/* The options (options.c has the table); table= repeats, so the export
+** keeps that list itself. */
 static int exportParse(Export *p, int nArg, sqlite3_value **apArg,
                        char **pzErr){
+  AtOptions *o = &p->conn;
   int i;
-  p->nConcurrency = AT_EXPORT_DEFAULT_CONCURRENCY;
-  p->nPartition = 1;
-  p->iSinceSync = -1;
-  atHttpConfigDefault(&p->conn.cfg);
   for(i=0; i<nArg; i++){
     const char *zArg = (const char*)sqlite3_value_text(apArg[i]);
-    const char *zKeyIn;
-    char *zKey = 0, *zVal = 0;
+    const char *zKey;
+    char *zVal = 0;
     int nKey, rc;
     if( zArg==0 ){
       atSetError(pzErr, "airtable_export: argument %d is NULL; each argument "
                  "is one key=value option", i+1);
       return SQLITE_ERROR;
     }
-    rc = atOptionSplit(zArg, i+1, &zKeyIn, &nKey, &zVal, pzErr);
-    if( rc==SQLITE_OK ){
-      zKey = sqlite3_mprintf("%.*s", nKey, zKeyIn);
-      rc = zKey ? exportOption(p, zKey, &zVal, pzErr) : SQLITE_NOMEM;
-    }
-    if( rc==SQLITE_NOTFOUND ){
-      rc = atOptionsSet(&p->conn, zKey, nKey, &zVal, pzErr);
-      if( rc==SQLITE_NOTFOUND ){
-        atSetError(pzErr, "unknown option '%s' (known options: base, out, "
-            "table, all, view, format, gzip, names, concurrency, partitions, "
-            "schema_only, progress, from_cache, since_sync, "
-            "api_url, token_env, token_file, rate_limit, max_retries, "
-            "rate_limit_wait, retry_backoff, retry_budget, connect_timeout, "
-            "timeout, ca_file)", zKey);
-        rc = SQLITE_ERROR;
+    rc = atOptionSplit(zArg, i+1, &zKey, &nKey, &zVal, pzErr);
+    if( rc==SQLITE_OK && nKey==5 && sqlite3_strnicmp(zKey, "table", 5)==0 ){
+      char **azNew = sqlite3_realloc64(p->azTable, sizeof(char*)*(p->nTableArg+1));
+      if( azNew==0 ){
+        rc = SQLITE_NOMEM;
+      }else{
+        p->azTable = azNew;
+        p->azTable[p->nTableArg++] = zVal;
+        zVal = 0;
       }
+    }else if( rc==SQLITE_OK ){
+      rc = atOptionsSet(o, AT_OPT_EXPORT, zKey, nKey, &zVal, pzErr);
+      if( rc==SQLITE_NOTFOUND ) rc = atOptionsUnknown(AT_OPT_EXPORT, zKey, nKey, pzErr);
     }
-    sqlite3_free(zKey);
     sqlite3_free(zVal);
     if( rc!=SQLITE_OK ) return rc;
   }
-  if( atOptionsFinish(&p->conn, 0, pzErr) ) return SQLITE_ERROR;
-  if( p->conn.zCache || p->conn.azNumber[7] || p->conn.azNumber[8] ){
-    atSetError(pzErr, "option %s belongs to airtable tables, not to an export; "
-               "to export what a table's cache holds, use from_cache=",
-               p->conn.zCache ? "cache" : p->conn.azNumber[7] ? "max_age"
-                                                             : "sync_overlap");
-    return SQLITE_ERROR;
-  }
-  if( p->iSinceSync>=0 && p->zFromCache==0 ){
+  if( atOptionsFinish(o, AT_OPT_EXPORT, pzErr) ) return SQLITE_ERROR;
+  if( o->iSinceSync>=0 && o->zFromCache==0 ){
     atSetError(pzErr, "option since_sync needs from_cache= (sync numbers are "
                "a cache's)");
     return SQLITE_ERROR;
   }
-  if( p->zFromCache && (p->conn.zView || p->nPartition>1) ){
+  if( o->zFromCache && (o->zView || o->nPartition>1) ){
     atSetError(pzErr, "options from_cache and %s exclude each other: a cache "
                "holds the view it was declared with, and is read locally",
-               p->conn.zView ? "view" : "partitions");
+               o->zView ? "view" : "partitions");
     return SQLITE_ERROR;
   }
-  if( p->zOut==0 ){
+  if( o->zOut==0 ){
     atSetError(pzErr, "option out is required (the directory to write)");
     return SQLITE_ERROR;
   }
-  if( p->bAll==(p->nTableArg>0) ){
-    atSetError(pzErr, p->bAll ? "options all and table exclude each other"
+  if( o->bAll==(p->nTableArg>0) ){
+    atSetError(pzErr, o->bAll ? "options all and table exclude each other"
                : "options table and all: name the tables to export with "
                  "table= (once per table), or all=1 for every table of the base");
     return SQLITE_ERROR;
   }
-  if( p->conn.zView && p->nTableArg!=1 ){
+  if( o->zView && p->nTableArg!=1 ){
     atSetError(pzErr, "option view needs exactly one table= (a view belongs "
                "to one table)");
     return SQLITE_ERROR;
   }
-  if( p->conn.zView && p->nPartition>1 ){
+  if( o->zView && o->nPartition>1 ){
     atSetError(pzErr, "options view and partitions exclude each other: parts "
                "listed at once would lose the view's order");
     return SQLITE_ERROR;
@@ -329,7 +229,7 @@ static void removeStaleTemps(const char *zDir){
 ** remove it: from now until a new one is written, DIR holds no manifest,
 ** so nothing claims tables that are being rewritten. */
 static int takeOldManifest(Export *p, char **pzErr){
-  char *zPath = sqlite3_mprintf("%s/%s", p->zOut, AT_MANIFEST);
+  char *zPath = sqlite3_mprintf("%s/%s", p->conn.zOut, AT_MANIFEST);
   FILE *f;
   int i;
   for(i=0; i<p->nTable; i++) p->aTable[i].nPrevRows = -1;
@@ -344,11 +244,11 @@ static int takeOldManifest(Export *p, char **pzErr){
       const cJSON *pT;
       zText[n] = 0;
       pOld = cJSON_Parse(zText);
-      if( p->bSchemaOnly && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+      if( p->conn.bSchemaOnly && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
               cJSON_GetObjectItemCaseSensitive(pOld, "options"), "schema_only")) ){
         /* Its schema files describe its data files: leave it whole. */
         atSetError(pzErr, "option schema_only: '%s' holds an export (its %s); "
-                   "write the schemas into another directory", p->zOut,
+                   "write the schemas into another directory", p->conn.zOut,
                    AT_MANIFEST);
         cJSON_Delete(pOld);
         sqlite3_free(zText);
@@ -401,20 +301,20 @@ static int chooseTables(Export *p, char **pzErr){
   }
   if( atUniqueNames(nBase, (const char *const*)azStem, 0, 0, azFile) ) goto done;
 
-  p->nTable = p->bAll ? nBase : p->nTableArg;
+  p->nTable = p->conn.bAll ? nBase : p->nTableArg;
   p->aTable = sqlite3_malloc64(sizeof(ExportTable)*(p->nTable+1));
   if( p->aTable==0 ) goto done;
   memset(p->aTable, 0, sizeof(ExportTable)*(p->nTable+1));
   for(i=0; i<p->nTable; i++){
     ExportTable *t = &p->aTable[i];
     int iBase = i;
-    if( !p->bAll ){
+    if( !p->conn.bAll ){
       const cJSON *pFound = atMetaFindTable(pTables, p->azTable[i]);
       if( pFound==0 ){
         char *zList = atNameList(pTables);
-        if( p->zFromCache ){
+        if( p->conn.zFromCache ){
           atSetError(pzErr, "option table: the cache in '%s' has no table '%s' "
-                     "of base %s (cached tables: %s)", p->zFromCache,
+                     "of base %s (cached tables: %s)", p->conn.zFromCache,
                      p->azTable[i], p->conn.zBase, zList ? zList : "?");
         }else{
           atSetError(pzErr, "option table: base %s has no table '%s' (tables: %s)",
@@ -439,23 +339,23 @@ static int chooseTables(Export *p, char **pzErr){
       }
     }
     t->pMeta = cJSON_GetArrayItem(pTables, iBase);
-    t->nPart = p->nPartition;
+    t->nPart = p->conn.nPartition;
     t->out.fd = -1;
     t->iCache = iBase;
     pthread_mutex_init(&t->fileMutex, 0);
-    rc = atSchemaBuild(t->pMeta, p->zFromCache ? p->src.azView[iBase] : p->conn.zView,
+    rc = atSchemaBuild(t->pMeta, p->conn.zFromCache ? p->src.azView[iBase] : p->conn.zView,
                        &t->schema, pzErr);
     if( rc!=SQLITE_OK ) goto done;
     rc = SQLITE_NOMEM;
-    if( atSparkSchemaBuild(t->pMeta, &t->schema, p->bJsonl, p->bExactNames,
+    if( atSparkSchemaBuild(t->pMeta, &t->schema, p->conn.bJsonl, p->conn.bExactNames,
                            &t->spark) ){
       goto done;
     }
     t->zFile = azFile[iBase];
     azFile[iBase] = 0;
     t->zDataFile = sqlite3_mprintf("%s.%s%s", t->zFile,
-                                   p->bJsonl ? "jsonl" : "csv",
-                                   p->bGzip ? ".gz" : "");
+                                   p->conn.bJsonl ? "jsonl" : "csv",
+                                   p->conn.bGzip ? ".gz" : "");
     t->anUntyped = sqlite3_malloc64(sizeof(sqlite3_int64)*(t->spark.nCol+1));
     if( t->zDataFile==0 || t->anUntyped==0 ) goto done;
     memset(t->anUntyped, 0, sizeof(sqlite3_int64)*(t->spark.nCol+1));
@@ -494,10 +394,10 @@ static int openData(Export *p, ExportTable *t, char **pzErr){
   int rc = SQLITE_OK;
   pthread_mutex_lock(&t->fileMutex);
   if( !t->bOpen ){
-    rc = atOutOpen(&t->out, p->zOut, t->zDataFile, p->bGzip, pzErr);
+    rc = atOutOpen(&t->out, p->conn.zOut, t->zDataFile, p->conn.bGzip, pzErr);
     if( rc==SQLITE_OK ){
       t->bOpen = 1;
-      if( !p->bJsonl ){
+      if( !p->conn.bJsonl ){
         AtBuf hdr;
         memset(&hdr, 0, sizeof(hdr));
         atCsvHeader(&hdr, &t->spark);
@@ -563,7 +463,7 @@ static int exportPart(Export *p, ExportTable *t, int iPart, AtHttp *pHttp,
       rc = SQLITE_ERROR;
       break;
     }
-    rc = p->bJsonl ? atJsonRow(&buf, &t->spark, pRec, list.apCell, anUntyped)
+    rc = p->conn.bJsonl ? atJsonRow(&buf, &t->spark, pRec, list.apCell, anUntyped)
                    : atCsvRow(&buf, &t->spark, pRec, list.apCell, anUntyped);
     /* Written when the buffer is full and at the end of each page, so the
     ** buffer never holds more than a page's rows. */
@@ -602,14 +502,14 @@ static int writeSchemaFiles(Export *p, ExportTable *t, char **pzErr){
   if( zJson && zDdl ){
     zText = sqlite3_mprintf("%s\n", zJson);
     zName = sqlite3_mprintf("%s.schema.json", t->zFile);
-    rc = zText && zName ? atWriteFileAtomic(p->zOut, zName, zText, pzErr)
+    rc = zText && zName ? atWriteFileAtomic(p->conn.zOut, zName, zText, pzErr)
                         : SQLITE_NOMEM;
     sqlite3_free(zText);
     sqlite3_free(zName);
     zText = sqlite3_mprintf("%s\n", zDdl);
     zName = sqlite3_mprintf("%s.ddl", t->zFile);
     if( rc==SQLITE_OK ){
-      rc = zText && zName ? atWriteFileAtomic(p->zOut, zName, zText, pzErr)
+      rc = zText && zName ? atWriteFileAtomic(p->conn.zOut, zName, zText, pzErr)
                           : SQLITE_NOMEM;
     }
   }
@@ -759,7 +659,7 @@ static void printProgress(Export *p, int *aSeen, int bFinal){
 ** remove the data files of tables that did not complete. */
 static int runWorkers(Export *p, sqlite3 *db){
   int nThread;
-  pthread_t aThread[AT_EXPORT_MAX_CONCURRENCY];
+  pthread_t aThread[AT_MAX_CONCURRENCY];
   int *aSeen = sqlite3_malloc64(sizeof(int)*(p->nTable+1));
   double rLastPrint = atNow();
   AtWatch watch;
@@ -768,7 +668,7 @@ static int runWorkers(Export *p, sqlite3 *db){
   if( aSeen==0 ) return SQLITE_NOMEM;
   memset(aSeen, 0, sizeof(int)*(p->nTable+1));
   for(i=0; i<p->nTable; i++) p->nTask += p->aTable[i].nPart;
-  nThread = p->nConcurrency < p->nTask ? p->nConcurrency : p->nTask;
+  nThread = p->conn.nConcurrency < p->nTask ? p->conn.nConcurrency : p->nTask;
   atWatchBegin(&watch, db);
   pthread_mutex_lock(&p->mutex);
   for(i=0; i<nThread; i++){
@@ -791,12 +691,12 @@ static int runWorkers(Export *p, sqlite3 *db){
       bInterrupted = 1;
       __atomic_store_n(&p->bAbort, 1, __ATOMIC_RELAXED);
     }
-    if( p->bProgress && atNow() - rLastPrint >= 1.0 ){
+    if( p->conn.bProgress && atNow() - rLastPrint >= 1.0 ){
       printProgress(p, aSeen, 0);
       rLastPrint = atNow();
     }
   }
-  if( p->bProgress ) printProgress(p, aSeen, 1);
+  if( p->conn.bProgress ) printProgress(p, aSeen, 1);
   pthread_mutex_unlock(&p->mutex);
   for(i=0; i<nStarted; i++) pthread_join(aThread[i], 0);
   for(i=0; i<p->nTable; i++){
@@ -831,10 +731,10 @@ static int runFromCache(Export *p, sqlite3 *db, char **pzErr){
     if( anUntyped ) memset(anUntyped, 0, sizeof(sqlite3_int64)*(t->spark.nCol+1));
     if( rc==SQLITE_OK ){
       rc = atCacheScanFirst(&scan, p->src.db, p->src.azName[t->iCache], &t->schema,
-                            p->iSinceSync<0 ? 0 : p->iSinceSync, pzErr);
+                            p->conn.iSinceSync<0 ? 0 : p->conn.iSinceSync, pzErr);
     }
     while( rc==SQLITE_OK && !scan.bEof ){
-      rc = p->bJsonl ? atJsonRow(&buf, &t->spark, scan.pRec, scan.apCell, anUntyped)
+      rc = p->conn.bJsonl ? atJsonRow(&buf, &t->spark, scan.pRec, scan.apCell, anUntyped)
                      : atCsvRow(&buf, &t->spark, scan.pRec, scan.apCell, anUntyped);
       if( rc==SQLITE_OK && buf.n>=AT_EXPORT_FLUSH ){
         rc = flushRows(t, &buf, anUntyped, pzErr);
@@ -929,28 +829,28 @@ static char *manifestText(Export *p){
     && cJSON_AddNumberToObject(m, "seconds",
            (double)(sqlite3_int64)((atNow()-p->rStart)*1000)/1000)
     /* + 1: the metadata request (none from a cache) */
-    && cJSON_AddNumberToObject(m, "requests", nRequests + (p->zFromCache ? 0 : 1))
+    && cJSON_AddNumberToObject(m, "requests", nRequests + (p->conn.zFromCache ? 0 : 1))
     && (opt = cJSON_AddObjectToObject(m, "options"))!=0
-    && cJSON_AddStringToObject(opt, "format", p->bJsonl ? "jsonl" : "csv")
-    && cJSON_AddBoolToObject(opt, "gzip", p->bGzip)
-    && cJSON_AddStringToObject(opt, "names", p->bExactNames ? "exact" : "delta")
+    && cJSON_AddStringToObject(opt, "format", p->conn.bJsonl ? "jsonl" : "csv")
+    && cJSON_AddBoolToObject(opt, "gzip", p->conn.bGzip)
+    && cJSON_AddStringToObject(opt, "names", p->conn.bExactNames ? "exact" : "delta")
     && (p->conn.zView ? cJSON_AddStringToObject(opt, "view", p->conn.zView)
                       : cJSON_AddNullToObject(opt, "view"))
-    && cJSON_AddNumberToObject(opt, "concurrency", p->nConcurrency)
-    && cJSON_AddNumberToObject(opt, "partitions", p->nPartition)
-    && cJSON_AddBoolToObject(opt, "schema_only", p->bSchemaOnly)
+    && cJSON_AddNumberToObject(opt, "concurrency", p->conn.nConcurrency)
+    && cJSON_AddNumberToObject(opt, "partitions", p->conn.nPartition)
+    && cJSON_AddBoolToObject(opt, "schema_only", p->conn.bSchemaOnly)
     && cJSON_AddStringToObject(opt, "api_url", p->conn.zApiUrl)
     && cJSON_AddNumberToObject(opt, "rate_limit", p->conn.cfg.nRatePerSec)
     && cJSON_AddNumberToObject(opt, "max_retries", p->conn.cfg.nMaxRetries)
-    && (p->zFromCache ? cJSON_AddStringToObject(opt, "from_cache", p->zFromCache)
+    && (p->conn.zFromCache ? cJSON_AddStringToObject(opt, "from_cache", p->conn.zFromCache)
                       : cJSON_AddNullToObject(opt, "from_cache"))
-    && (p->iSinceSync>=0 ? cJSON_AddNumberToObject(opt, "since_sync", (double)p->iSinceSync)
+    && (p->conn.iSinceSync>=0 ? cJSON_AddNumberToObject(opt, "since_sync", (double)p->conn.iSinceSync)
                          : cJSON_AddNullToObject(opt, "since_sync"))
     && (aTab = cJSON_AddArrayToObject(m, "tables"))!=0;
   for(i=0; ok && i<p->nTable; i++){
-    cJSON *t = manifestTable(&p->aTable[i], p->bSchemaOnly);
+    cJSON *t = manifestTable(&p->aTable[i], p->conn.bSchemaOnly);
     /* From a cache: the sync the rows are as of (a Lakeflow cursor). */
-    if( t && p->zFromCache
+    if( t && p->conn.zFromCache
      && !cJSON_AddNumberToObject(t, "sync", (double)p->src.aSync[p->aTable[i].iCache]) ){
       cJSON_Delete(t);
       t = 0;
@@ -991,8 +891,6 @@ static void exportClear(Export *p){
     sqlite3_free(p->zToken);
   }
   sqlite3_free(p->zLimitKey);
-  sqlite3_free(p->zOut);
-  sqlite3_free(p->zFromCache);
   atCacheSourceClose(&p->src);
   cJSON_Delete(p->pMeta);
   atOptionsClear(&p->conn);
@@ -1012,61 +910,61 @@ static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   pthread_mutex_init(&ex.mutex, 0);
   pthread_cond_init(&ex.cond, 0);
   rc = exportParse(&ex, argc, argv, &zErr);
-  if( rc==SQLITE_OK && ex.zFromCache ){
+  if( rc==SQLITE_OK && ex.conn.zFromCache ){
     /* No token, no network: the metadata and rows are the cache's. */
-    rc = atCacheSourceOpen(&ex.src, ex.zFromCache, ex.conn.zBase, &zErr);
+    rc = atCacheSourceOpen(&ex.src, ex.conn.zFromCache, ex.conn.zBase, &zErr);
     if( rc==SQLITE_OK ){
       ex.pMeta = ex.src.pMeta;
       ex.src.pMeta = 0;
       ex.cLocale = atCLocale();
     }
-    if( rc==SQLITE_OK ) rc = prepareDir(ex.zOut, &zErr);
+    if( rc==SQLITE_OK ) rc = prepareDir(ex.conn.zOut, &zErr);
   }else if( rc==SQLITE_OK ){
     rc = atTokenLoad(ex.conn.zTokenEnv, ex.conn.zTokenFile, &ex.zToken, &zErr);
   }
-  if( rc==SQLITE_OK && !ex.zFromCache ) rc = prepareDir(ex.zOut, &zErr);
-  if( rc==SQLITE_OK && !ex.zFromCache ){
+  if( rc==SQLITE_OK && !ex.conn.zFromCache ) rc = prepareDir(ex.conn.zOut, &zErr);
+  if( rc==SQLITE_OK && !ex.conn.zFromCache ){
     ex.zLimitKey = sqlite3_mprintf("%s %s", ex.conn.zApiUrl, ex.conn.zBase);
     ex.cLocale = atCLocale();
     pHttp = ex.zLimitKey ? atHttpNew(ex.zToken, ex.zLimitKey, &ex.conn.cfg,
                                      db, ex.pCtx) : 0;
     rc = pHttp ? SQLITE_OK : SQLITE_NOMEM;
   }
-  if( rc==SQLITE_OK && !ex.zFromCache ){
+  if( rc==SQLITE_OK && !ex.conn.zFromCache ){
     rc = atMetaFetchTables(pHttp, ex.conn.zApiUrl, ex.conn.zBase, &ex.pMeta, &zErr);
   }
   atHttpFree(pHttp);
   if( rc==SQLITE_OK ) rc = chooseTables(&ex, &zErr);
   if( rc==SQLITE_OK ) rc = takeOldManifest(&ex, &zErr);
-  if( rc==SQLITE_OK && ex.bSchemaOnly ){
+  if( rc==SQLITE_OK && ex.conn.bSchemaOnly ){
     /* The schemas alone: no listing, no data file, no worker. */
     int i;
     for(i=0; rc==SQLITE_OK && i<ex.nTable; i++){
       rc = writeSchemaFiles(&ex, &ex.aTable[i], &zErr);
     }
-  }else if( rc==SQLITE_OK && ex.zFromCache ){
-    removeStaleTemps(ex.zOut);
+  }else if( rc==SQLITE_OK && ex.conn.zFromCache ){
+    removeStaleTemps(ex.conn.zOut);
     rc = runFromCache(&ex, db, &zErr);
     if( rc==SQLITE_INTERRUPT ){
       atSetError(&zErr, "interrupted: the export to '%s' stopped; tables "
-                 "completed before stay, no manifest was written", ex.zOut);
+                 "completed before stay, no manifest was written", ex.conn.zOut);
     }
   }else if( rc==SQLITE_OK ){
-    removeStaleTemps(ex.zOut);
-    if( ex.bProgress ){
-      int nTask = ex.nTable*ex.nPartition;
+    removeStaleTemps(ex.conn.zOut);
+    if( ex.conn.bProgress ){
+      int nTask = ex.nTable*ex.conn.nPartition;
       fprintf(stderr, "airtable_export: %d table%s of %s to %s, %d at a time",
-              ex.nTable, ex.nTable==1 ? "" : "s", ex.conn.zBase, ex.zOut,
-              ex.nConcurrency < nTask ? ex.nConcurrency : nTask);
-      if( ex.nPartition>1 ){
-        fprintf(stderr, " (each table in %d parts)", ex.nPartition);
+              ex.nTable, ex.nTable==1 ? "" : "s", ex.conn.zBase, ex.conn.zOut,
+              ex.conn.nConcurrency < nTask ? ex.conn.nConcurrency : nTask);
+      if( ex.conn.nPartition>1 ){
+        fprintf(stderr, " (each table in %d parts)", ex.conn.nPartition);
       }
       fputc('\n', stderr);
     }
     rc = runWorkers(&ex, db);
     if( rc==SQLITE_INTERRUPT ){
       atSetError(&zErr, "interrupted: the export to '%s' stopped; tables "
-                 "completed before stay, no manifest was written", ex.zOut);
+                 "completed before stay, no manifest was written", ex.conn.zOut);
     }else if( rc==SQLITE_OK ){
       /* The first table that failed says why (others stopped because of it). */
       if( ex.iFirstFailed>=0 ){
@@ -1081,7 +979,7 @@ static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   }
   if( rc==SQLITE_OK ){
     zManifest = manifestText(&ex);
-    rc = zManifest ? atWriteFileAtomic(ex.zOut, AT_MANIFEST, zManifest, &zErr)
+    rc = zManifest ? atWriteFileAtomic(ex.conn.zOut, AT_MANIFEST, zManifest, &zErr)
                    : SQLITE_NOMEM;
   }
   if( rc==SQLITE_OK ){

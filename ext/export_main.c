@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
 #include "airtable.h"
+#include "options.h"
 
 static const char zUsage[] =
 "usage: airtable-export --base APP_ID (--table NAME ... | --all) --out DIR\n"
@@ -36,39 +37,48 @@ static const char zUsage[] =
 ".jsonl, + .gz with --gzip), NAME.schema.json (a Spark StructType) and\n"
 "NAME.ddl (the same schema as a Spark DDL string), then _manifest.json.\n"
 "\n"
-"  --base APP_ID        the base (required)\n"
-"  --table NAME         a table to export, by name or tbl id (repeatable)\n"
-"  --all                every table of the base\n"
-"  --out DIR            where to write (created if missing; required)\n"
-"  --view NAME          only this view's records (with one --table)\n"
-"  --format csv|jsonl   CSV (nested values as JSON text) or JSON Lines\n"
-"                       (nested values typed); default csv\n"
-"  --gzip               compress the data files\n"
-"  --names delta|exact  column names Delta accepts (default) or the\n"
-"                       Airtable field names as they are\n"
-"  --concurrency N      tables (or parts of tables) exported at once, 1 to 8;\n"
-"                       default 4\n"
-"  --partitions N       list each table in N disjoint parts at once, 1 to 8;\n"
-"                       default 1 (rows then come in no particular order)\n"
-"  --schema-only        write the schema files and the manifest, no rows\n"
-"  --from-cache DB      export what the staging caches in database file DB\n"
-"                       hold (tables declared cache='on' or 'offline' and\n"
-"                       synced): no token, no network\n"
-"  --since-sync N       with --from-cache: only records changed by syncs\n"
-"                       after sync N (the manifest gives each table's sync)\n"
-"  --progress           progress on stderr (the default on a terminal)\n"
-"  --quiet              no progress\n"
+"Options (every option of airtable_export(), with '-' for '_'):\n";
+
+static const char zUsageEnd[] =
+"  --quiet                no progress (progress is shown on a terminal)\n"
+"  --list-options         every option as JSON, and exit\n"
 "\n"
-"Connection options, as the airtable virtual table takes them:\n"
-"  --api-url URL  --token-env VAR  --token-file FILE  --rate-limit N\n"
-"  --max-retries N  --rate-limit-wait S  --retry-backoff S\n"
-"  --retry-budget S  --connect-timeout S  --timeout S  --ca-file FILE\n"
 "The token is read from $AIRTABLE_TOKEN unless --token-env or --token-file\n"
 "names another place; it is never taken on the command line.\n";
 
-/* Options that take no value, and the value they stand for. */
-static const char *const azFlag[] = { "all", "gzip", "progress", "quiet",
-                                      "schema_only" };
+/* The usage: the options from the one option table (options.c). */
+static void printUsage(void){
+  int n, i;
+  const AtOptionSpec *a = atOptionSpecs(&n);
+  fputs(zUsage, stdout);
+  for(i=0; i<n; i++){
+    char zArg[64];
+    int k;
+    if( (a[i].mWhere & AT_OPT_EXPORT)==0 ) continue;
+    snprintf(zArg, sizeof(zArg), "--%s%s%s", a[i].zName,
+             a[i].eKind==AT_OPT_FLAG ? "" : a[i].eKind==AT_OPT_TEXT ? " TEXT"
+             : a[i].eKind==AT_OPT_CHOICE ? " " : " N",
+             a[i].eKind==AT_OPT_CHOICE ? a[i].zChoices : "");
+    for(k=0; zArg[k]; k++){
+      if( zArg[k]=='_' ) zArg[k] = '-';
+      if( k>2 && zArg[k]==' ' && a[i].eKind==AT_OPT_CHOICE
+       && strchr(zArg, ' ')!=&zArg[k] ) zArg[k] = '|';
+    }
+    printf("  %-22s %s", zArg, a[i].zHelp);
+    if( a[i].eKind>=AT_OPT_INTEGER && a[i].eKind<=AT_OPT_NUMBER
+     && a[i].rDefault>=a[i].rMin ){
+      printf(" (%g to %g; default %g)", a[i].rMin, a[i].rMax, a[i].rDefault);
+    }
+    printf("\n");
+  }
+  fputs(zUsageEnd, stdout);
+}
+
+/* True if --zKey (with '_' for '-') takes no value: the table's flags. */
+static int isFlag(const char *zKey){
+  const AtOptionSpec *o = atOptionFind(zKey, (int)strlen(zKey));
+  return strcmp(zKey, "quiet")==0 || (o && o->eKind==AT_OPT_FLAG);
+}
 
 static sqlite3 *volatile pInterruptDb = 0;
 
@@ -118,10 +128,16 @@ static int parseArgs(int argc, char **argv, char **azOpt, int *pnOpt){
   for(i=1; i<argc; i++){
     const char *zArg = argv[i];
     char *zKey, *zVal = 0, *z;
-    size_t j;
     int bFlag = 0, rc = -1;
     if( strcmp(zArg, "--help")==0 || strcmp(zArg, "-h")==0 ){
-      fputs(zUsage, stdout);
+      printUsage();
+      return 0;
+    }
+    if( strcmp(zArg, "--list-options")==0 ){
+      char *zJson = atOptionsJson();
+      if( zJson==0 ) return 1;
+      printf("%s\n", zJson);
+      sqlite3_free(zJson);
       return 0;
     }
     if( strcmp(zArg, "--version")==0 ){
@@ -138,9 +154,7 @@ static int parseArgs(int argc, char **argv, char **azOpt, int *pnOpt){
       zVal = z+1;
     }
     for(z=zKey; *z; z++) if( *z=='-' ) *z = '_';
-    for(j=0; j<sizeof(azFlag)/sizeof(azFlag[0]); j++){
-      if( strcmp(zKey, azFlag[j])==0 ) bFlag = 1;
-    }
+    bFlag = isFlag(zKey);
     if( bFlag && zVal ){
       rc = usageError("--%s takes no value", zKey);
     }else if( strcmp(zKey, "quiet")==0 ){

@@ -26,7 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "airtable_int.h"
+#include "formula.h"
+#include "plan.h"
+#include "schema.h"
+#include "util.h"
+#include "value.h"
 
 /* ---- the pushdown kind of a column ------------------------------------- */
 

@@ -16,7 +16,11 @@
 #include <time.h>
 #include <curl/curl.h>
 #include <libdeflate.h>
-#include "airtable_int.h"
+#include <cjson/cJSON.h>
+#include "http.h"
+#include "context.h"
+#include "ratelimit.h"
+#include "request.h"
 
 
 struct AtHttp {

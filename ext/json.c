@@ -11,17 +11,26 @@
 **
 ** The tree is a cJSON tree in every field a reader looks at, so the rest of
 ** the extension reads it with cJSON's own functions. Only the functions that
-** free or relink nodes are off limits (airtable_int.h).
+** free or relink nodes are off limits (json.h).
+**
+** The other way: the compact printer of values (atJsonPrint), byte for byte
+** cJSON_PrintUnformatted's text, for JSON cells and the export's rows.
 */
 #include <float.h>
 #include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__SSE2__)
 # include <emmintrin.h>
 #endif
-#include "airtable_int.h"
+#include <cjson/cJSON.h>
+#include "json.h"
+#include "buf.h"
+#include "util.h"
 
 #if defined(__GNUC__)
 # define NOINLINE __attribute__((noinline))
@@ -490,4 +499,136 @@ void atJsonFree(AtJson *p){
     c = pNext;
   }
   memset(p, 0, sizeof(*p));
+}
+
+/* ---- compact JSON text ------------------------------------------------------
+**
+** The same bytes as cJSON_PrintUnformatted() (tests/unit/test_value.c and
+** fuzz_value compare the two on every input), written in one growing
+** buffer: cJSON's printer sizes each string twice, grows its own buffer
+** and copies the result once more, and it printed every JSON cell of a
+** scan (a tenth of a full scan's instructions, by callgrind). */
+
+/* A JSON string: room for the worst case (every byte as \u00XX) is made
+** once, then the bytes are written straight in. bTwice: every '"' doubled
+** (JSON text inside an RFC 4180 quoted field). */
+static void printString(AtBuf *p, const char *z, int bTwice){
+  static const char hex[] = "0123456789abcdef";
+  const unsigned char *a = (const unsigned char*)(z ? z : "");
+  size_t nIn = strlen((const char*)a), i;
+  char *zOut;
+  if( !atBufReserve(p, nIn*6 + 4) ) return;
+  zOut = p->z + p->n;
+  *zOut++ = '"';
+  if( bTwice ) *zOut++ = '"';
+  for(i=0; i<nIn; i++){
+    unsigned char c = a[i];
+    if( c>31 && c!='"' && c!='\\' ){
+      *zOut++ = (char)c;
+      continue;
+    }
+    *zOut++ = '\\';
+    switch( c ){
+      case '"':  *zOut++ = '"'; if( bTwice ) *zOut++ = '"'; break;
+      case '\\': *zOut++ = '\\'; break;
+      case '\b': *zOut++ = 'b'; break;
+      case '\f': *zOut++ = 'f'; break;
+      case '\n': *zOut++ = 'n'; break;
+      case '\r': *zOut++ = 'r'; break;
+      case '\t': *zOut++ = 't'; break;
+      default:
+        *zOut++ = 'u'; *zOut++ = '0'; *zOut++ = '0';
+        *zOut++ = hex[c>>4]; *zOut++ = hex[c&15];
+    }
+  }
+  *zOut++ = '"';
+  if( bTwice ) *zOut++ = '"';
+  *zOut = 0;
+  p->n = (size_t)(zOut - p->z);
+}
+
+/* cJSON 1.7.15's number: "null" for NaN and infinities; else 15
+** significant digits if they read back (within cJSON's tolerance), else
+** 17; always with '.' for the point. (-0 stays "-0".) */
+static void printNumber(AtBuf *p, const cJSON *v){
+  char aBuf[32];
+  double d = v->valuedouble, t = 0.0;
+  int n;
+  /* In the "C" locale: '.' whatever the host set (cJSON swaps in the
+  ** locale's point, which is wrong where that point is two bytes). */
+  locale_t c = atCLocale(), old = c ? uselocale(c) : (locale_t)0;
+  if( isnan(d) || isinf(d) ){
+    n = snprintf(aBuf, sizeof(aBuf), "null");
+  }else{
+    n = snprintf(aBuf, sizeof(aBuf), "%1.15g", d);
+    if( sscanf(aBuf, "%lg", &t)!=1
+     || !(fabs(t-d) <= (fabs(t)>fabs(d) ? fabs(t) : fabs(d))*DBL_EPSILON) ){
+      n = snprintf(aBuf, sizeof(aBuf), "%1.17g", d);
+    }
+  }
+  if( c ) uselocale(old);
+  if( atBufReserve(p, n) ){
+    memcpy(p->z + p->n, aBuf, n);
+    p->n += n;
+    p->z[p->n] = 0;
+  }
+}
+
+static int printValue(AtBuf *p, const cJSON *v, int bTwice){
+  const cJSON *c;
+  switch( v->type & 0xFF ){
+    case cJSON_NULL:   atBufAppend(p, "null", 4); break;
+    case cJSON_False:  atBufAppend(p, "false", 5); break;
+    case cJSON_True:   atBufAppend(p, "true", 4); break;
+    case cJSON_Number: printNumber(p, v); break;
+    case cJSON_String: printString(p, v->valuestring, bTwice); break;
+    case cJSON_Raw:
+      if( v->valuestring==0 ) return SQLITE_ERROR;
+      atBufAppend(p, v->valuestring, strlen(v->valuestring));
+      break;
+    case cJSON_Array:
+      atBufAppendChar(p, '[');
+      for(c=v->child; c; c=c->next){
+        if( c!=v->child ) atBufAppendChar(p, ',');
+        if( printValue(p, c, bTwice)==SQLITE_ERROR ) return SQLITE_ERROR;
+      }
+      atBufAppendChar(p, ']');
+      break;
+    case cJSON_Object:
+      atBufAppendChar(p, '{');
+      for(c=v->child; c; c=c->next){
+        if( c!=v->child ) atBufAppendChar(p, ',');
+        printString(p, c->string, bTwice);
+        atBufAppendChar(p, ':');
+        if( printValue(p, c, bTwice)==SQLITE_ERROR ) return SQLITE_ERROR;
+      }
+      atBufAppendChar(p, '}');
+      break;
+    default:
+      return SQLITE_ERROR;
+  }
+  return p->bOom ? SQLITE_NOMEM : SQLITE_OK;
+}
+
+int atJsonPrint(AtBuf *p, const cJSON *v){
+  return printValue(p, v, 0);
+}
+
+int atJsonPrintCsv(AtBuf *p, const cJSON *v){
+  return printValue(p, v, 1);
+}
+
+void atJsonPrintString(AtBuf *p, const char *z){
+  printString(p, z, 0);
+}
+
+char *atJsonText(const cJSON *v, int *pn){
+  AtBuf b;
+  memset(&b, 0, sizeof(b));
+  if( atJsonPrint(&b, v)!=SQLITE_OK || b.z==0 ){
+    sqlite3_free(b.z);
+    return 0;
+  }
+  if( pn ) *pn = (int)b.n;
+  return b.z;
 }

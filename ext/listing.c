@@ -8,7 +8,13 @@
 ** airtable table's cursor and the export's workers both read through it.
 */
 #include <string.h>
-#include "airtable_int.h"
+#include <cjson/cJSON.h>
+#include "listing.h"
+#include "http.h"
+#include "json.h"
+#include "page.h"
+#include "request.h"
+#include "schema.h"
 
 /* Times a listing may start over after Airtable expires its offset before
 ** any row has been returned (Airtable docs: restart from the first page). */

@@ -12,7 +12,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <wctype.h>
-#include "airtable_int.h"
+#include "names.h"
 
 /* Decode one UTF-8 character at z (n bytes left). Sets *pnLen to its length
 ** (at least 1: a byte that starts no valid sequence stands for itself, as

@@ -1,11 +1,16 @@
 /*
-** options.c: the arguments of CREATE VIRTUAL TABLE ... USING airtable(...),
-** the token, and the API URL check.
+** options.c: the one table of options (the airtable table's arguments and
+** airtable_export()'s), their parsing, the token and the API URL check.
 **
 ** Grammar of one argument:   key = value
 ** where value is bare (surrounding spaces dropped) or quoted with '...' or
-** "..." (a doubled quote inside stands for one). Unknown and duplicate keys
-** are refused; rules across options are checked after the loop.
+** "..." (a doubled quote inside stands for one). Unknown, empty and
+** duplicate keys are refused; each value is checked by its kind and range
+** (aSpec below); rules across options are checked after the loop.
+**
+** An option is added in one place: aSpec. The table, the export and its
+** command read it, and airtable_options() shows it (the Python package
+** asks for it there).
 */
 #include <ctype.h>
 #include <errno.h>
@@ -14,17 +19,172 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include "airtable_int.h"
+#include "options.h"
+#include "http.h"
+#include "util.h"
 
-/* The options, in the order the README documents them. */
-static const char *const azKnown[] = {
-  "base", "table", "view", "api_url", "token_env", "token_file",
-  "rate_limit", "max_retries", "rate_limit_wait", "retry_backoff",
-  "retry_budget", "connect_timeout", "timeout", "ca_file",
-  "cache", "max_age", "sync_overlap", "pushdown"
+#define AT_MAX_TOKEN_FILE 4096           /* bigger token files are refused */
+
+#define TXT(f)  offsetof(AtOptions, f)
+#define VAL(f)  ((int)offsetof(AtOptions, f))
+#define V  AT_OPT_VTAB
+#define E  AT_OPT_EXPORT
+
+/* The options, in the order the documentation gives them. The rate limit
+** can only be lowered: Airtable allows 5 requests per second per base and
+** a 429 costs 30 seconds. rate_limit=0 (no limiter) is for test servers:
+** atOptionsFinish refuses it unless the API URL is this machine, so it can
+** never raise the rate against Airtable. */
+static const AtOptionSpec aSpec[] = {
+  { "base", AT_OPT_TEXT, V|E, 0, 0, 0, 0, TXT(zBase), -1, 0, 0,
+    "the base id (app...); required" },
+  { "table", AT_OPT_TEXT, V|E, 0, 0, 0, 0, TXT(zTable), -1, 0, 0,
+    "a table name or tbl... id; required by a table; an export takes it once per table" },
+  { "view", AT_OPT_TEXT, V|E, 0, 0, 0, 0, TXT(zView), -1, 0, 0,
+    "only this view's records (a view name or viw... id)" },
+  { "api_url", AT_OPT_TEXT, V|E, 0, 0, 0, 0, TXT(zApiUrl), -1, 0, 0,
+    "the API root; default $AIRTABLE_API_URL, else " AT_DEFAULT_API_URL },
+  { "token_env", AT_OPT_TEXT, V|E, 0, 0, 0, 0, TXT(zTokenEnv), -1, 0, 0,
+    "the environment variable holding the token; default " AT_DEFAULT_TOKEN_ENV },
+  { "token_file", AT_OPT_TEXT, V|E, 0, 0, 0, 0, TXT(zTokenFile), -1, 0, 0,
+    "a file (mode 600) holding the token" },
+  { "rate_limit", AT_OPT_INTEGER, V|E, 0, AT_DEFAULT_RATE, AT_DEFAULT_RATE, 0,
+    TXT(zRateLimit), VAL(cfg.nRatePerSec), "requests per second", 0,
+    "requests per second per base (0: no limiter, loopback test servers only)" },
+  { "max_retries", AT_OPT_INTEGER, V|E, 0, 20, AT_DEFAULT_MAX_RETRIES, 0,
+    TXT(zMaxRetries), VAL(cfg.nMaxRetries), "retries", 0,
+    "retries of one request" },
+  { "rate_limit_wait", AT_OPT_NUMBER, V|E, 0, 3600, AT_DEFAULT_429_WAIT, 0,
+    TXT(zRateLimitWait), VAL(cfg.rRateLimitWait), "seconds", 0,
+    "seconds to wait after a 429 that has no Retry-After" },
+  { "retry_backoff", AT_OPT_NUMBER, V|E, 0, 600, AT_DEFAULT_BACKOFF, 0,
+    TXT(zRetryBackoff), VAL(cfg.rRetryBackoff), "seconds", 0,
+    "first wait in seconds after a 5xx or network error (doubling, with jitter)" },
+  { "retry_budget", AT_OPT_NUMBER, V|E, 0, 86400, AT_DEFAULT_BUDGET, 0,
+    TXT(zRetryBudget), VAL(cfg.rRetryBudget), "seconds", 0,
+    "most seconds one request may take, retries and waits included" },
+  { "connect_timeout", AT_OPT_NUMBER, V|E, 0.001, 3600, AT_DEFAULT_CONNECT, 0,
+    TXT(zConnectTimeout), VAL(cfg.rConnectTimeout), "seconds", 0,
+    "seconds to connect" },
+  { "timeout", AT_OPT_INTEGER, V|E, 1, 86400, AT_DEFAULT_TIMEOUT, 0,
+    TXT(zTimeout), VAL(cfg.nTimeout), "seconds", 0,
+    "seconds with no data before a transfer is given up" },
+  { "ca_file", AT_OPT_TEXT, V|E, 0, 0, 0, 0, TXT(zCaFile), -1, 0, 0,
+    "a CA bundle for https" },
+  { "cache", AT_OPT_CHOICE, V, 0, 0, 0, "off on offline", TXT(zCache),
+    VAL(eCache), 0, 0,
+    "off: every query asks the API; on: a staging cache refreshed past max_age; "
+    "offline: the cache only" },
+  { "max_age", AT_OPT_NUMBER, V, 0, 31536000, AT_DEFAULT_MAX_AGE, 0,
+    TXT(zMaxAge), VAL(rMaxAge), "seconds", 0,
+    "seconds a cache stays fresh (cache='on')" },
+  { "sync_overlap", AT_OPT_NUMBER, V, 0, 86400, AT_DEFAULT_SYNC_OVERLAP, 0,
+    TXT(zSyncOverlap), VAL(rSyncOverlap), "seconds", 0,
+    "seconds an incremental sync looks back" },
+  { "pushdown", AT_OPT_CHOICE, V, 0, 0, 0, "on off", TXT(zPushdown),
+    VAL(bNoPushdown), 0, 0,
+    "on: filters, sorts, columns and limits go to the API; off: full scans" },
+  { "out", AT_OPT_TEXT, E, 0, 0, 0, 0, TXT(zOut), -1, 0, 0,
+    "the directory to write; required" },
+  { "all", AT_OPT_FLAG, E, 0, 0, 0, 0, TXT(zAll), VAL(bAll), 0, 0,
+    "every table of the base" },
+  { "format", AT_OPT_CHOICE, E, 0, 0, 0, "csv jsonl", TXT(zFormat), VAL(bJsonl),
+    0, 0, "csv (nested values as JSON text) or jsonl (nested values typed)" },
+  { "gzip", AT_OPT_FLAG, E, 0, 0, 0, 0, TXT(zGzip), VAL(bGzip), 0, 0,
+    "compress the data files" },
+  { "names", AT_OPT_CHOICE, E, 0, 0, 0, "delta exact", TXT(zNames),
+    VAL(bExactNames), 0, 0,
+    "column names Delta accepts, or the field names as they are" },
+  { "concurrency", AT_OPT_INTEGER, E, 1, AT_MAX_CONCURRENCY,
+    AT_DEFAULT_CONCURRENCY, 0, TXT(zConcurrency), VAL(nConcurrency), 0,
+    "a whole number from 1 to 8 (tables exported at once)",
+    "tables (or parts of tables) exported at once" },
+  { "partitions", AT_OPT_INTEGER, E, 1, AT_MAX_CONCURRENCY, 1, 0,
+    TXT(zPartitions), VAL(nPartition), 0,
+    "a whole number from 1 to 8 (parts of each table listed at once)",
+    "list each table in this many disjoint parts at once" },
+  { "schema_only", AT_OPT_FLAG, E, 0, 0, 0, 0, TXT(zSchemaOnly),
+    VAL(bSchemaOnly), 0, 0, "write the schema files and the manifest, no rows" },
+  { "progress", AT_OPT_FLAG, E, 0, 0, 0, 0, TXT(zProgress), VAL(bProgress), 0, 0,
+    "progress lines on stderr" },
+  { "from_cache", AT_OPT_TEXT, E, 0, 0, 0, 0, TXT(zFromCache), -1, 0, 0,
+    "export what the staging caches in this database file hold (no token, no network)" },
+  { "since_sync", AT_OPT_INT64, E, 0, 9007199254740991.0, -1, 0,
+    TXT(zSinceSync), VAL(iSinceSync), 0,
+    "a sync number (a whole number, 0 or more)",
+    "with from_cache: only records changed by syncs after this one" },
 };
-#define N_KNOWN ((int)(sizeof(azKnown)/sizeof(azKnown[0])))
+#define N_SPEC ((int)(sizeof(aSpec)/sizeof(aSpec[0])))
+
+const AtOptionSpec *atOptionSpecs(int *pn){
+  *pn = N_SPEC;
+  return aSpec;
+}
+
+const AtOptionSpec *atOptionFind(const char *zKey, int nKey){
+  int i;
+  for(i=0; i<N_SPEC; i++){
+    if( (int)strlen(aSpec[i].zName)==nKey
+     && sqlite3_strnicmp(zKey, aSpec[i].zName, nKey)==0 ) return &aSpec[i];
+  }
+  return 0;
+}
+
+static char **textSlot(AtOptions *p, const AtOptionSpec *o){
+  return (char**)((char*)p + o->iText);
+}
+
+static const char *const azKindName[] = {
+  "", "text", "integer", "integer", "number", "flag", "choice"
+};
+
+char *atOptionsJson(void){
+  cJSON *pArr = cJSON_CreateArray();
+  char *zJson = 0, *z;
+  int i, ok = pArr!=0;
+  for(i=0; ok && i<N_SPEC; i++){
+    const AtOptionSpec *o = &aSpec[i];
+    cJSON *pO = cJSON_CreateObject();
+    ok = pO && cJSON_AddItemToArray(pArr, pO)
+      && cJSON_AddStringToObject(pO, "name", o->zName)
+      && cJSON_AddStringToObject(pO, "kind", azKindName[o->eKind])
+      && cJSON_AddBoolToObject(pO, "table", (o->mWhere & AT_OPT_VTAB)!=0)
+      && cJSON_AddBoolToObject(pO, "export", (o->mWhere & AT_OPT_EXPORT)!=0);
+    if( ok && o->eKind>=AT_OPT_INTEGER && o->eKind<=AT_OPT_NUMBER ){
+      ok = cJSON_AddNumberToObject(pO, "min", o->rMin)
+        && cJSON_AddNumberToObject(pO, "max", o->rMax)
+        && (o->rDefault<o->rMin ? cJSON_AddNullToObject(pO, "default")
+                                : cJSON_AddNumberToObject(pO, "default", o->rDefault));
+    }else if( ok && o->eKind==AT_OPT_FLAG ){
+      ok = cJSON_AddBoolToObject(pO, "default", 0)!=0;
+    }else if( ok && o->eKind==AT_OPT_CHOICE ){
+      cJSON *pC = cJSON_AddArrayToObject(pO, "choices");
+      const char *zC = o->zChoices;
+      ok = pC!=0;
+      while( ok && *zC ){
+        int n = (int)strcspn(zC, " ");
+        char *zOne = sqlite3_mprintf("%.*s", n, zC);
+        ok = zOne && cJSON_AddItemToArray(pC, cJSON_CreateString(zOne));
+        if( ok && zC==o->zChoices ) ok = cJSON_AddStringToObject(pO, "default", zOne)!=0;
+        sqlite3_free(zOne);
+        zC += n;
+        while( *zC==' ' ) zC++;
+      }
+    }else if( ok ){
+      ok = cJSON_AddNullToObject(pO, "default")!=0;
+    }
+    ok = ok && cJSON_AddStringToObject(pO, "help", o->zHelp);
+  }
+  z = ok ? cJSON_PrintUnformatted(pArr) : 0;
+  if( z ){
+    zJson = atStrdup(z);
+    cJSON_free(z);
+  }
+  cJSON_Delete(pArr);
+  return zJson;
+}
 
 /* Return a sqlite3_malloc'd copy of the n bytes at z with surrounding
 ** whitespace removed and one level of SQL quoting undone. NULL on OOM. */
@@ -47,137 +207,6 @@ static char *dequoteValue(const char *z, int n){
     zOut[n] = 0;
   }
   return zOut;
-}
-
-/* The slot in p for option iOpt (an index into azKnown). */
-static char **optionSlot(AtOptions *p, int iOpt){
-  switch( iOpt ){
-    case 0: return &p->zBase;
-    case 1: return &p->zTable;
-    case 2: return &p->zView;
-    case 3: return &p->zApiUrl;
-    case 4: return &p->zTokenEnv;
-    case 5: return &p->zTokenFile;
-    case 13: return &p->zCaFile;
-    case 14: return &p->zCache;
-    case 15: return &p->azNumber[7];
-    case 16: return &p->azNumber[8];
-    case 17: return &p->zPushdown;
-    default: return &p->azNumber[iOpt-6];
-  }
-}
-
-/* The numeric options: where each goes and the range it must be in. The
-** rate limit can only be lowered: Airtable allows 5 requests per second
-** per base and a 429 costs 30 seconds. rate_limit=0 (no limiter) is for
-** test servers: atOptionsFinish refuses it unless the API URL is this
-** machine, so it can never raise the rate against Airtable. */
-static const struct NumOpt {
-  const char *zName;    /* option name */
-  int bInteger;         /* whole numbers only */
-  double rMin, rMax;    /* allowed range */
-  const char *zUnit;    /* for the message */
-} aNumOpt[9] = {
-  { "rate_limit",      1, 0,   AT_DEFAULT_RATE, "requests per second" },
-  { "max_retries",     1, 0,   20,              "retries" },
-  { "rate_limit_wait", 0, 0,   3600,            "seconds" },
-  { "retry_backoff",   0, 0,   600,             "seconds" },
-  { "retry_budget",    0, 0,   86400,           "seconds" },
-  { "connect_timeout", 0, 0.001, 3600,          "seconds" },
-  { "timeout",         1, 1,   86400,           "seconds" },
-  { "max_age",         0, 0,   31536000,        "seconds" },
-  { "sync_overlap",    0, 0,   86400,           "seconds" },
-};
-
-/* Parse numeric option i's text z into *pr. */
-static int parseNumber(int i, const char *z, double *pr, char **pzErr){
-  const struct NumOpt *o = &aNumOpt[i];
-  char *zEnd = 0;
-  double r = atStrtod(z, &zEnd);
-  /* r!=r: NaN. floor(), not a cast, tests wholeness: casting a double
-  ** beyond the integer range is undefined (found by fuzz_options). */
-  if( zEnd==z || *zEnd!=0 || r!=r || (o->bInteger && r!=floor(r)) ){
-    atSetError(pzErr, "option %s: '%s' is not a %s", o->zName, z,
-               o->bInteger ? "whole number" : "number");
-    return SQLITE_ERROR;
-  }
-  if( r<o->rMin || r>o->rMax ){
-    atSetError(pzErr, "option %s: %s is out of range (%g to %g %s)%s",
-               o->zName, z, o->rMin, o->rMax, o->zUnit,
-               i==0 ? "; Airtable allows 5 requests per second per base, so "
-                      "the limit can only be lowered" : "");
-    return SQLITE_ERROR;
-  }
-  *pr = r;
-  return SQLITE_OK;
-}
-
-/* Fill p->cfg from the defaults and the numeric options given. */
-static int parseConfig(AtOptions *p, char **pzErr){
-  double r;
-  int i;
-  atHttpConfigDefault(&p->cfg);
-  for(i=0; i<7; i++){
-    if( p->azNumber[i]==0 ) continue;
-    if( parseNumber(i, p->azNumber[i], &r, pzErr) ) return SQLITE_ERROR;
-    switch( i ){
-      case 0: p->cfg.nRatePerSec = (int)r; break;
-      case 1: p->cfg.nMaxRetries = (int)r; break;
-      case 2: p->cfg.rRateLimitWait = r; break;
-      case 3: p->cfg.rRetryBackoff = r; break;
-      case 4: p->cfg.rRetryBudget = r; break;
-      case 5: p->cfg.rConnectTimeout = r; break;
-      default: p->cfg.nTimeout = (int)r; break;
-    }
-  }
-  p->rMaxAge = AT_DEFAULT_MAX_AGE;
-  p->rSyncOverlap = AT_DEFAULT_SYNC_OVERLAP;
-  if( p->azNumber[7] && parseNumber(7, p->azNumber[7], &p->rMaxAge, pzErr) ){
-    return SQLITE_ERROR;
-  }
-  if( p->azNumber[8] && parseNumber(8, p->azNumber[8], &p->rSyncOverlap, pzErr) ){
-    return SQLITE_ERROR;
-  }
-  if( p->zCaFile ){
-    FILE *f = fopen(p->zCaFile, "rb");
-    if( f==0 ){
-      atSetError(pzErr, "option ca_file: cannot read '%s': %s", p->zCaFile,
-                 strerror(errno));
-      return SQLITE_ERROR;
-    }
-    fclose(f);
-    p->cfg.zCaFile = p->zCaFile;
-  }
-  return SQLITE_OK;
-}
-
-/* Set p->eCache from cache= (off, on or offline). AIRTABLE_OFFLINE set to
-** anything but "" or "0" turns "on" into "offline" and forbids syncs too
-** (bNoNetwork): for a database copied to a machine with no token or network
-** (README: "The staging cache"). */
-static int parseCache(AtOptions *p, char **pzErr){
-  const char *zEnv = getenv("AIRTABLE_OFFLINE");
-  p->eCache = AT_CACHE_OFF;
-  if( p->zCache==0 || sqlite3_stricmp(p->zCache, "off")==0 ){
-    p->eCache = AT_CACHE_OFF;
-  }else if( sqlite3_stricmp(p->zCache, "on")==0 ){
-    p->eCache = AT_CACHE_ON;
-  }else if( sqlite3_stricmp(p->zCache, "offline")==0 ){
-    p->eCache = AT_CACHE_OFFLINE;
-  }else{
-    atSetError(pzErr, "option cache: '%s' is not off, on or offline", p->zCache);
-    return SQLITE_ERROR;
-  }
-  if( p->eCache!=AT_CACHE_OFF && zEnv && zEnv[0] && strcmp(zEnv, "0")!=0 ){
-    p->eCache = AT_CACHE_OFFLINE;
-    p->bNoNetwork = 1;
-  }
-  if( p->eCache==AT_CACHE_OFF && (p->azNumber[7] || p->azNumber[8]) ){
-    atSetError(pzErr, "option %s needs cache='on' (or 'offline')",
-               p->azNumber[7] ? "max_age" : "sync_overlap");
-    return SQLITE_ERROR;
-  }
-  return SQLITE_OK;
 }
 
 static int isEnvName(const char *z){
@@ -207,9 +236,9 @@ int atOptionSplit(const char *zArg, int iArg, const char **pzKey, int *pnKey,
   return *pzValue ? SQLITE_OK : SQLITE_NOMEM;
 }
 
-int atOptionsSet(AtOptions *p, const char *zKey, int nKey, char **pzValue,
-                 char **pzErr){
-  int iOpt;
+int atOptionsSet(AtOptions *p, int mWhere, const char *zKey, int nKey,
+                 char **pzValue, char **pzErr){
+  const AtOptionSpec *o;
   char **pzSlot;
   if( nKey==5 && sqlite3_strnicmp(zKey, "token", 5)==0 ){
     atSetError(pzErr, "option token= is refused: virtual table arguments are "
@@ -218,23 +247,54 @@ int atOptionsSet(AtOptions *p, const char *zKey, int nKey, char **pzValue,
         "token_env= or a file with token_file=");
     return SQLITE_ERROR;
   }
-  for(iOpt=0; iOpt<N_KNOWN; iOpt++){
-    if( (int)strlen(azKnown[iOpt])==nKey
-     && sqlite3_strnicmp(zKey, azKnown[iOpt], nKey)==0 ) break;
+  o = atOptionFind(zKey, nKey);
+  if( o==0 ) return SQLITE_NOTFOUND;
+  if( (o->mWhere & mWhere)==0 ){
+    int bCache = o->iValue==VAL(eCache) || o->iValue==VAL(rMaxAge)
+              || o->iValue==VAL(rSyncOverlap);
+    if( mWhere & AT_OPT_EXPORT ){
+      atSetError(pzErr, "option %s belongs to airtable tables, not to an "
+                 "export%s", o->zName, bCache ? "; to export what a table's "
+                 "cache holds, use from_cache=" : "");
+    }else{
+      atSetError(pzErr, "option %s belongs to an export (airtable_export()), "
+                 "not to an airtable table", o->zName);
+    }
+    return SQLITE_ERROR;
   }
-  if( iOpt==N_KNOWN ) return SQLITE_NOTFOUND;
-  pzSlot = optionSlot(p, iOpt);
+  pzSlot = textSlot(p, o);
   if( *pzSlot ){
-    atSetError(pzErr, "option %s is given more than once", azKnown[iOpt]);
+    atSetError(pzErr, "option %s is given more than once", o->zName);
     return SQLITE_ERROR;
   }
   if( (*pzValue)[0]==0 ){
-    atSetError(pzErr, "option %s is empty", azKnown[iOpt]);
+    atSetError(pzErr, "option %s is empty", o->zName);
     return SQLITE_ERROR;
   }
   *pzSlot = *pzValue;
   *pzValue = 0;
   return SQLITE_OK;
+}
+
+/* A list of the options mWhere takes, for the message about an unknown
+** one: "base, table, view, ...". NULL on OOM. */
+static char *knownList(int mWhere){
+  sqlite3_str *pStr = sqlite3_str_new(0);
+  int i, n = 0;
+  for(i=0; i<N_SPEC; i++){
+    if( aSpec[i].mWhere & mWhere ){
+      sqlite3_str_appendf(pStr, "%s%s", n++ ? ", " : "", aSpec[i].zName);
+    }
+  }
+  return sqlite3_str_finish(pStr);
+}
+
+int atOptionsUnknown(int mWhere, const char *zKey, int nKey, char **pzErr){
+  char *zList = knownList(mWhere);
+  atSetError(pzErr, "unknown option '%.*s' (known options: %s)", nKey, zKey,
+             zList ? zList : "?");
+  sqlite3_free(zList);
+  return SQLITE_ERROR;
 }
 
 int atOptionsParse(int nArg, const char *const *azArg, AtOptions *p,
@@ -247,18 +307,131 @@ int atOptionsParse(int nArg, const char *const *azArg, AtOptions *p,
     char *zValue;
     int nKey, rc;
     rc = atOptionSplit(azArg[i], i+1, &zKey, &nKey, &zValue, pzErr);
-    if( rc==SQLITE_OK ) rc = atOptionsSet(p, zKey, nKey, &zValue, pzErr);
+    if( rc==SQLITE_OK ) rc = atOptionsSet(p, AT_OPT_VTAB, zKey, nKey, &zValue, pzErr);
     sqlite3_free(zValue);
-    if( rc==SQLITE_NOTFOUND ){
-      atSetError(pzErr, "unknown option '%.*s' (known options: base, table, "
-                 "view, api_url, token_env, token_file, rate_limit, max_retries, "
-                 "rate_limit_wait, retry_backoff, retry_budget, connect_timeout, "
-                 "timeout, ca_file, cache, max_age, sync_overlap, pushdown)", nKey, zKey);
-      return SQLITE_ERROR;
-    }
+    if( rc==SQLITE_NOTFOUND ) return atOptionsUnknown(AT_OPT_VTAB, zKey, nKey, pzErr);
     if( rc!=SQLITE_OK ) return rc;
   }
-  return atOptionsFinish(p, 1, pzErr);
+  return atOptionsFinish(p, AT_OPT_VTAB, pzErr);
+}
+
+/* The phrase of "option X: 'v' is not <phrase>" for a value of o's kind. */
+static void valueError(const AtOptionSpec *o, const char *z, char **pzErr){
+  if( o->zNot ){
+    atSetError(pzErr, "option %s: '%s' is not %s", o->zName, z, o->zNot);
+  }else if( o->eKind==AT_OPT_FLAG ){
+    atSetError(pzErr, "option %s: '%s' is not 1 or 0 (or true/false, yes/no, "
+               "on/off)", o->zName, z);
+  }else if( o->eKind==AT_OPT_CHOICE ){
+    /* "a or b", "a, b or c" */
+    sqlite3_str *pStr = sqlite3_str_new(0);
+    const char *zC = o->zChoices, *zLast = strrchr(o->zChoices, ' ');
+    char *zList;
+    while( *zC ){
+      int n = (int)strcspn(zC, " ");
+      sqlite3_str_appendf(pStr, "%s%.*s", zC==o->zChoices ? "" :
+                          zC==zLast+1 ? " or " : ", ", n, zC);
+      zC += n;
+      while( *zC==' ' ) zC++;
+    }
+    zList = sqlite3_str_finish(pStr);
+    atSetError(pzErr, "option %s: '%s' is not %s", o->zName, z, zList ? zList : "?");
+    sqlite3_free(zList);
+  }else{
+    atSetError(pzErr, "option %s: '%s' is not a %s", o->zName, z,
+               o->eKind==AT_OPT_NUMBER ? "number" : "whole number");
+  }
+}
+
+/* Convert option o's text z (NULL: not given, so its default) into its
+** typed value in p. */
+static int convertValue(AtOptions *p, const AtOptionSpec *o, const char *z,
+                        char **pzErr){
+  void *pVal = (char*)p + o->iValue;
+  double r;
+  if( o->iValue<0 ) return SQLITE_OK;
+  switch( o->eKind ){
+    case AT_OPT_FLAG: {
+      static const char *const azTrue[] = { "1", "true", "yes", "on" };
+      static const char *const azFalse[] = { "0", "false", "no", "off" };
+      int i;
+      *(int*)pVal = 0;
+      if( z==0 ) return SQLITE_OK;
+      for(i=0; i<4; i++){
+        if( sqlite3_stricmp(z, azTrue[i])==0 ){ *(int*)pVal = 1; return SQLITE_OK; }
+        if( sqlite3_stricmp(z, azFalse[i])==0 ) return SQLITE_OK;
+      }
+      valueError(o, z, pzErr);
+      return SQLITE_ERROR;
+    }
+    case AT_OPT_CHOICE: {
+      const char *zC = o->zChoices;
+      int i = 0;
+      *(int*)pVal = 0;
+      if( z==0 ) return SQLITE_OK;
+      while( *zC ){
+        int n = (int)strcspn(zC, " ");
+        if( (int)strlen(z)==n && sqlite3_strnicmp(z, zC, n)==0 ){
+          *(int*)pVal = i;
+          return SQLITE_OK;
+        }
+        zC += n;
+        while( *zC==' ' ) zC++;
+        i++;
+      }
+      valueError(o, z, pzErr);
+      return SQLITE_ERROR;
+    }
+  }
+  if( z==0 ){
+    r = o->rDefault;
+  }else{
+    char *zEnd = 0;
+    r = atStrtod(z, &zEnd);
+    /* r!=r: NaN. floor(), not a cast, tests wholeness: casting a double
+    ** beyond the integer range is undefined (found by fuzz_options). */
+    if( zEnd==z || *zEnd!=0 || r!=r
+     || (o->eKind!=AT_OPT_NUMBER && r!=floor(r)) ){
+      valueError(o, z, pzErr);
+      return SQLITE_ERROR;
+    }
+    if( r<o->rMin || r>o->rMax ){
+      if( o->zNot ){
+        valueError(o, z, pzErr);
+      }else{
+        atSetError(pzErr, "option %s: %s is out of range (%g to %g %s)%s",
+                   o->zName, z, o->rMin, o->rMax, o->zUnit,
+                   o->iValue==VAL(cfg.nRatePerSec)
+                   ? "; Airtable allows 5 requests per second per base, so "
+                     "the limit can only be lowered" : "");
+      }
+      return SQLITE_ERROR;
+    }
+  }
+  switch( o->eKind ){
+    case AT_OPT_INTEGER: *(int*)pVal = (int)r; break;
+    case AT_OPT_INT64:   *(sqlite3_int64*)pVal = (sqlite3_int64)r; break;
+    default:             *(double*)pVal = r; break;
+  }
+  return SQLITE_OK;
+}
+
+/* Set p->eCache's consequences: AIRTABLE_OFFLINE set to anything but ""
+** or "0" turns "on" into "offline" and forbids syncs too (bNoNetwork): for
+** a database copied to a machine with no token or network (docs: "The
+** staging cache"). */
+static int cacheRules(AtOptions *p, char **pzErr){
+  const char *zEnv = getenv("AIRTABLE_OFFLINE");
+  if( p->eCache!=AT_CACHE_OFF && zEnv && zEnv[0] && strcmp(zEnv, "0")!=0 ){
+    p->eCache = AT_CACHE_OFFLINE;
+    p->bNoNetwork = 1;
+  }
+  if( p->eCache==AT_CACHE_OFF && (p->zMaxAge || p->zSyncOverlap) ){
+    atSetError(pzErr, "option %s needs cache='on' (or 'offline')",
+               p->zMaxAge ? "max_age" : "sync_overlap");
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
 }
 
 static int isLoopback(const char *zHost);
@@ -287,7 +460,8 @@ static int rateCheck(AtOptions *p, char **pzErr){
   return SQLITE_OK;
 }
 
-int atOptionsFinish(AtOptions *p, int bNeedTable, char **pzErr){
+int atOptionsFinish(AtOptions *p, int mWhere, char **pzErr){
+  int i;
   /* Rules across options. */
   if( p->zBase==0 ){
     atSetError(pzErr, "option base is required (the base id, app...)");
@@ -298,7 +472,7 @@ int atOptionsFinish(AtOptions *p, int bNeedTable, char **pzErr){
                "('app' followed by 14 letters or digits)", p->zBase);
     return SQLITE_ERROR;
   }
-  if( p->zTable==0 && bNeedTable ){
+  if( p->zTable==0 && (mWhere & AT_OPT_VTAB) ){
     atSetError(pzErr, "option table is required (a table name or tbl... id)");
     return SQLITE_ERROR;
   }
@@ -323,16 +497,23 @@ int atOptionsFinish(AtOptions *p, int bNeedTable, char **pzErr){
                "name", p->zTokenEnv);
     return SQLITE_ERROR;
   }
-  if( parseConfig(p, pzErr) ) return SQLITE_ERROR;
-  if( parseCache(p, pzErr) ) return SQLITE_ERROR;
-  if( p->zPushdown ){
-    if( sqlite3_stricmp(p->zPushdown, "off")==0 ){
-      p->bNoPushdown = 1;
-    }else if( sqlite3_stricmp(p->zPushdown, "on")!=0 ){
-      atSetError(pzErr, "option pushdown: '%s' is not on or off", p->zPushdown);
+  /* Each value by its kind and range; the defaults for the rest. */
+  for(i=0; i<N_SPEC; i++){
+    if( convertValue(p, &aSpec[i], *textSlot(p, &aSpec[i]), pzErr) ){
       return SQLITE_ERROR;
     }
   }
+  if( p->zCaFile ){
+    FILE *f = fopen(p->zCaFile, "rb");
+    if( f==0 ){
+      atSetError(pzErr, "option ca_file: cannot read '%s': %s", p->zCaFile,
+                 strerror(errno));
+      return SQLITE_ERROR;
+    }
+    fclose(f);
+    p->cfg.zCaFile = p->zCaFile;
+  }
+  if( cacheRules(p, pzErr) ) return SQLITE_ERROR;
   if( p->zApiUrl==0 ){
     const char *zEnv = getenv("AIRTABLE_API_URL");
     int rc = SQLITE_OK;
@@ -349,8 +530,8 @@ int atOptionsFinish(AtOptions *p, int bNeedTable, char **pzErr){
 
 void atOptionsClear(AtOptions *p){
   int i;
-  for(i=0; i<N_KNOWN; i++){
-    char **pz = optionSlot(p, i);
+  for(i=0; i<N_SPEC; i++){
+    char **pz = textSlot(p, &aSpec[i]);
     sqlite3_free(*pz);
     *pz = 0;
   }

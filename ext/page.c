@@ -5,7 +5,9 @@
 ** tree is json.c's (one arena per page), read with cJSON's readers.
 */
 #include <string.h>
-#include "airtable_int.h"
+#include <cjson/cJSON.h>
+#include "page.h"
+#include "json.h"
 
 int atPageCheckRecord(const cJSON *pRec, char **pzErr){
   const cJSON *pId = cJSON_GetObjectItemCaseSensitive(pRec, "id");

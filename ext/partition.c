@@ -26,7 +26,7 @@
 ** be written twice.
 */
 #include <string.h>
-#include "airtable_int.h"
+#include "partition.h"
 
 static const char zClasses[] = "0123456789abcdefghijklmnopqrstuvwxyz";
 #define N_CLASS 36

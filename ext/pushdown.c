@@ -26,7 +26,13 @@
 */
 #include <stdlib.h>
 #include <string.h>
-#include "airtable_int.h"
+#include "pushdown.h"
+#include "formula.h"
+#include "plan.h"
+#include "request.h"
+#include "schema.h"
+#include "util.h"
+#include "value.h"
 
 /* Requests per record page, and the planner's guesses. */
 #define AT_PAGE             100
@@ -69,13 +75,6 @@ static int haveModernVtab(void){
   return sqlite3_libversion_number()>=3038000;
 }
 
-static int collationOf(sqlite3_index_info *pInfo, int i){
-  const char *z = sqlite3_vtab_collation(pInfo, i);
-  if( z==0 || sqlite3_stricmp(z, "BINARY")==0 ) return AT_COLL_BINARY;
-  if( sqlite3_stricmp(z, "NOCASE")==0 ) return AT_COLL_NOCASE;
-  return AT_COLL_OTHER;
-}
-
 /* An sqlite3_value as the formula writer takes it. */
 static void sqlValue(sqlite3_value *pVal, AtSqlValue *v){
   memset(v, 0, sizeof(*v));
@@ -89,22 +88,6 @@ static void sqlValue(sqlite3_value *pVal, AtSqlValue *v){
       if( v->z==0 ) v->eType = SQLITE_NULL;
       break;
   }
-}
-
-static const char *opName(int eOp){
-  switch( eOp ){
-    case SQLITE_INDEX_CONSTRAINT_EQ: return "=";
-    case SQLITE_INDEX_CONSTRAINT_NE: return "!=";
-    case SQLITE_INDEX_CONSTRAINT_LT: return "<";
-    case SQLITE_INDEX_CONSTRAINT_LE: return "<=";
-    case SQLITE_INDEX_CONSTRAINT_GT: return ">";
-    case SQLITE_INDEX_CONSTRAINT_GE: return ">=";
-    case SQLITE_INDEX_CONSTRAINT_ISNULL: return "IS NULL";
-    case SQLITE_INDEX_CONSTRAINT_ISNOTNULL: return "IS NOT NULL";
-    case SQLITE_INDEX_CONSTRAINT_LIKE: return "LIKE";
-    case SQLITE_INDEX_CONSTRAINT_GLOB: return "GLOB";
-  }
-  return 0;
 }
 
 static const char *columnName(const AtSchema *pSchema, int iCol){
@@ -137,12 +120,12 @@ int atPushBestIndex(sqlite3_index_info *pInfo, const AtSchema *pSchema,
       if( pC->usable ) iOffset = i;
       continue;
     }
-    if( !pC->usable || iCol<0 || iCol>=nCol || opName(eOp)==0
+    if( !pC->usable || iCol<0 || iCol>=nCol || atPlanOpName(eOp)==0
      || aCol[iCol].ePush==AT_PUSH_NONE || nTerm>=(int)(sizeof(aTerm)/sizeof(aTerm[0])) ){
       bAllExact = 0;
       continue;
     }
-    eColl = collationOf(pInfo, i);
+    eColl = atPlanCollation(pInfo, i);
     if( bModern && eOp==SQLITE_INDEX_CONSTRAINT_EQ && sqlite3_vtab_in(pInfo, i, -1) ){
       bIn = 1;
     }
@@ -208,10 +191,14 @@ int atPushBestIndex(sqlite3_index_info *pInfo, const AtSchema *pSchema,
       pInfo->aConstraintUsage[iC].argvIndex = iArg+1;
       if( aIn[i] ) sqlite3_vtab_in(pInfo, iC, 1);
       pInfo->aConstraintUsage[iC].omit = (unsigned char)aExact[i];
-      sqlite3_str_appendf(pM, " t%d.%d.%d.%d.%d.%d", iCol, eOp, aColl[i], aIn[i],
-                          aExact[i], iArg);
+      {
+        AtPlanTerm t;
+        t.iCol = iCol; t.eOp = eOp; t.eColl = aColl[i];
+        t.bIn = aIn[i]; t.bExact = aExact[i]; t.iArg = iArg;
+        atPlanWriteTerm(pM, &t);
+      }
       sqlite3_str_appendf(pH, "%s\"%w\" %s%s%s", nWhere++ ? " AND " : "filterByFormula: ",
-                          columnName(pSchema, iCol), aIn[i] ? "IN" : opName(eOp),
+                          columnName(pSchema, iCol), aIn[i] ? "IN" : atPlanOpName(eOp),
                           (eOp==SQLITE_INDEX_CONSTRAINT_ISNULL
                            || eOp==SQLITE_INDEX_CONSTRAINT_ISNOTNULL) ? ""
                           : aIn[i] ? " (?)" : " ?",
@@ -317,89 +304,6 @@ int atPushBestIndex(sqlite3_index_info *pInfo, const AtSchema *pSchema,
   pInfo->needToFreeIdxStr = 1;
   pInfo->idxNum = AT_IDX_PUSHDOWN;
   return SQLITE_OK;
-}
-
-/* ---- the plan, read back ------------------------------------------------------ */
-
-int atPlanParse(const char *z, int nCol, AtPlan *p){
-  memset(p, 0, sizeof(*p));
-  p->iLimitArg = p->iOffsetArg = -1;
-  p->abUsed = sqlite3_malloc64(nCol>0 ? nCol : 1);
-  if( p->abUsed==0 ) return SQLITE_NOMEM;
-  memset(p->abUsed, 0, nCol>0 ? nCol : 1);
-  if( z==0 || strncmp(z, "v1", 2)!=0 ) return SQLITE_ERROR;
-  z += 2;
-  for(;;){
-    char *zEnd;
-    while( *z==' ' ) z++;
-    if( *z==0 || (z[0]=='-' && z[1]=='-') ) break;
-    switch( *z++ ){
-      case 'g': p->bGet = 1; break;
-      case 't': {
-        AtPlanTerm *t;
-        long a[6];
-        int k;
-        if( p->nTerm>=AT_PLAN_MAX ) return SQLITE_ERROR;
-        for(k=0; k<6; k++){
-          a[k] = strtol(z, &zEnd, 10);
-          if( zEnd==z ) return SQLITE_ERROR;
-          z = zEnd;
-          if( k<5 && *z++!='.' ) return SQLITE_ERROR;
-        }
-        if( a[0]<0 || a[0]>=nCol ) return SQLITE_ERROR;
-        t = &p->aTerm[p->nTerm++];
-        t->iCol = (int)a[0];
-        t->eOp = (int)a[1];
-        t->eColl = (int)a[2];
-        t->bIn = (int)a[3];
-        t->bExact = (int)a[4];
-        t->iArg = (int)a[5];
-        break;
-      }
-      case 's': {
-        long iCol, bDesc;
-        if( p->nSort>=AT_PLAN_MAX ) return SQLITE_ERROR;
-        iCol = strtol(z, &zEnd, 10);
-        if( zEnd==z || *zEnd!='.' ) return SQLITE_ERROR;
-        z = zEnd+1;
-        bDesc = strtol(z, &zEnd, 10);
-        if( zEnd==z || iCol<AT_COL_FIRST_FIELD || iCol>=nCol ) return SQLITE_ERROR;
-        z = zEnd;
-        p->aSortCol[p->nSort] = (int)iCol;
-        p->abSortDesc[p->nSort++] = bDesc!=0;
-        break;
-      }
-      case 'l':
-      case 'o': {
-        long iArg = strtol(z, &zEnd, 10);
-        if( zEnd==z ) return SQLITE_ERROR;
-        if( z[-1]=='l' ) p->iLimitArg = (int)iArg; else p->iOffsetArg = (int)iArg;
-        z = zEnd;
-        break;
-      }
-      case 'f': {
-        int k = 0;
-        p->bFields = 1;
-        while( (*z>='0' && *z<='9') || (*z>='a' && *z<='f') ){
-          int d = *z>='a' ? *z-'a'+10 : *z-'0', b;
-          for(b=0; b<4; b++){
-            if( (d>>b)&1 && k*4+b<nCol ) p->abUsed[k*4+b] = 1;
-          }
-          k++;
-          z++;
-        }
-        break;
-      }
-      default:
-        return SQLITE_ERROR;
-    }
-  }
-  return SQLITE_OK;
-}
-
-void atPlanClear(AtPlan *p){
-  sqlite3_free(p->abUsed);
-  memset(p, 0, sizeof(*p));
 }
 
 /* ---- xFilter: the request ------------------------------------------------------- */

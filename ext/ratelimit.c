@@ -14,7 +14,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
-#include "airtable_int.h"
+#include "ratelimit.h"
 
 #define AT_RATE_MAX     5     /* most requests per window this module keeps */
 #define AT_WINDOW_MS    1000  /* the window Airtable counts in */

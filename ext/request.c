@@ -9,7 +9,8 @@
 */
 #include <string.h>
 #include <curl/curl.h>
-#include "airtable_int.h"
+#include <cjson/cJSON.h>
+#include "request.h"
 
 /* Append z percent-encoded (everything but A-Z a-z 0-9 - . _ ~). curl's
 ** only failure is OOM, which sets *pbOom. */

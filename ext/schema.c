@@ -5,7 +5,13 @@
 */
 #include <stdlib.h>
 #include <string.h>
-#include "airtable_int.h"
+#include <cjson/cJSON.h>
+#include "schema.h"
+#include "http.h"
+#include "names.h"
+#include "page.h"
+#include "request.h"
+#include "value.h"
 
 int atColumnNames(int n, const char *const *azName, char **azCol){
   static const char *const azReserved[] = { "id", "created_time" };
@@ -13,7 +19,7 @@ int atColumnNames(int n, const char *const *azName, char **azCol){
 }
 
 /* The string member zKey of pObj, or NULL. */
-static const char *jsonString(const cJSON *pObj, const char *zKey){
+static const char *memberString(const cJSON *pObj, const char *zKey){
   const cJSON *p = cJSON_GetObjectItemCaseSensitive(pObj, zKey);
   return cJSON_IsString(p) ? p->valuestring : 0;
 }
@@ -22,11 +28,11 @@ static const char *jsonString(const cJSON *pObj, const char *zKey){
 static const cJSON *findByIdOrName(const cJSON *pArr, const char *zKey){
   const cJSON *p;
   cJSON_ArrayForEach(p, pArr){
-    const char *zId = jsonString(p, "id");
+    const char *zId = memberString(p, "id");
     if( zId && strcmp(zId, zKey)==0 ) return p;
   }
   cJSON_ArrayForEach(p, pArr){
-    const char *zName = jsonString(p, "name");
+    const char *zName = memberString(p, "name");
     if( zName && strcmp(zName, zKey)==0 ) return p;
   }
   return 0;
@@ -41,7 +47,7 @@ char *atNameList(const cJSON *pArr){
   const cJSON *p;
   int n = 0;
   cJSON_ArrayForEach(p, pArr){
-    const char *zName = jsonString(p, "name");
+    const char *zName = memberString(p, "name");
     if( zName ) sqlite3_str_appendf(pStr, "%s'%s'", n++ ? ", " : "", zName);
   }
   if( n==0 ) sqlite3_str_appendall(pStr, "none");
@@ -66,19 +72,19 @@ int atSchemaBuild(const cJSON *pTable, const char *zView, AtSchema *p,
   int i, n, rc = SQLITE_NOMEM;
 
   memset(p, 0, sizeof(*p));
-  if( !jsonString(pTable, "id") || !jsonString(pTable, "name")
+  if( !memberString(pTable, "id") || !memberString(pTable, "name")
    || !cJSON_IsArray(pFields) ){
     atSetError(pzErr, "the metadata of a table lacks its id, name or fields");
     return SQLITE_ERROR;
   }
-  p->zTableId = atStrdup(jsonString(pTable, "id"));
-  p->zTableName = atStrdup(jsonString(pTable, "name"));
+  p->zTableId = atStrdup(memberString(pTable, "id"));
+  p->zTableName = atStrdup(memberString(pTable, "name"));
   if( p->zTableId==0 || p->zTableName==0 ) goto done;
 
   if( zView ){
     const cJSON *pViews = cJSON_GetObjectItemCaseSensitive(pTable, "views");
     const cJSON *pView = findByIdOrName(pViews, zView);
-    if( pView==0 || !jsonString(pView, "id") ){
+    if( pView==0 || !memberString(pView, "id") ){
       char *zList = atNameList(pViews);
       atSetError(pzErr, "option view: table '%s' has no view '%s' (views: %s)",
                  p->zTableName, zView, zList ? zList : "?");
@@ -86,7 +92,7 @@ int atSchemaBuild(const cJSON *pTable, const char *zView, AtSchema *p,
       rc = SQLITE_ERROR;
       goto done;
     }
-    p->zViewId = atStrdup(jsonString(pView, "id"));
+    p->zViewId = atStrdup(memberString(pView, "id"));
     if( p->zViewId==0 ) goto done;
   }
 
@@ -100,9 +106,9 @@ int atSchemaBuild(const cJSON *pTable, const char *zView, AtSchema *p,
   memset(p->aField, 0, sizeof(AtField)*(n ? n : 1));
   i = 0;
   cJSON_ArrayForEach(pField, pFields){
-    const char *zId = jsonString(pField, "id");
-    const char *zName = jsonString(pField, "name");
-    const char *zType = jsonString(pField, "type");
+    const char *zId = memberString(pField, "id");
+    const char *zName = memberString(pField, "name");
+    const char *zType = memberString(pField, "type");
     if( zId==0 || zName==0 || zType==0 ){
       atSetError(pzErr, "field %d of table '%s' lacks its id, name or type",
                  i, p->zTableName);

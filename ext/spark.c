@@ -14,7 +14,11 @@
 */
 #include <stdarg.h>
 #include <string.h>
-#include "airtable_int.h"
+#include <cjson/cJSON.h>
+#include "spark.h"
+#include "names.h"
+#include "schema.h"
+#include "value.h"
 
 /* ---- building types ---------------------------------------------------- */
 

@@ -34,7 +34,15 @@
 */
 #include <stdlib.h>
 #include <string.h>
-#include "airtable_int.h"
+#include <cjson/cJSON.h>
+#include "sync.h"
+#include "buf.h"
+#include "cache.h"
+#include "http.h"
+#include "listing.h"
+#include "schema.h"
+#include "util.h"
+#include "value.h"
 
 #define AT_SYNC_BATCH 100   /* ids in one RECORD_ID() formula */
 

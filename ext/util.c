@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
-#include "airtable_int.h"
+#include "util.h"
 
 void atSetError(char **pzErr, const char *zFmt, ...){
   va_list ap;

@@ -16,12 +16,11 @@
 **                     true/false 1/0, array/object compact JSON text.
 ** No value is dropped: a value of an unexpected JSON type keeps its data.
 */
-#include <float.h>
-#include <locale.h>
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
-#include "airtable_int.h"
+#include <cjson/cJSON.h>
+#include "value.h"
+#include "json.h"
 
 /* Field types by kind (Airtable docs, Field model). Types not listed, and
 ** types Airtable adds later, are JSON. */
@@ -115,133 +114,6 @@ static void numberCell(double r, AtCell *pCell){
     pCell->eType = SQLITE_FLOAT;
     pCell->r = r;
   }
-}
-
-/* ---- compact JSON text ------------------------------------------------------
-**
-** The same bytes as cJSON_PrintUnformatted() (tests/unit/test_value.c and
-** fuzz_value compare the two on every input), written in one growing
-** buffer: cJSON's printer sizes each string twice, grows its own buffer
-** and copies the result once more, and it printed every JSON cell of a
-** scan (a tenth of a full scan's instructions, by callgrind). */
-
-static void putChar(AtBuf *p, char c){
-  if( atBufReserve(p, 1) ){
-    p->z[p->n++] = c;
-    p->z[p->n] = 0;
-  }
-}
-
-/* A JSON string: room for the worst case (every byte as \u00XX) is made
-** once, then the bytes are written straight in. */
-static void jsonString(AtBuf *p, const char *z){
-  static const char hex[] = "0123456789abcdef";
-  const unsigned char *a = (const unsigned char*)(z ? z : "");
-  size_t nIn = strlen((const char*)a), i;
-  char *zOut;
-  int bTwice = p->bCsvField;
-  if( !atBufReserve(p, nIn*6 + 4) ) return;
-  zOut = p->z + p->n;
-  *zOut++ = '"';
-  if( bTwice ) *zOut++ = '"';
-  for(i=0; i<nIn; i++){
-    unsigned char c = a[i];
-    if( c>31 && c!='"' && c!='\\' ){
-      *zOut++ = (char)c;
-      continue;
-    }
-    *zOut++ = '\\';
-    switch( c ){
-      case '"':  *zOut++ = '"'; if( bTwice ) *zOut++ = '"'; break;
-      case '\\': *zOut++ = '\\'; break;
-      case '\b': *zOut++ = 'b'; break;
-      case '\f': *zOut++ = 'f'; break;
-      case '\n': *zOut++ = 'n'; break;
-      case '\r': *zOut++ = 'r'; break;
-      case '\t': *zOut++ = 't'; break;
-      default:
-        *zOut++ = 'u'; *zOut++ = '0'; *zOut++ = '0';
-        *zOut++ = hex[c>>4]; *zOut++ = hex[c&15];
-    }
-  }
-  *zOut++ = '"';
-  if( bTwice ) *zOut++ = '"';
-  *zOut = 0;
-  p->n = (size_t)(zOut - p->z);
-}
-
-/* cJSON 1.7.15's number: "null" for NaN and infinities; else 15
-** significant digits if they read back (within cJSON's tolerance), else
-** 17; always with '.' for the point. (-0 stays "-0".) */
-static void jsonNumber(AtBuf *p, const cJSON *v){
-  char aBuf[32];
-  double d = v->valuedouble, t = 0.0;
-  int n;
-  /* In the "C" locale: '.' whatever the host set (cJSON swaps in the
-  ** locale's point, which is wrong where that point is two bytes). */
-  locale_t c = atCLocale(), old = c ? uselocale(c) : (locale_t)0;
-  if( isnan(d) || isinf(d) ){
-    n = snprintf(aBuf, sizeof(aBuf), "null");
-  }else{
-    n = snprintf(aBuf, sizeof(aBuf), "%1.15g", d);
-    if( sscanf(aBuf, "%lg", &t)!=1
-     || !(fabs(t-d) <= (fabs(t)>fabs(d) ? fabs(t) : fabs(d))*DBL_EPSILON) ){
-      n = snprintf(aBuf, sizeof(aBuf), "%1.17g", d);
-    }
-  }
-  if( c ) uselocale(old);
-  if( atBufReserve(p, n) ){
-    memcpy(p->z + p->n, aBuf, n);
-    p->n += n;
-    p->z[p->n] = 0;
-  }
-}
-
-int atJsonPrint(AtBuf *p, const cJSON *v){
-  const cJSON *c;
-  switch( v->type & 0xFF ){
-    case cJSON_NULL:   atBufAppend(p, "null", 4); break;
-    case cJSON_False:  atBufAppend(p, "false", 5); break;
-    case cJSON_True:   atBufAppend(p, "true", 4); break;
-    case cJSON_Number: jsonNumber(p, v); break;
-    case cJSON_String: jsonString(p, v->valuestring); break;
-    case cJSON_Raw:
-      if( v->valuestring==0 ) return SQLITE_ERROR;
-      atBufAppend(p, v->valuestring, strlen(v->valuestring));
-      break;
-    case cJSON_Array:
-      putChar(p, '[');
-      for(c=v->child; c; c=c->next){
-        if( c!=v->child ) putChar(p, ',');
-        if( atJsonPrint(p, c)==SQLITE_ERROR ) return SQLITE_ERROR;
-      }
-      putChar(p, ']');
-      break;
-    case cJSON_Object:
-      putChar(p, '{');
-      for(c=v->child; c; c=c->next){
-        if( c!=v->child ) putChar(p, ',');
-        jsonString(p, c->string);
-        putChar(p, ':');
-        if( atJsonPrint(p, c)==SQLITE_ERROR ) return SQLITE_ERROR;
-      }
-      putChar(p, '}');
-      break;
-    default:
-      return SQLITE_ERROR;
-  }
-  return p->bOom ? SQLITE_NOMEM : SQLITE_OK;
-}
-
-char *atJsonText(const cJSON *v, int *pn){
-  AtBuf b;
-  memset(&b, 0, sizeof(b));
-  if( atJsonPrint(&b, v)!=SQLITE_OK || b.z==0 ){
-    sqlite3_free(b.z);
-    return 0;
-  }
-  if( pn ) *pn = (int)b.n;
-  return b.z;
 }
 
 /* The cell holds compact JSON text of pVal. */

@@ -17,51 +17,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
-#include "airtable_int.h"
-
-/* ---- a growable buffer ------------------------------------------------- */
-
-int atBufReserve(AtBuf *p, size_t n){
-  if( p->bOom ) return 0;
-  if( p->n + n + 1 > p->nAlloc ){
-    size_t nNew = p->nAlloc ? p->nAlloc*2 : 256;
-    char *zNew;
-    while( nNew < p->n + n + 1 ) nNew *= 2;
-    zNew = sqlite3_realloc64(p->z, nNew);
-    if( zNew==0 ){
-      p->bOom = 1;
-      return 0;
-    }
-    p->z = zNew;
-    p->nAlloc = nNew;
-  }
-  return 1;
-}
-
-void atBufAppend(AtBuf *p, const char *z, size_t n){
-  if( !atBufReserve(p, n) ) return;
-  memcpy(p->z + p->n, z, n);
-  p->n += n;
-  p->z[p->n] = 0;
-}
-
-static void bufChar(AtBuf *p, char c){
-  if( p->n + 2 <= p->nAlloc ){
-    p->z[p->n++] = c;
-    p->z[p->n] = 0;
-  }else{
-    atBufAppend(p, &c, 1);
-  }
-}
-
-static void bufStr(AtBuf *p, const char *z){
-  atBufAppend(p, z, strlen(z));
-}
-
-void atBufClear(AtBuf *p){
-  sqlite3_free(p->z);
-  memset(p, 0, sizeof(*p));
-}
+#include <cjson/cJSON.h>
+#include "writer.h"
+#include "buf.h"
+#include "json.h"
+#include "spark.h"
+#include "util.h"
 
 /* ---- output files ------------------------------------------------------ */
 
@@ -390,50 +351,17 @@ static int scalarOf(const char *zType, int bJsonText, int bAbsentFalse,
   return SQLITE_OK;
 }
 
-/* A JSON string literal of z. */
-static void jsonString(AtBuf *p, const char *z){
-  static const char aHex[] = "0123456789abcdef";
-  const char *zRun = z;
-  bufChar(p, '"');
-  for(; *z; z++){
-    unsigned char c = (unsigned char)*z;
-    char aEsc[7];
-    int nEsc = 2;
-    if( c>=0x20 && c!='"' && c!='\\' ) continue;
-    atBufAppend(p, zRun, (size_t)(z - zRun));
-    zRun = z+1;
-    aEsc[0] = '\\';
-    switch( c ){
-      case '"':  aEsc[1] = '"'; break;
-      case '\\': aEsc[1] = '\\'; break;
-      case '\n': aEsc[1] = 'n'; break;
-      case '\r': aEsc[1] = 'r'; break;
-      case '\t': aEsc[1] = 't'; break;
-      case '\b': aEsc[1] = 'b'; break;
-      case '\f': aEsc[1] = 'f'; break;
-      default:
-        aEsc[1] = 'u'; aEsc[2] = '0'; aEsc[3] = '0';
-        aEsc[4] = aHex[c>>4]; aEsc[5] = aHex[c&15];
-        nEsc = 6;
-        break;
-    }
-    atBufAppend(p, aEsc, (size_t)nEsc);
-  }
-  atBufAppend(p, zRun, (size_t)(z - zRun));
-  bufChar(p, '"');
-}
-
 /* An RFC 4180 quoted field: inner quotes doubled. */
 static void csvQuoted(AtBuf *p, const char *z){
   const char *q;
-  bufChar(p, '"');
+  atBufAppendChar(p, '"');
   while( (q = strchr(z, '"'))!=0 ){     /* libc's strchr: many bytes a step */
     atBufAppend(p, z, (size_t)(q - z + 1));
-    bufChar(p, '"');                    /* the quote doubled */
+    atBufAppendChar(p, '"');                    /* the quote doubled */
     z = q + 1;
   }
   atBufAppend(p, z, strlen(z));
-  bufChar(p, '"');
+  atBufAppendChar(p, '"');
 }
 
 /* pVal's compact JSON text as an RFC 4180 quoted field, printed straight
@@ -441,12 +369,10 @@ static void csvQuoted(AtBuf *p, const char *z){
 ** string of its own, then copied and quoted). */
 static int csvJsonQuoted(AtBuf *p, const cJSON *pVal){
   int rc;
-  bufChar(p, '"');
-  p->bCsvField = 1;
-  rc = atJsonPrint(p, pVal);
-  p->bCsvField = 0;
+  atBufAppendChar(p, '"');
+  rc = atJsonPrintCsv(p, pVal);
   if( rc!=SQLITE_OK || p->bOom ) return SQLITE_NOMEM;
-  bufChar(p, '"');
+  atBufAppendChar(p, '"');
   return p->bOom ? SQLITE_NOMEM : SQLITE_OK;
 }
 
@@ -462,8 +388,8 @@ static int jsonValue(AtBuf *p, const cJSON *pType, int bJsonText,
       p->bOom = 1;
       return 0;
     }
-    if( s.e==SC_RAW ) bufStr(p, s.z);
-    else if( s.e!=SC_NULL ) jsonString(p, s.z);
+    if( s.e==SC_RAW ) atBufAppendStr(p, s.z);
+    else if( s.e!=SC_NULL ) atJsonPrintString(p, s.z);
     sqlite3_free(s.zFree);
     return s.e!=SC_NULL;
   }
@@ -477,12 +403,12 @@ static int jsonValue(AtBuf *p, const cJSON *pType, int bJsonText,
       *pbUntyped = 1;
       return 0;
     }
-    bufChar(p, '[');
+    atBufAppendChar(p, '[');
     cJSON_ArrayForEach(pElem, pVal){
-      if( n++ ) bufChar(p, ',');
-      if( !jsonValue(p, pElemType, 0, 0, pElem, pbUntyped) ) bufStr(p, "null");
+      if( n++ ) atBufAppendChar(p, ',');
+      if( !jsonValue(p, pElemType, 0, 0, pElem, pbUntyped) ) atBufAppendStr(p, "null");
     }
-    bufChar(p, ']');
+    atBufAppendChar(p, ']');
     return 1;
   }else{
     const cJSON *pField;
@@ -491,15 +417,15 @@ static int jsonValue(AtBuf *p, const cJSON *pType, int bJsonText,
       *pbUntyped = 1;
       return 0;
     }
-    bufChar(p, '{');
+    atBufAppendChar(p, '{');
     cJSON_ArrayForEach(pField, cJSON_GetObjectItemCaseSensitive(pType, "fields")){
       const char *zName = cJSON_GetObjectItemCaseSensitive(pField, "name")->valuestring;
       const cJSON *pMember = cJSON_GetObjectItemCaseSensitive(pVal, zName);
       size_t nMark = p->n;
       if( pMember==0 || cJSON_IsNull(pMember) ) continue;
-      if( n ) bufChar(p, ',');
-      jsonString(p, zName);
-      bufChar(p, ':');
+      if( n ) atBufAppendChar(p, ',');
+      atJsonPrintString(p, zName);
+      atBufAppendChar(p, ':');
       if( jsonValue(p, cJSON_GetObjectItemCaseSensitive(pField, "type"), 0, 0,
                     pMember, pbUntyped) ){
         n++;
@@ -508,7 +434,7 @@ static int jsonValue(AtBuf *p, const cJSON *pType, int bJsonText,
         p->z[p->n] = 0;
       }
     }
-    bufChar(p, '}');
+    atBufAppendChar(p, '}');
     return 1;
   }
 }
@@ -528,10 +454,10 @@ static const cJSON *columnValue(const AtSparkCol *c, const cJSON *pRecord,
 void atCsvHeader(AtBuf *p, const AtSparkSchema *pSpark){
   int i;
   for(i=0; i<pSpark->nCol; i++){
-    if( i ) bufChar(p, ',');
+    if( i ) atBufAppendChar(p, ',');
     csvQuoted(p, pSpark->aCol[i].zName);
   }
-  bufChar(p, '\n');
+  atBufAppendChar(p, '\n');
 }
 
 int atCsvRow(AtBuf *p, const AtSparkSchema *pSpark, const cJSON *pRecord,
@@ -542,7 +468,7 @@ int atCsvRow(AtBuf *p, const AtSparkSchema *pSpark, const cJSON *pRecord,
     int bUntyped = 0;
     const cJSON *pVal = columnValue(c, pRecord, apCell);
     Scalar s;
-    if( i ) bufChar(p, ',');
+    if( i ) atBufAppendChar(p, ',');
     if( c->bJsonText && pVal && !cJSON_IsNull(pVal) ){
       if( csvJsonQuoted(p, pVal) ) return SQLITE_NOMEM;
       continue;              /* what scalarOf would give, without a copy */
@@ -553,25 +479,25 @@ int atCsvRow(AtBuf *p, const AtSparkSchema *pSpark, const cJSON *pRecord,
       return SQLITE_NOMEM;
     }
     if( s.e==SC_STRING ) csvQuoted(p, s.z);
-    else if( s.e!=SC_NULL ) bufStr(p, s.z);
+    else if( s.e!=SC_NULL ) atBufAppendStr(p, s.z);
     sqlite3_free(s.zFree);
     anUntyped[i] += bUntyped;
   }
-  bufChar(p, '\n');
+  atBufAppendChar(p, '\n');
   return p->bOom ? SQLITE_NOMEM : SQLITE_OK;
 }
 
 int atJsonRow(AtBuf *p, const AtSparkSchema *pSpark, const cJSON *pRecord,
               const cJSON **apCell, sqlite3_int64 *anUntyped){
   int i, n = 0;
-  bufChar(p, '{');
+  atBufAppendChar(p, '{');
   for(i=0; i<pSpark->nCol; i++){
     const AtSparkCol *c = &pSpark->aCol[i];
     size_t nMark = p->n;
     int bUntyped = 0;
-    if( n ) bufChar(p, ',');
-    jsonString(p, c->zName);
-    bufChar(p, ':');
+    if( n ) atBufAppendChar(p, ',');
+    atJsonPrintString(p, c->zName);
+    atBufAppendChar(p, ':');
     if( jsonValue(p, c->pType, c->bJsonText, c->bAbsentFalse,
                   columnValue(c, pRecord, apCell), &bUntyped) ){
       n++;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "airtable_int.h"
+#include "formula.h"
 
 static int isAlnum(char c){
   return (c>='a' && c<='z') || (c>='A' && c<='Z') || (c>='0' && c<='9');

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cjson/cJSON.h>
 #include "airtable_int.h"
+#include "json.h"
 #include "../unit/jsontree.h"
 
 static void dump(const char *zLabel, const char *z, size_t n){

@@ -3,6 +3,7 @@
 ** only read, never written. */
 #include <string.h>
 #include "airtable_int.h"
+#include "options.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *aData, size_t nData){
   char *zCopy = sqlite3_malloc64(nData+1);

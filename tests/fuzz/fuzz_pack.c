@@ -3,6 +3,7 @@
 ** values the layout expects. Unpacking must refuse what is malformed and
 ** never read past the end of what it accepts. */
 #include "airtable_int.h"
+#include "cache.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *aData, size_t nData){
   int aOff[256], nVal, i, n;

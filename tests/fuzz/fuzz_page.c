@@ -4,7 +4,11 @@
 ** growing room, its limit), whose output must end in a NUL. */
 #include <stdlib.h>
 #include <libdeflate.h>
+#include <cjson/cJSON.h>
 #include "airtable_int.h"
+#include "http.h"
+#include "page.h"
+#include "value.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *aData, size_t nData){
   AtPage page;

@@ -3,6 +3,7 @@
 ** URL and as a POST body. */
 #include <string.h>
 #include "airtable_int.h"
+#include "request.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *aData, size_t nData){
   char *zCopy = sqlite3_malloc64(nData+1);

@@ -2,7 +2,11 @@
 ** options): schema building, column naming, the declaration, each field's
 ** kind; then the same JSON as a cell value of every kind. */
 #include <string.h>
+#include <cjson/cJSON.h>
 #include "airtable_int.h"
+#include "json.h"
+#include "schema.h"
+#include "value.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *aData, size_t nData){
   cJSON *pRoot = cJSON_ParseWithLength((const char*)aData, nData);

@@ -1,5 +1,5 @@
 /*
-** meta.c: eponymous tables for discovering what a token can read.
+** discovery.c: eponymous tables for discovering what a token can read.
 **
 **   SELECT * FROM airtable_bases;
 **   SELECT * FROM airtable_tables('appPackagingOps01');
@@ -14,7 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
+#include <cjson/cJSON.h>
 #include "airtable_int.h"
+#include "context.h"
+#include "http.h"
+#include "options.h"
+#include "page.h"
+#include "request.h"
+#include "schema.h"
+#include "util.h"
+#include "value.h"
 
 #define META_BASES   0
 #define META_TABLES  1
@@ -473,7 +482,7 @@ static sqlite3_module metaModule = {
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 };
 
-int atRegisterMeta(sqlite3 *db, AtContext *pCtx){
+int atRegisterDiscovery(sqlite3 *db, AtContext *pCtx){
   int i, rc = SQLITE_OK;
   for(i=0; rc==SQLITE_OK && i<3; i++){
     MetaAux *pAux = sqlite3_malloc64(sizeof(*pAux));

@@ -1,5 +1,5 @@
 /*
-** requests.c: airtable_requests, the log of this database connection's
+** requestlog.c: airtable_requests, the log of this database connection's
 ** requests to the API (the most recent 1,000), so a user sees what a query
 ** cost and why it was slow:
 **
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include "airtable_int.h"
+#include "context.h"
 
 #define REQ_SEQ      0
 #define REQ_TIME     1
@@ -180,7 +181,7 @@ static sqlite3_module requestsModule = {
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 };
 
-int atRegisterRequests(sqlite3 *db, AtContext *pCtx){
+int atRegisterRequestLog(sqlite3 *db, AtContext *pCtx){
   atContextRef(pCtx);
   return sqlite3_create_module_v2(db, "airtable_requests", &requestsModule,
                                   pCtx, atContextUnref);
