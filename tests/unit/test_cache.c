@@ -1,9 +1,12 @@
-/* test_pack.c: the cache's packed values (cache.c): the exact bytes (the
+/* test_cache.c: the cache's packed values (cache.c): the exact bytes (the
 ** format must read the same on any machine), a round trip of every kind of
 ** value through SQLite, and malformed blobs refused, never overread. */
 #include <math.h>
 #include <stdint.h>
 #include "airtable_int.h"
+#include "buf.h"
+#include "cache.h"
+#include "value.h"
 #include "testhelp.h"
 
 /* unpack(BLOB, I, N): value I of the N packed in BLOB, or an error. */

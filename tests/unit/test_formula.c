@@ -3,6 +3,8 @@
 ** class (skip, superset, exact) of each kind of column and operator. */
 #include <math.h>
 #include "airtable_int.h"
+#include "formula.h"
+#include "plan.h"
 #include "testhelp.h"
 
 #define EQ  SQLITE_INDEX_CONSTRAINT_EQ

@@ -7,7 +7,9 @@
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <cjson/cJSON.h>
 #include "airtable_int.h"
+#include "json.h"
 #include "testhelp.h"
 #include "jsontree.h"
 

@@ -3,6 +3,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "airtable_int.h"
+#include "options.h"
+#include "util.h"
 #include "testhelp.h"
 
 /* Parse the n arguments; return the error text, or "ok base|table|view|url|env|file". */

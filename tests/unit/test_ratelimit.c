@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <time.h>
 #include "airtable_int.h"
+#include "ratelimit.h"
 #include "testhelp.h"
 
 static void sleepMs(int ms){

@@ -1,5 +1,6 @@
-/* test_url.c: URL paths and list-records requests (request.c). */
+/* test_request.c: URL paths and list-records requests (request.c). */
 #include "airtable_int.h"
+#include "request.h"
 #include "testhelp.h"
 
 static void testPath(void){

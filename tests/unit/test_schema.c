@@ -1,6 +1,8 @@
-/* test_names.c: column naming and the schema built from metadata
+/* test_schema.c: column naming and the schema built from metadata
 ** (schema.c). */
+#include <cjson/cJSON.h>
 #include "airtable_int.h"
+#include "schema.h"
 #include "testhelp.h"
 
 static void names(int n, const char *const *azIn, const char *zWant){

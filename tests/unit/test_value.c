@@ -1,6 +1,9 @@
 /* test_value.c: field kinds and the conversion of every field type's values
 ** (value.c). Values are the shapes in Airtable's field model docs. */
+#include <cjson/cJSON.h>
 #include "airtable_int.h"
+#include "json.h"
+#include "value.h"
 #include "testhelp.h"
 
 /* Convert zJson (NULL: absent) as kind eKind; describe the cell as
