@@ -2,10 +2,11 @@
 
 The tests load the built extension (AIRTABLE_EXT, set by ctest; default
 build/airtable.so) into Debian's Python and talk to the Airtable-compatible
-test server (tests/server/airtable_server.py) on 127.0.0.1. One server serves
-the whole session: its rate-limit windows are per base, and every request
-from this process goes through the extension's one process-wide limiter, so
-the suite never trips the server's 5 requests/second limit by accident.
+test server (the package tests/server/airtable_server) on 127.0.0.1. One
+server serves the whole session: its rate-limit windows are per base, and
+every request from this process goes through the extension's one
+process-wide limiter, so the suite never trips the server's 5
+requests/second limit by accident.
 """
 import json
 import os
@@ -60,13 +61,22 @@ def child_env(**extra):
     return env
 
 
+# The test server is the package tests/server/airtable_server, run with -m
+# and found through PYTHONPATH (the command and environment of its process).
+SERVER_COMMAND = [sys.executable, "-m", "airtable_server"]
+
+
+def server_env(**extra):
+    return child_env(PYTHONPATH=str(ROOT / "tests" / "server"), **extra)
+
+
 class Server:
     """A running test server and its control API (/_test/...)."""
 
     def __init__(self, *args):
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "server" / "airtable_server.py"), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env(), text=True)
+            [*SERVER_COMMAND, *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=server_env(), text=True)
         self.url = self.proc.stdout.readline().strip()
         if not self.url.startswith(("http://127.0.0.1:", "https://127.0.0.1:")):
             self.proc.kill()

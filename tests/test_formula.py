@@ -1,5 +1,6 @@
-"""Tests of the test server's filterByFormula evaluator (tests/server/formula.py):
-the evaluator directly, then through the HTTP server.
+"""Tests of the test server's filterByFormula evaluator
+(tests/server/airtable_server/formula.py): the evaluator directly, then
+through the HTTP server.
 
     /usr/bin/python3 -m pytest -q tests/test_formula.py
 """
@@ -7,7 +8,6 @@ import datetime
 import json
 import math
 import re
-import sys
 import subprocess
 import urllib.error
 import urllib.parse
@@ -15,11 +15,9 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, SAMPLE, Server, load_fixture
-
-sys.path.insert(0, str(ROOT / "tests" / "server"))
-import airtable_server  # noqa: E402
-import formula as F  # noqa: E402
+import airtable_server
+from airtable_server import formula as F
+from conftest import SAMPLE, SERVER_COMMAND, Server, load_fixture, server_env
 
 SAMPLE_BASE = load_fixture(SAMPLE)
 TASKS = airtable_server.Table(None, SAMPLE_BASE["tables"][0])
@@ -635,7 +633,7 @@ def test_readings_of_operators_and_functions(text, readings, want):
 
 
 def test_numbers_compare_as_doubles():
-    # JavaScript compares numbers as doubles: 2**53 + 1 is 2**53 (AIRTABLE_API.md
+    # JavaScript compares numbers as doubles: 2**53 + 1 is 2**53 (docs/airtable-api.md
     # is silent; Airtable's formulas are JavaScript).  So a pushed `x < 2**53 + 1`
     # leaves out a cell holding 2**53, which SQLite's integer comparison keeps.
     rec = {"id": "recBig0000000001", "createdTime": "2024-01-01T00:00:00.000Z",
@@ -851,9 +849,9 @@ def test_command_line_readings():
         assert s.control("GET", "/_test/config")["readings"] == ["omit_zero", "text_nocase"]
     finally:
         s.stop()
-    server_py = str(ROOT / "tests" / "server" / "airtable_server.py")
     for arg, message in [("nope", "unknown readings nope"), ("blank_strict,blank_text", "read one point two ways")]:
-        p = subprocess.run([sys.executable, server_py, "--readings", arg], capture_output=True, text=True, timeout=30)
+        p = subprocess.run([*SERVER_COMMAND, "--readings", arg], capture_output=True, text=True, timeout=30,
+                           env=server_env())
         assert p.returncode == 2 and p.stdout == "" and message in p.stderr, p.stderr
 
 

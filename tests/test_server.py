@@ -1,4 +1,5 @@
-"""Tests of the Airtable-compatible test server (tests/server/airtable_server.py).
+"""Tests of the Airtable-compatible test server (the package
+tests/server/airtable_server).
 
     /usr/bin/python3 -m pytest -q tests/test_server.py
 
@@ -24,8 +25,10 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-SERVER = os.path.join(HERE, "server", "airtable_server.py")
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+# The server's command line (python3 -m airtable_server) and environment.
+SERVER = [PYTHON, "-m", "airtable_server"]
+SERVER_ENV = dict(os.environ, PYTHONPATH=os.path.join(HERE, "server"))
 SAMPLE = "appPackagingOps01"
 SIZES = "appSizeTests00001"
 TASKS = "/v0/%s/Packaging%%20Tasks" % SAMPLE
@@ -118,7 +121,7 @@ class Client:
 
 
 def start_server(*args):
-    proc = subprocess.Popen([PYTHON, SERVER] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(SERVER + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=SERVER_ENV)
     line = proc.stdout.readline().decode()
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+\n", line), line
     return Client(line.strip(), proc)
@@ -1218,8 +1221,8 @@ def test_tls(tmp_path):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                     "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
                     "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
-    proc = subprocess.Popen([PYTHON, SERVER, "--tls-cert", str(cert), "--tls-key", str(key)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(SERVER + ["--tls-cert", str(cert), "--tls-key", str(key)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=SERVER_ENV)
     try:
         line = proc.stdout.readline().decode()
         assert re.fullmatch(r"https://127\.0\.0\.1:\d+\n", line), line
@@ -1235,7 +1238,7 @@ def test_tls(tmp_path):
         proc.wait(10)
 
 
-# --- Bench tables (--bench-records, tests/server/bench_data.py) ----------------
+# --- Bench tables (--bench-records, tests/server/airtable_server/bench.py) -----
 
 BENCH = "appBenchData00001"
 BENCH_REFUSAL = "bench tables of more than 500 records serve only plain listings"
@@ -1520,5 +1523,5 @@ def test_bench_latency_and_rate_limit_apply(bench):
 
 def test_bench_records_flag_errors():
     for bad in ("0", "-5", "abc", ","):
-        p = subprocess.run([PYTHON, SERVER, "--bench-records", bad], capture_output=True, timeout=30)
+        p = subprocess.run(SERVER + ["--bench-records", bad], capture_output=True, timeout=30, env=SERVER_ENV)
         assert p.returncode == 2 and b"--bench-records" in p.stderr, bad

@@ -1,6 +1,6 @@
 """Generated bench tables for the test server (issue 11, benchmarks).
 
-    airtable_server.py --bench-records 10000,100000,1000000 [--bench-full-max N]
+    python3 -m airtable_server --bench-records 10000,100000,1000000 [--bench-full-max N]
 
 adds the base appBenchData00001 ("Bench Data") with one table per size,
 "Bench <size>", each with the same 30 fields of mixed types (FIELDS below).
@@ -43,8 +43,10 @@ forked before anything large is built).  10,000 records: 2.5 s to start,
 140 MB; 100,000: 12 s, 860 MB; 1,000,000 (pages only): 52 s (99 s of CPU),
 2.5 GB.  Serving a pre-rendered page costs the server about 0.3 ms of CPU.
 
-The server module is handed in (srv) rather than imported: the server runs
-as a script, and importing it again would give a second copy of its classes.
+Nothing here calls back into the server: BenchBase builds a Base of Tables
+(tables.py) that the server's State registers beside the fixtures' bases
+(State's "extra"), each table with a Bench hook (Table.bench) that the
+records endpoints (records.py) ask first.
 """
 
 import gzip
@@ -56,6 +58,11 @@ import os
 import random
 import re
 import string
+
+from .errors import ERR_ITERATOR, ERR_NOT_FOUND, ApiError, invalid_edit, invalid_request
+from .render import render_records
+from .response import Response, dumps
+from .tables import Base, Snapshot, Table
 
 BASE_ID = "appBenchData00001"
 BASE_NAME = "Bench Data"
@@ -527,8 +534,7 @@ class Pages:
 class Bench:
     """The hook the server calls for a bench table (Table.bench)."""
 
-    def __init__(self, srv, table, ids, pages, full, full_max):
-        self.srv = srv
+    def __init__(self, table, ids, pages, full, full_max):
         self.ids = ids
         self.pages = pages
         self.full = full                # an ordinary Table too (records kept)
@@ -539,7 +545,7 @@ class Bench:
         return not self.full or table.snapshot is self.initial
 
     def refuse(self, asked):
-        return self.srv.invalid_request(
+        return invalid_request(
             "Invalid request: bench tables of more than %d records serve only plain listings "
             "(no filterByFormula, sort, view, fields[], maxRecords, recordMetadata, timeZone or "
             "userLocale; pageSize 100; cellFormat json; no omit_zero reading) and GET of one "
@@ -569,9 +575,8 @@ class Bench:
             asked.append("the omit_zero reading")
         return asked
 
-    def list_records(self, handler, table, opts):
+    def list_records(self, state, table, opts):
         """A Response, or None to let the normal path answer (full tables)."""
-        srv = self.srv
         asked = self.not_plain(opts)
         if asked or not self.pages_valid(table):
             if self.full:
@@ -583,12 +588,12 @@ class Bench:
             if page is None:
                 if self.full:
                     return None         # the normal path's offsets (or its 422)
-                raise srv.ApiError(422, srv.ERR_ITERATOR)
+                raise ApiError(422, ERR_ITERATOR)
         else:
             page = 0
         if opts.page_size == PAGE:
             body = self.pages.body[by_id][page]
-            resp = srv.Response(200, body, records=self.pages.records_on(page))
+            resp = Response(200, body, records=self.pages.records_on(page))
             resp.gzip_of = (body, self.pages.gzip[by_id][page])
             return resp
         if not self.full:
@@ -598,28 +603,27 @@ class Bench:
         snap = table.snapshot
         start = page * PAGE
         end = min(start + opts.page_size, len(snap.records))
-        parts = handler.render_records(table, snap, snap.records[start:end], opts, None)
+        parts = render_records(snap, snap.records[start:end], opts, None)
         text = '{"records":[' + ",".join(parts) + "]"
         if end < len(snap.records):
-            token = handler.state.new_offset(opts.signature(table), end, snap.records[end]["id"])
-            text += ',"offset":' + srv.dumps(token)
-        return srv.Response(200, text + "}", records=end - start)
+            token = state.new_offset(opts.signature(table), end, snap.records[end]["id"])
+            text += ',"offset":' + dumps(token)
+        return Response(200, text + "}", records=end - start)
 
-    def get_record(self, handler, table, record_id, opts):
+    def get_record(self, table, record_id, opts):
         """A Response, or None to let the normal path answer (full tables)."""
         if self.full:
             return None
-        srv = self.srv
         i = self.ids.index(record_id)
         if i is None:
-            raise srv.ApiError(404, srv.ERR_NOT_FOUND)
+            raise ApiError(404, ERR_NOT_FOUND)
         rec = gen_block(self.ids, i // PAGE)[i % PAGE]
         schema = table.snapshot.schema
         rid = rec["id"]
-        snap = srv.Snapshot(schema, [rec], {rid: rec}, {rid: _encode(rec)},
+        snap = Snapshot(schema, [rec], {rid: rec}, {rid: _encode(rec)},
                             {rid: _encode(table.record_by_field_id(rec, schema))},
                             {rid: rec["createdTime"]}, 0)
-        return srv.Response(200, handler.render_records(table, snap, [rec], opts, None)[0])
+        return Response(200, render_records(snap, [rec], opts, None)[0])
 
     def reset(self, table):
         """Back to the table as generated (State.reset)."""
@@ -629,10 +633,12 @@ class Bench:
             table.id_rng = random.Random(table.id)
 
 
-def build_table(srv, base, size, full_max, pool):
+def build_table(base, size, full_max, pool):
     table_id = ident("tbl", "bench", size)
     fields = field_meta(table_id)
     ids = RecordIds(table_id, size)
+    # The description still names this module's old file, tests/server/bench_data.py:
+    # the metadata stays byte for byte what it was.
     spec = {"id": table_id, "name": table_name(size),
             "description": "Generated for benchmarks: %d records, %d fields (tests/server/bench_data.py)"
                            % (size, len(fields)),
@@ -641,28 +647,28 @@ def build_table(srv, base, size, full_max, pool):
     full = size <= full_max
     if full:
         spec["records"] = [rec for k in range(-(-size // PAGE)) for rec in gen_block(ids, k)]
-    table = srv.Table(base, spec)   # a large table: no records, the schema for metadata and lookups
+    table = Table(base, spec)   # a large table: no records, the schema for metadata and lookups
     if not full:
         def refuse_edit(*args, **kwargs):
-            raise srv.invalid_edit("bench tables of more than %d records are read-only" % full_max)
+            raise invalid_edit("bench tables of more than %d records are read-only" % full_max)
         table.edit = table.edit_fields = refuse_edit
     pages = Pages(table_id, ids, pool, table.snapshot if full else None)
-    table.bench = Bench(srv, table, ids, pages, full, full_max)
+    table.bench = Bench(table, ids, pages, full, full_max)
     return table
 
 
 class BenchBase:
     """The bench base, built once at startup (State.reset calls reset())."""
 
-    def __init__(self, srv, sizes, full_max=FULL_MAX):
+    def __init__(self, sizes, full_max=FULL_MAX):
         sizes = sorted(set(sizes))
         pool = None
         if sum(-(-s // PAGE) for s in sizes) >= POOL_MIN_PAGES and (os.cpu_count() or 1) > 1:
             # Forked before anything large is built, so the workers share little.
             pool = multiprocessing.get_context("fork").Pool(os.cpu_count())
         try:
-            self.base = srv.Base({"id": BASE_ID, "name": BASE_NAME, "tables": []})
-            self.base.tables = [build_table(srv, self.base, size, full_max, pool) for size in sizes]
+            self.base = Base({"id": BASE_ID, "name": BASE_NAME, "tables": []})
+            self.base.tables = [build_table(self.base, size, full_max, pool) for size in sizes]
         finally:
             if pool is not None:
                 pool.close()

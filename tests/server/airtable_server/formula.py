@@ -12,13 +12,13 @@ the default reading of every open point).
 
 What Airtable documents is cited below: "Formula field reference" means
 https://support.airtable.com/docs/formula-field-reference; the facts the project
-checked are in ../shared/AIRTABLE_API.md (beside the project root) ("Formulas").  Where Airtable
-documents nothing, the comment says "this server's reading" (the extension
+checked are in docs/airtable-api.md ("Formulas").  Where Airtable documents
+nothing, the comment says "this server's reading" (the extension
 must not rely on such a point either way).
 
 The subset:
   - literals: numbers (12, 1.5, .5, 1e3), text in '...' or "..." with the
-    escapes \\ \' \" (AIRTABLE_API.md, checked); no other escape is accepted
+    escapes \\ \' \" (docs/airtable-api.md, Formulas: checked); no other escape is accepted
     (this server's reading: an unknown escape is a syntax error; raw newlines
     and other characters stand for themselves).
   - fields: {Field Name} or {fldXXXXXXXXXXXXXX}, inside braces \} stands for
@@ -34,7 +34,7 @@ The subset:
     DATETIME_PARSE.  An unknown function or a wrong number of arguments is a
     422 like any syntax error.
 
-Readings.  Where Airtable documents nothing (AIRTABLE_API.md lists those points
+Readings.  Where Airtable documents nothing (docs/airtable-api.md lists those points
 as "Open") the default evaluator picks one behaviour.  A reading names another
 plausible behaviour for one such point, so that tests can check that a formula
 the extension pushes down keeps at least the records SQL keeps whichever way
@@ -52,15 +52,15 @@ evaluator behaves as described in the rest of this file.
     text "" with the other side's text (so BLANK() < 5 is true, "" < "5";
     BLANK() = 0 is false).  Same open point.  Exclusive with blank_strict.
   - find_nocase: FIND ignores case, like SEARCH.  Open point: FIND's case
-    (AIRTABLE_API.md checks only that FIND gives 0 when it finds nothing;
+    (docs/airtable-api.md checks only that FIND gives 0 when it finds nothing;
     default: case-sensitive, as fn_find says).
   - lower_ascii: LOWER and UPPER change only the ASCII letters A-Z/a-z.  Open
     point: which letters LOWER/UPPER map (default: every Unicode letter, as
     JavaScript's toLowerCase does).
   - zero_text_falsy: the text "0" is falsy (a filter drops it, NOT("0") is
-    true).  Open point: which texts are falsy (AIRTABLE_API.md lists "" only;
+    true).  Open point: which texts are falsy (docs/airtable-api.md lists "" only;
     default: every other text is truthy).
-The server (airtable_server.py) takes three more readings, which are not about
+The server (render.py, records.py) takes three more readings, which are not about
 formulas: omit_zero (a numeric 0 cell is left out of "fields" in responses:
 "Open: whether a numeric 0 is left out"), sort_blanks_last and
 sort_text_nocase (where blanks sort and whether text sorts ignoring case:
@@ -81,7 +81,7 @@ INVALID = "The formula for filtering records is invalid: "
 # Seen in the wild (not documented): 422 INVALID_FILTER_BY_FORMULA, "The formula
 # for filtering records is invalid: please check your formula text." for a
 # formula that does not parse (Airtable/airtable-ruby#4), and "...: Unknown
-# field names: firstname, lastname" for unknown fields (AIRTABLE_API.md, Errors).
+# field names: firstname, lastname" for unknown fields (docs/airtable-api.md, Errors).
 SYNTAX_MESSAGE = INVALID + "please check your formula text."
 
 
@@ -107,7 +107,7 @@ def syntax_error(detail):
 
 class EvalError(Exception):
     """An error value (#ERROR!) met while evaluating one record: it drops the
-    record, it does not fail the request (AIRTABLE_API.md, Formulas)."""
+    record, it does not fail the request (docs/airtable-api.md, Formulas)."""
 
 
 # --- Readings ------------------------------------------------------------------
@@ -206,7 +206,7 @@ def date_text(dt):
 def to_text(v):
     """Text form.  Blank is ""; TRUE() is 1 (Formula field reference: "the
     value of true is represented numerically by a 1"), so true is "1"; an
-    array joins its elements with ", " (AIRTABLE_API.md, cell values)."""
+    array joins its elements with ", " (docs/airtable-api.md, Cell values)."""
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -259,7 +259,7 @@ def to_datetime(v):
 
 def truthy(v, readings=NO_READINGS):
     """Airtable keeps a record unless the formula yields 0, false, "", NaN, []
-    or an error (AIRTABLE_API.md, Formulas); blank is falsy too.  Reading
+    or an error (docs/airtable-api.md, Formulas); blank is falsy too.  Reading
     zero_text_falsy: the text "0" is falsy as well."""
     if v is None:
         return False
@@ -276,7 +276,7 @@ def compare(a, b, readings=NO_READINGS):
     """-1, 0 or 1, or None when the two cannot be ordered (NaN; a date against
     blank).  Airtable does not document how values of different kinds, or
     blanks, compare: everything below beyond number against number is this
-    server's reading of those open points (AIRTABLE_API.md: "how blanks
+    server's reading of those open points (docs/airtable-api.md: "how blanks
     compare with "" and 0; how numbers compare with text"; case of text =),
     and the readings text_nocase, blank_strict and blank_text read them
     otherwise (see the module docstring):
@@ -398,7 +398,7 @@ LEVELS = [("=", "!=", "<", ">", "<=", ">="), ("&",), ("+", "-"), ("*", "/")]
 def cell_value(raw, is_date):
     """A field's cell JSON as a formula value.  A computed error
     ({"error": "#ERROR!"}) is an error wherever it is used; {"specialValue":
-    "NaN"} is NaN (AIRTABLE_API.md, cell values).  This server's reading for
+    "NaN"} is NaN (docs/airtable-api.md, Cell values).  This server's reading for
     objects: a collaborator gives its name, an attachment its filename, a
     barcode its text, a button its label, an AI text its value."""
     if raw is None:
@@ -478,7 +478,7 @@ def fn_find_nocase(needle, haystack, start=0):
 
 def fn_search(needle, haystack, start=0):
     # Formula field reference: like FIND, but "returns empty rather than 0" when
-    # not found; case-insensitive (AIRTABLE_API.md, checked functions).
+    # not found; case-insensitive (docs/airtable-api.md, Formulas: checked functions).
     return fn_find(needle, haystack, start, fold=True) or None
 
 
@@ -703,8 +703,8 @@ def watches_every_field(f):
 
 
 def last_modified_time(table, modified=None):
-    """LAST_MODIFIED_TIME() is the record's last change (AIRTABLE_API.md,
-    changes).  modified maps record ids to that time (ISO text): the server
+    """LAST_MODIFIED_TIME() is the record's last change (docs/airtable-api.md,
+    Changes and deletions).  modified maps record ids to that time (ISO text): the server
     keeps one per record and moves it on every edit.  For a record it does
     not know: the record's lastModifiedTime field that watches every field, if
     the table has one and the cell is set, else createdTime."""
