@@ -354,9 +354,10 @@ static int airtableColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx,
                           int iCol){
   AtCursor *pCur = (AtCursor*)cur;
   AtVtab *p = (AtVtab*)cur->pVtab;
-  const cJSON *pRec = pCur->list.page.pRecord;
+  const cJSON *pRec;
   AtCell cell;
   if( p->opt.eCache!=AT_CACHE_OFF ) return atCacheColumn(cur, ctx, iCol);
+  pRec = pCur->list.page.pRecord;
   if( iCol==AT_COL_ID || iCol==AT_COL_CREATED_TIME ){
     const cJSON *pVal = cJSON_GetObjectItemCaseSensitive(pRec,
                           iCol==AT_COL_ID ? "id" : "createdTime");
