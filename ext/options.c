@@ -111,7 +111,7 @@ static const AtOptionSpec aSpec[] = {
     "progress lines on stderr" },
   { "from_cache", AT_OPT_TEXT, E, 0, 0, 0, 0, TXT(zFromCache), -1, 0, 0,
     "export what the staging caches in this database file hold (no token, no network)" },
-  { "since_sync", AT_OPT_INT64, E, 0, 9007199254740991.0, -1, 0,
+  { "since_sync", AT_OPT_INT64, E, 0, 999999999999999.0, -1, 0,
     TXT(zSinceSync), VAL(iSinceSync), 0,
     "a sync number (a whole number, 0 or more)",
     "with from_cache: only records changed by syncs after this one" },

@@ -1,5 +1,6 @@
 /* test_options.c: module arguments, tokens and API URLs (options.c). */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include "airtable_int.h"
@@ -62,6 +63,13 @@ static void testParse(void){
         "base=appPackagingOps01", "colour=red");
   PARSE("airtable: option base is given more than once",
         "base=appPackagingOps01", "base=appPackagingOps02");
+  /* The export's options are the same table's, refused by a table. */
+  PARSE("airtable: option out belongs to an export (airtable_export()), not "
+        "to an airtable table", "base=appPackagingOps01", "table=T", "out=/tmp/x");
+  PARSE("airtable: option cache: 'maybe' is not off, on or offline",
+        "base=appPackagingOps01", "table=T", "cache=maybe");
+  PARSE("airtable: option pushdown: 'sometimes' is not on or off",
+        "base=appPackagingOps01", "table=T", "pushdown=sometimes");
   PARSE("airtable: argument 2 (Packaging Tasks) is not of the form key=value",
         "base=appPackagingOps01", "Packaging Tasks");
   PARSE("airtable: option base is required (the base id, app...)", "table=T");
@@ -239,7 +247,35 @@ static void testIds(void){
   CHECK(!atIsId(0, "app"));
 }
 
+/* The one option table: every entry well formed, found by name, and
+** shown by atOptionsJson with its kind, range and default. */
+static void testTable(void){
+  int n, i;
+  const AtOptionSpec *a = atOptionSpecs(&n);
+  char *zJson;
+  CHECK(n==29);
+  for(i=0; i<n; i++){
+    CHECK(atOptionFind(a[i].zName, (int)strlen(a[i].zName))==&a[i]);
+    CHECK(a[i].mWhere!=0 && a[i].zHelp && a[i].zHelp[0]);
+    CHECK((a[i].eKind==AT_OPT_CHOICE)==(a[i].zChoices!=0));
+    CHECK(a[i].eKind==AT_OPT_TEXT || a[i].iValue>=0);
+  }
+  CHECK(atOptionFind("RATE_LIMIT", 10)==atOptionFind("rate_limit", 10));
+  CHECK(atOptionFind("rate", 4)==0);
+  zJson = atOptionsJson();
+  CHECK(zJson && strstr(zJson, "{\"name\":\"rate_limit\",\"kind\":\"integer\","
+        "\"table\":true,\"export\":true,\"min\":0,\"max\":5,\"default\":5,")!=0);
+  CHECK(zJson && strstr(zJson, "{\"name\":\"cache\",\"kind\":\"choice\","
+        "\"table\":true,\"export\":false,\"choices\":[\"off\",\"on\",\"offline\"],"
+        "\"default\":\"off\",")!=0);
+  CHECK(zJson && strstr(zJson, "{\"name\":\"since_sync\",\"kind\":\"integer\","
+        "\"table\":false,\"export\":true,\"min\":0,\"max\":999999999999999,"
+        "\"default\":null,")!=0);
+  sqlite3_free(zJson);
+}
+
 int main(void){
+  testTable();
   testParse();
   testToken();
   testConfig();

@@ -1,9 +1,10 @@
-"""airtable_export: the export of an Airtable base to files for Spark, from Python.
+"""airtable_sqlite.export: the export of an Airtable base to files for Spark,
+from Python.
 
-    import airtable_export
-    manifest = airtable_export.export("appXXXXXXXXXXXXXX", "out/", all=True)
-    manifest = airtable_export.export("appXXXXXXXXXXXXXX", "out/",
-                                      tables=["Packaging Tasks"], format="jsonl")
+    from airtable_sqlite import export
+    manifest = export.export("appXXXXXXXXXXXXXX", "out/", all=True)
+    manifest = export.export("appXXXXXXXXXXXXXX", "out/",
+                             tables=["Packaging Tasks"], format="jsonl")
 
 The work is done by the extension (airtable_export() in C): with a Python
 whose sqlite3 module can load extensions (Debian's /usr/bin/python3, a
@@ -12,56 +13,41 @@ build lacks enable_load_extension) by running the airtable-export command.
 Both give the same files and the same manifest, which export() returns
 as a dict. Standard library only.
 
-Options are the export's (README.md, "Export for Spark"): view, format,
-gzip, names, concurrency, progress, from_cache, since_sync, api_url,
-token_env, token_file, rate_limit, max_retries, rate_limit_wait,
-retry_backoff, retry_budget, connect_timeout, timeout, ca_file. The token
-is read from $AIRTABLE_TOKEN (or token_env / token_file), never passed as
-an argument; an export from_cache (a database file holding synced staging
-caches) needs none.
+Options are the export's (README.md, "Export for Spark";
+airtable_sqlite.options() lists them once the extension does): view,
+format, gzip, names, concurrency, partitions, schema_only, progress,
+from_cache, since_sync, api_url, token_env, token_file, rate_limit,
+max_retries, rate_limit_wait, retry_backoff, retry_budget, connect_timeout,
+timeout, ca_file. The token is read from $AIRTABLE_TOKEN (or token_env /
+token_file), never passed as an argument; an export from_cache (a database
+file holding synced staging caches) needs none.
+
+As a command (scripts/export in a checkout):
+
+    python3 -m airtable_sqlite.export base=appXXXXXXXXXXXXXX out=DIR all=1 [key=value ...]
+
+prints the manifest; --help says more.
 """
+import argparse
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+import airtable_sqlite
+from airtable_sqlite import can_load_extensions, find_command
+
+# Where the extension is found (airtable_sqlite.loadable_path), under the
+# name this module has always given it.
+find_extension = airtable_sqlite.loadable_path
+
 
 
 class ExportError(Exception):
     """The export failed; the message names the table and why."""
-
-
-def find_extension():
-    """The extension to load: $AIRTABLE_EXT, the build in this checkout, or
-    an installed one; None if there is none."""
-    import sysconfig
-    multiarch = sysconfig.get_config_var("MULTIARCH") or "none"   # x86_64-linux-gnu
-    # cmake --install (prefix /usr by default, or /usr/local), the .deb
-    # (/usr/lib/<multiarch>), then lib/sqlite3, where earlier builds put it.
-    candidates = [os.environ.get("AIRTABLE_EXT"),
-                  os.path.join(ROOT, "build", "airtable.so"),
-                  f"/usr/local/lib/{multiarch}/airtable.so", "/usr/local/lib/airtable.so",
-                  f"/usr/lib/{multiarch}/airtable.so", "/usr/lib/airtable.so",
-                  "/usr/local/lib/sqlite3/airtable.so", "/usr/lib/sqlite3/airtable.so"]
-    return next((c for c in candidates if c and os.path.exists(c)), None)
-
-
-def find_command():
-    """The airtable-export command: $AIRTABLE_EXPORT, the build in this
-    checkout, or one on PATH; None if there is none."""
-    candidates = [os.environ.get("AIRTABLE_EXPORT"),
-                  os.path.join(ROOT, "build", "airtable-export"),
-                  shutil.which("airtable-export")]
-    return next((c for c in candidates if c and os.path.exists(c)), None)
-
-
-def can_load_extensions():
-    return hasattr(sqlite3.Connection, "enable_load_extension")
 
 
 def _options(base, out, tables, all, options):
@@ -90,7 +76,11 @@ def export(base, out, tables=None, all=False, via="auto", extension=None, comman
     default); with neither usable the error says what is missing."""
     if via not in ("auto", "sql", "command"):
         raise ValueError("via must be 'auto', 'sql' or 'command', not %r" % (via,))
-    opts = _options(base, out, tables, all, options)
+    return _export(_options(base, out, tables, all, options), via, extension, command)
+
+
+def _export(opts, via, extension, command):
+    """The export of opts, [(key, value)] as airtable_export() takes them."""
     if via != "command" and can_load_extensions():
         extension = extension or find_extension()
         if extension:
@@ -121,9 +111,7 @@ def _connection(extension):
         if entry is None:
             conn = sqlite3.connect(":memory:", check_same_thread=False)
             try:
-                conn.enable_load_extension(True)
-                conn.load_extension(extension)
-                conn.enable_load_extension(False)
+                airtable_sqlite.load(conn, extension)
             except Exception:
                 conn.close()
                 raise
@@ -161,10 +149,22 @@ def _export_command(command, opts):
             _command_ended = time.monotonic()
 
 
+_flags = {}      # command -> its flags, as it lists its options
+
+
+def _command_flags(command):
+    """The options that are flags of the command (--all, not --all 1), as
+    the command lists its options (airtable-export --list-options)."""
+    if command not in _flags:
+        _flags[command] = tuple(o["name"] for o in airtable_sqlite.options(
+            command=command, via="command") if o.get("export") and o.get("kind") == "flag")
+    return _flags[command]
+
+
 def _run_command(command, opts):
-    args, progress = [command], False
+    args, progress, flags = [command], False, _command_flags(command)
     for key, value in opts:
-        if key in ("all", "gzip", "progress", "schema_only"):   # the command's flags
+        if key in flags:
             on = value.lower() in ("1", "true", "yes", "on")
             if not on and value.lower() not in ("0", "false", "no", "off"):
                 raise ValueError("airtable: option %s: '%s' is not 1 or 0" % (key, value))
@@ -192,3 +192,49 @@ def _error(msg):
     if msg.startswith(("airtable: option ", "airtable: options ", "airtable: unknown option ")):
         return ValueError(msg)
     return ExportError(msg)
+
+
+# --- The command ---------------------------------------------------------------------
+
+def main(argv=None):
+    """python3 -m airtable_sqlite.export key=value ...: export() from the
+    command line; prints the manifest. Returns an exit status."""
+    p = argparse.ArgumentParser(
+        prog="python3 -m airtable_sqlite.export",
+        description="Export an Airtable base to files for Spark, from Python: through SQL "
+                    "(airtable_export()) when this Python's sqlite3 can load the extension, "
+                    "else by running the airtable-export command. Prints the manifest (JSON). "
+                    "The token is read from $AIRTABLE_TOKEN (or token_env= / token_file=).",
+        epilog="example: python3 -m airtable_sqlite.export base=appXXXXXXXXXXXXXX out=export "
+               "all=1 format=jsonl")
+    p.add_argument("options", nargs="+", metavar="key=value",
+                   help="airtable_export()'s options, one per argument, in its order: base= "
+                        "and out= (required), table= (repeat) or all=1, then view, format, "
+                        "gzip, names, concurrency, partitions, schema_only, progress, "
+                        "from_cache, since_sync and the connection options (README.md, "
+                        "\"Export for Spark\")")
+    p.add_argument("--via", default="auto", choices=("auto", "sql", "command"),
+                   help="auto (default): SQL when this Python can load the extension, else "
+                        "the command")
+    p.add_argument("--extension", help="airtable.so to load (default: found by itself)")
+    p.add_argument("--command", help="airtable-export to run (default: found by itself)")
+    args = p.parse_args(argv)
+    opts = []
+    for arg in args.options:
+        key, eq, value = arg.partition("=")
+        if not eq or not key:
+            p.error("'%s' is not key=value" % arg)
+        opts.append((key.strip(), value))
+    try:
+        manifest = _export(opts, args.via, args.extension, args.command)
+    except (ValueError, ExportError, OSError, sqlite3.Error) as e:
+        msg = str(e)
+        print(msg if msg.startswith("airtable_export: ") else "airtable_export: " + msg,
+              file=sys.stderr)
+        return 1
+    print(json.dumps(manifest, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,5 +1,5 @@
 """The export's behaviour under failure, interruption and the rate limit, its
-options and its command (tests/test_export_roundtrip.py checks the files'
+options and its command (tests/integration/test_export_roundtrip.py checks the files'
 contents). A failed or interrupted export must leave no file with a final
 name that is not complete, and no manifest."""
 import json
@@ -15,10 +15,13 @@ import time
 
 import pytest
 
+import airtable_sqlite
+import airtable_sqlite.export as ax
 from conftest import (assert_spacing, EXT, SAMPLE, SIZES, SANITIZED, TOKEN, child_env, load_fixture,
                       python_without_extension_loading, sanitized_runs, table_fixture)
 
 CLI = pathlib.Path(EXT).parent / "airtable-export"
+PACKAGE_PATH = str(pathlib.Path(__file__).resolve().parents[2] / "python")   # for children
 TASKS = table_fixture(SAMPLE, "Packaging Tasks")
 FAST = ["retry_backoff=0.01", "rate_limit_wait=0.3"]
 
@@ -244,10 +247,14 @@ def test_interrupt_from_sql(db, server, tmp_path):
      "database file; put the token in the AIRTABLE_TOKEN environment variable, or name "
      "another variable with token_env= or a file with token_file="),
     (["base=appPackagingOps01", "out=x", "all=1", "colour=blue"],
-     "unknown option 'colour' (known options: base, out, table, all, view, format, gzip, "
-     "names, concurrency, partitions, schema_only, progress, from_cache, since_sync, api_url, token_env, token_file, "
-     "rate_limit, max_retries, "
-     "rate_limit_wait, retry_backoff, retry_budget, connect_timeout, timeout, ca_file)"),
+     "unknown option 'colour' (known options: base, table, view, api_url, token_env, "
+     "token_file, rate_limit, max_retries, rate_limit_wait, retry_backoff, retry_budget, "
+     "connect_timeout, timeout, ca_file, out, all, format, gzip, names, concurrency, "
+     "partitions, schema_only, progress, from_cache, since_sync)"),
+    (["base=appPackagingOps01", "out=x", "all=1", "pushdown=off"],
+     "option pushdown belongs to airtable tables, not to an export"),
+    (["base=appPackagingOps01", "out=x", "all=1", "gzip=1", "gzip=0"],
+     "option gzip is given more than once"),
     (["base=appPackagingOps01", "out=x", "all=1", "out=y"], "option out is given more than once"),
     (["base=appPackagingOps01", "out=x", "all=1", "nonsense"],
      "argument 4 (nonsense) is not of the form key=value"),
@@ -383,20 +390,8 @@ def test_memory_stays_flat_whatever_the_table_size(server, tmp_path):
 
 # --- Python -------------------------------------------------------------------------
 
-sys_path_scripts = str(pathlib.Path(__file__).resolve().parent.parent / "scripts")
-
-
-def python_export():
-    import sys
-    if sys_path_scripts not in sys.path:
-        sys.path.insert(0, sys_path_scripts)
-    import airtable_export
-    return airtable_export
-
-
 @pytest.mark.parametrize("via", ["sql", "command"])
 def test_python_export_by_sql_and_by_command(server, tmp_path, via, monkeypatch):
-    ax = python_export()
     if via == "command" and SANITIZED:
         monkeypatch.setenv("ASAN_OPTIONS", "detect_leaks=0")
     m = ax.export(SIZES, tmp_path, tables=["One Hundred One", "Empty"], via=via,
@@ -424,16 +419,127 @@ def test_python_without_extension_loading_runs_the_command(server, tmp_path):
     exe = python_without_extension_loading()
     if exe is None:
         pytest.skip("no Python without enable_load_extension on this machine")
-    env = cli_env(server, AIRTABLE_EXPORT=str(CLI), PYTHONPATH=sys_path_scripts)
+    env = cli_env(server, AIRTABLE_EXPORT=str(CLI), PYTHONPATH=PACKAGE_PATH)
     if SANITIZED:
         env["ASAN_OPTIONS"] = "detect_leaks=0"
-    code = ("import airtable_export, json, sys; "
-            "m = airtable_export.export(sys.argv[1], sys.argv[2], tables=['One']); "
+    code = ("from airtable_sqlite import export; import json, sys; "
+            "m = export.export(sys.argv[1], sys.argv[2], tables=['One']); "
             "print(json.dumps([t['rows'] for t in m['tables']]))")
     p = subprocess.run([exe, "-c", code, SIZES, str(tmp_path)], capture_output=True,
                        text=True, env=env, timeout=120)
     assert (p.returncode, p.stdout) == (0, "[1]\n"), p.stderr
     assert listing(tmp_path) == ["_manifest.json", "one.csv", "one.ddl", "one.schema.json"]
+
+
+def test_package_finds_the_extension_and_the_command(monkeypatch, tmp_path):
+    """loadable_path(): $AIRTABLE_EXT, else airtable.so beside the package,
+    else build/ of the checkout the package sits in (<repo>/python/
+    airtable_sqlite); an installed package has no checkout. find_command()
+    alike, with $AIRTABLE_EXPORT. A variable naming a missing file is passed
+    over."""
+    repo = tmp_path / "repo"
+    package = repo / "python" / "airtable_sqlite"
+    package.mkdir(parents=True)
+    (repo / "build").mkdir()
+    (repo / "pyproject.toml").write_text("")
+    for f in (repo / "build" / "airtable.so", repo / "build" / "airtable-export"):
+        f.write_text("")
+    monkeypatch.setattr(airtable_sqlite, "_HERE", str(package))
+    monkeypatch.setenv("AIRTABLE_EXT", str(tmp_path / "missing.so"))
+    monkeypatch.setenv("AIRTABLE_EXPORT", str(tmp_path / "missing"))
+    assert airtable_sqlite.loadable_path() == str(repo / "build" / "airtable.so")
+    assert airtable_sqlite.find_command() == str(repo / "build" / "airtable-export")
+    assert ax.find_extension is airtable_sqlite.loadable_path
+    for f in (package / "airtable.so", package / "airtable-export"):
+        f.write_text("")
+    assert airtable_sqlite.loadable_path() == str(package / "airtable.so")
+    assert airtable_sqlite.find_command() == str(package / "airtable-export")
+    monkeypatch.setenv("AIRTABLE_EXT", EXT)
+    monkeypatch.setenv("AIRTABLE_EXPORT", str(CLI))
+    assert airtable_sqlite.loadable_path() == EXT
+    assert airtable_sqlite.find_command() == str(CLI)
+    # Installed (site-packages): no checkout, so no build tree.
+    site = tmp_path / "site-packages" / "airtable_sqlite"
+    site.mkdir(parents=True)
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "airtable.so").write_text("")
+    (tmp_path / "pyproject.toml").write_text("")
+    monkeypatch.setattr(airtable_sqlite, "_HERE", str(site))
+    monkeypatch.delenv("AIRTABLE_EXT")
+    assert not (airtable_sqlite.loadable_path() or "").startswith(str(tmp_path))
+
+
+def test_package_load(monkeypatch):
+    """load(conn): the extension loaded, loading disabled again; clear
+    errors for a sqlite3 that cannot load extensions and for no extension.
+    The modules are attributes of the package once named."""
+    assert airtable_sqlite.export is ax
+    assert airtable_sqlite.lakeflow.AirtableLakeflowConnector.__module__ == \
+        "airtable_sqlite.lakeflow"
+    conn = sqlite3.connect(":memory:")
+    airtable_sqlite.load(conn, EXT)
+    assert conn.execute("SELECT count(*) FROM pragma_function_list "
+                        "WHERE name = 'airtable_export'").fetchone() == (1,)
+    with pytest.raises(sqlite3.OperationalError, match="not authorized"):
+        conn.load_extension(EXT)
+    conn.close()
+
+    class NoLoading:      # a Python built without enable_load_extension
+        pass
+    with pytest.raises(sqlite3.NotSupportedError, match="^airtable_sqlite: this Python's "
+                       "sqlite3 cannot load extensions "):
+        airtable_sqlite.load(NoLoading())
+    monkeypatch.setattr(airtable_sqlite, "loadable_path", lambda: None)
+    with pytest.raises(FileNotFoundError, match=r"^airtable_sqlite: the extension \(airtable.so\) "
+                       "was not found: build it with scripts/setup, or set AIRTABLE_EXT "):
+        airtable_sqlite.load(sqlite3.connect(":memory:"))
+
+
+def package_env(server):
+    """A child Python's environment: the package from this checkout, and
+    (sanitized runs) the runtime the extension needs."""
+    env = cli_env(server, PYTHONPATH=PACKAGE_PATH)
+    if SANITIZED:
+        env["LD_PRELOAD"] = os.environ["LD_PRELOAD"]
+        env["ASAN_OPTIONS"] = "detect_leaks=0"
+    return env
+
+
+def test_python_export_command(server, tmp_path):
+    """scripts/export (python3 -m airtable_sqlite.export): export() from the
+    command line, the manifest on stdout; errors as export() words them."""
+    server.control("POST", "/_test/rate_limit/reset")
+    script = str(pathlib.Path(PACKAGE_PATH).parent / "scripts" / "export")
+    p = subprocess.run([script, f"base={SIZES}", f"out={tmp_path}", "table=One",
+                        "format=jsonl"], capture_output=True, text=True,
+                       env=package_env(server), timeout=120)
+    assert (p.returncode, p.stderr) == (0, ""), p.stderr
+    assert json.loads(p.stdout) == json.loads((tmp_path / "_manifest.json").read_text())
+    assert listing(tmp_path) == ["_manifest.json", "one.ddl", "one.jsonl", "one.schema.json"]
+    p = subprocess.run([script, f"base={SIZES}", f"out={tmp_path}", "all=1", "format=xml"],
+                       capture_output=True, text=True, env=package_env(server), timeout=120)
+    assert (p.returncode, p.stdout, p.stderr) == (
+        1, "", "airtable_export: airtable: option format: 'xml' is not csv or jsonl\n")
+    p = subprocess.run([script, "--help"], capture_output=True, text=True,
+                       env=package_env(server), timeout=120)
+    assert p.returncode == 0 and p.stdout.startswith(
+        "usage: python3 -m airtable_sqlite.export [-h] [--via {auto,sql,command}]"), p.stdout
+
+
+def test_package_options_come_from_the_extension():
+    """airtable_sqlite.options(), the extension's own list of its options,
+    through SQL and through the command: the same list, and what the Python
+    side makes of it is what it passed on by hand before the list existed."""
+    from airtable_sqlite import lakeflow
+    by_sql = airtable_sqlite.options(extension=EXT, via="sql")
+    assert airtable_sqlite.options(command=str(CLI), via="command") == by_sql
+    # The same names; their order is the extension's list's (a cache's
+    # declaration lists its options in that order).
+    passed, declared = lakeflow.passed_options(by_sql)
+    hand = ("rate_limit", "max_retries", "retry_backoff", "retry_budget",
+            "connect_timeout", "timeout", "ca_file", "rate_limit_wait")
+    assert (set(passed), set(declared)) == (set(hand) | {"concurrency"}, set(hand))
+    assert ax._command_flags(str(CLI)) == ("all", "gzip", "schema_only", "progress")
 
 
 # --- schema_only ----------------------------------------------------------------
@@ -483,15 +589,16 @@ def test_python_exports_back_to_back_stay_within_the_rate_limit(server, tmp_path
     unload it and forget the limiter's record), and runs of the command, each
     a process with a limiter of its own, start 1 s after the last ended. The
     server never answers 429, and no second holds more than 5 arrivals."""
-    env = cli_env(server, PYTHONPATH=sys_path_scripts)
+    env = cli_env(server, PYTHONPATH=PACKAGE_PATH)
     if SANITIZED:
         env["LD_PRELOAD"] = os.environ["LD_PRELOAD"]
         env["ASAN_OPTIONS"] = "detect_leaks=0"
-    code = ("import airtable_export, sys\n"
+    code = ("import sys\n"
+            "from airtable_sqlite import export\n"
             "for i in range(5):\n"
-            "    airtable_export.export(sys.argv[1], sys.argv[2] + '/%d' % i, tables=['Vendors'],\n"
-            "                           via=sys.argv[3], extension=sys.argv[4],\n"
-            "                           command=sys.argv[5], rate_limit_wait=60)\n")
+            "    export.export(sys.argv[1], sys.argv[2] + '/%d' % i, tables=['Vendors'],\n"
+            "                  via=sys.argv[3], extension=sys.argv[4],\n"
+            "                  command=sys.argv[5], rate_limit_wait=60)\n")
     server.clear_log()
     p = subprocess.run(["/usr/bin/python3", "-c", code, SAMPLE, str(tmp_path), via, EXT,
                         str(CLI)], capture_output=True, text=True, env=env, timeout=300)

@@ -221,7 +221,7 @@ def test_requests_use_ids_and_ask_fields_by_id(tasks, server):
     assert req["method"] == "GET"
     assert req["path"] == "/v0/appPackagingOps01/tblWZS5HCGdBBugal"
     # Fields by id; only a small one (the checkbox "Fragile") when the query
-    # uses none; one record (tests/test_pushdown.py has the rules).
+    # uses none; one record (tests/integration/test_pushdown.py has the rules).
     assert req["query"] == ("fields%5B%5D=fldD2Xy1a5tWhoJN3&pageSize=1"
                             "&returnFieldsByFieldId=true")
 

@@ -1,7 +1,7 @@
 """Tests of the Airtable-compatible test server (the package
 tests/server/airtable_server).
 
-    /usr/bin/python3 -m pytest -q tests/test_server.py
+    /usr/bin/python3 -m pytest -q tests/integration/test_server.py
 
 One server process serves the module (rate limit off by default); every test
 starts from POST /_test/reset.  Tests that need a fresh process start their own.
@@ -24,11 +24,12 @@ import urllib.parse
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
+TESTS = os.path.dirname(HERE)
+REPO = os.path.dirname(TESTS)
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 # The server's command line (python3 -m airtable_server) and environment.
 SERVER = [PYTHON, "-m", "airtable_server"]
-SERVER_ENV = dict(os.environ, PYTHONPATH=os.path.join(HERE, "server"))
+SERVER_ENV = dict(os.environ, PYTHONPATH=os.path.join(TESTS, "server"))
 SAMPLE = "appPackagingOps01"
 SIZES = "appSizeTests00001"
 TASKS = "/v0/%s/Packaging%%20Tasks" % SAMPLE
@@ -149,7 +150,7 @@ def fresh(server):
 
 
 def fixture_json(name):
-    with open(os.path.join(HERE, "fixtures", name + ".json"), encoding="utf-8") as f:
+    with open(os.path.join(TESTS, "fixtures", name + ".json"), encoding="utf-8") as f:
         return json.load(f)
 
 
@@ -1108,16 +1109,16 @@ def test_explicit_port_and_token():
 
 def test_fixtures_regenerate_identically():
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([PYTHON, os.path.join(HERE, "gen_fixtures.py"), tmp], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([PYTHON, os.path.join(TESTS, "fixtures", "gen_fixtures.py"), tmp], check=True, stdout=subprocess.DEVNULL)
         for name in (SAMPLE, SIZES):
             with open(os.path.join(tmp, name + ".json"), "rb") as a, \
-                    open(os.path.join(HERE, "fixtures", name + ".json"), "rb") as b:
+                    open(os.path.join(TESTS, "fixtures", name + ".json"), "rb") as b:
                 assert a.read() == b.read(), name
 
 
 def test_sample_fixture_contents():
     base = fixture_json(SAMPLE)
-    assert os.path.getsize(os.path.join(HERE, "fixtures", SAMPLE + ".json")) < 6 * 1024 * 1024
+    assert os.path.getsize(os.path.join(TESTS, "fixtures", SAMPLE + ".json")) < 6 * 1024 * 1024
     tasks, products, vendors = base["tables"]
     assert (len(tasks["records"]), len(products["records"]), len(vendors["records"])) == (2500, 60, 15)
     id_re = re.compile(r"(app|tbl|viw|fld|rec)[A-Za-z0-9]{14}")

@@ -18,7 +18,7 @@ import urllib.request
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXT = os.environ.get("AIRTABLE_EXT", str(ROOT / "build" / "airtable.so"))
 TOKEN = "test-token"
 # The extension under test is the ASan+UBSan build (its runtime preloaded).
@@ -143,7 +143,7 @@ def _env(monkeypatch, request):
     monkeypatch.delenv("AIRTABLE_API_URL", raising=False)
     if "server" in request.fixturenames:
         s = request.getfixturevalue("server")
-        if isinstance(s, Server):  # tests/test_server.py has its own
+        if isinstance(s, Server):  # tests/integration/test_server.py has its own
             s.reset()
             monkeypatch.setenv("AIRTABLE_API_URL", s.url)
 

@@ -1,5 +1,5 @@
 """The export round trip: airtable_export() and build/airtable-export write
-files that a strict Spark-like reader (tests/sparkread.py) reads back, with
+files that a strict Spark-like reader (tests/integration/sparkread.py) reads back, with
 their schema, into exactly the fixture's records converted by the export's
 rules, which this file computes on its own (never by asking the extension).
 

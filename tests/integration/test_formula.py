@@ -2,7 +2,7 @@
 (tests/server/airtable_server/formula.py): the evaluator directly, then
 through the HTTP server.
 
-    /usr/bin/python3 -m pytest -q tests/test_formula.py
+    /usr/bin/python3 -m pytest -q tests/integration/test_formula.py
 """
 import datetime
 import json

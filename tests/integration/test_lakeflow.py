@@ -1,4 +1,4 @@
-"""The LakeflowConnect drop-in (scripts/airtable_lakeflow.py) against the test
+"""The LakeflowConnect drop-in (airtable_sqlite.lakeflow) against the test
 server: the contract the Lakeflow Community Connectors' generic test suite
 holds a connector to (tables listed, unknown names refused at once by each
 method, schemas and metadata the same on every call, no IntegerType, offsets
@@ -13,24 +13,20 @@ import json
 import os
 import pathlib
 import subprocess
-import sys
 import tempfile
 
 import pytest
 
+import airtable_sqlite
 import sparkread
+from airtable_sqlite import export
+from airtable_sqlite import lakeflow as airtable_lakeflow
 from conftest import (EXT, SAMPLE, SIZES, SANITIZED, TOKEN, child_env, load_fixture,
                       python_without_extension_loading)
+from pyspark.sql import types as T    # the stand-in (tests/standins, pyproject.toml)
 from test_export_roundtrip import expected_table, same
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-for _p in (str(ROOT / "tests" / "standins"), str(ROOT / "scripts")):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
-
-import airtable_lakeflow  # noqa: E402
-from pyspark.sql import types as T  # noqa: E402  (the stand-in)
-
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 CLI = str(pathlib.Path(EXT).parent / "airtable-export")
 SAMPLE_TABLES = ["Packaging Tasks", "Products", "Vendors"]
 VIAS = ["sql", "command"]
@@ -147,10 +143,79 @@ def test_api_url_aliases(server, monkeypatch, key, suffix):
 
 def test_a_wrong_token_fails_naming_the_status_never_the_token(server):
     c = connector(server, personal_access_token="patWRONGtoken.0123456789")
-    with pytest.raises(airtable_lakeflow.airtable_export.ExportError) as e:
+    with pytest.raises(airtable_lakeflow.ExportError) as e:
         c.list_tables()
     assert str(e.value).startswith("airtable: HTTP 401 AUTHENTICATION_REQUIRED")
     assert "patWRONG" not in str(e.value)
+
+
+def _option(name, kind, in_table, in_export, **more):
+    return dict(name=name, kind=kind, table=in_table, export=in_export, help="...", **more)
+
+
+# The extension's options as airtable_options() is to list them: a model
+# until it does (then test_export.py's test_package_options_give_the_hand_lists
+# holds the real list to the hand lists).
+OPTION_TABLE = [
+    _option("base", "text", True, True), _option("table", "text", True, True),
+    _option("view", "text", True, True), _option("api_url", "text", True, True),
+    _option("token_env", "text", True, True), _option("token_file", "text", True, True),
+    _option("rate_limit", "integer", True, True, min=0, max=5),
+    _option("max_retries", "integer", True, True, min=0, max=20),
+    _option("rate_limit_wait", "number", True, True, min=0, max=3600),
+    _option("retry_backoff", "number", True, True, min=0, max=600),
+    _option("retry_budget", "number", True, True, min=0, max=86400),
+    _option("connect_timeout", "number", True, True, min=0.001, max=3600),
+    _option("timeout", "integer", True, True, min=1, max=86400),
+    _option("ca_file", "text", True, True),
+    _option("cache", "choice", True, False, choices=["off", "on", "offline"]),
+    _option("max_age", "number", True, False, min=0, max=31536000),
+    _option("sync_overlap", "number", True, False, min=0, max=86400),
+    _option("pushdown", "choice", True, False, choices=["on", "off"]),
+    _option("out", "text", False, True), _option("all", "flag", False, True),
+    _option("format", "choice", False, True, choices=["csv", "jsonl"]),
+    _option("gzip", "flag", False, True),
+    _option("names", "choice", False, True, choices=["delta", "exact"]),
+    _option("concurrency", "integer", False, True, min=1, max=8),
+    _option("partitions", "integer", False, True, min=1, max=8),
+    _option("schema_only", "flag", False, True), _option("progress", "flag", False, True),
+    _option("from_cache", "text", False, True),
+    _option("since_sync", "integer", False, True, min=0)]
+
+
+def test_option_lists_from_the_extensions_list(monkeypatch):
+    """What the connector passes on to the export, what a cache is declared
+    with, and the command's flags, are made from the extension's list of its
+    options (airtable_sqlite.options(), asked once per process), in the
+    list's order; an option the extension gains is passed on."""
+    hand = {"rate_limit", "max_retries", "retry_backoff", "retry_budget",
+            "connect_timeout", "timeout", "ca_file", "rate_limit_wait"}
+    passed, declared = airtable_lakeflow.passed_options(OPTION_TABLE)
+    assert set(passed) == hand | {"concurrency"}
+    assert set(declared) == hand
+    assert list(passed) == [o["name"] for o in OPTION_TABLE if o["name"] in passed]
+
+    asked = []
+
+    def options(extension=None, command=None, via="auto"):
+        asked.append((extension, command, via))
+        return OPTION_TABLE + [_option("new_one", "integer", True, True)]
+    monkeypatch.setattr(airtable_sqlite, "options", options)
+    monkeypatch.setattr(airtable_lakeflow, "_listed", {})
+    monkeypatch.setattr(export, "_flags", {})
+    given = {"base_id": SAMPLE, "token": "x", "extension": EXT, "api_url": "http://127.0.0.1:9",
+             "rate_limit": "3", "concurrency": "2", "new_one": "7", "partitions": "2",
+             "cache": "on", "format": "csv", "gzip": "1"}
+    for _ in range(2):
+        c = airtable_lakeflow.AirtableLakeflowConnector(given)
+        assert c._export_options == {"api_url": "http://127.0.0.1:9", "format": "jsonl",
+                                     "names": "delta", "rate_limit": "3", "concurrency": "2",
+                                     "new_one": "7"}
+        assert c._declared == declared + ("new_one",)
+    assert asked == [(EXT, None, "auto")]
+    assert export._command_flags(CLI) == ("all", "gzip", "schema_only", "progress")
+    assert export._command_flags(CLI) == ("all", "gzip", "schema_only", "progress")
+    assert asked[1:] == [(None, CLI, "command")]
 
 
 # --- tables, schemas, metadata --------------------------------------------------
@@ -230,7 +295,7 @@ def test_every_record_of_every_table_exactly_once(server, tmp_path, via):
         schema = c.get_table_schema(name, {})
         for r in records:
             check_contract(r, schema, "%s %s" % (name, r["id"]))
-        # Typed by the schema as Spark would (tests/sparkread.py), then
+        # Typed by the schema as Spark would (tests/integration/sparkread.py), then
         # compared cell by cell with the fixture.
         (tmp_path / "s.json").write_text(json.dumps(schema.jsonValue()))
         data = tmp_path / "r.jsonl"
@@ -312,12 +377,13 @@ def test_python_that_cannot_load_extensions_uses_the_command(server, tmp_path):
     if exe is None:
         pytest.skip("no Python without enable_load_extension on this machine")
     env = child_env(AIRTABLE_TOKEN=TOKEN, AIRTABLE_API_URL=server.url, AIRTABLE_EXPORT=CLI,
-                    PYTHONPATH=os.pathsep.join([str(ROOT / "scripts"),
+                    PYTHONPATH=os.pathsep.join([str(ROOT / "python"),
                                                 str(ROOT / "tests" / "standins")]))
     if SANITIZED:
         env["ASAN_OPTIONS"] = "detect_leaks=0"
-    code = ("import airtable_lakeflow, json\n"
-            "c = airtable_lakeflow.LakeflowConnect({'base_id': 'appPackagingOps01'})\n"
+    code = ("import json\n"
+            "from airtable_sqlite import lakeflow\n"
+            "c = lakeflow.LakeflowConnect({'base_id': 'appPackagingOps01'})\n"
             "records, offset = c.read_table('Vendors', {}, {})\n"
             "ids = [r['id'] for r in records]\n"
             "again, offset2 = c.read_table('Vendors', offset, {})\n"

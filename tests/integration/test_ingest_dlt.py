@@ -1,4 +1,5 @@
-"""scripts/ingest_dlt.py, the Databricks DLT pipeline, without Databricks.
+"""The Databricks DLT pipeline (airtable_sqlite.dlt, and scripts/ingest_dlt.py,
+the entry file a pipeline runs), without Databricks.
 
 Spark, DLT and dbutils are stand-ins: tests/standins (pyspark.sql.types,
 written to PySpark 3.5's behaviour, and dlt, which records the tables a
@@ -14,23 +15,18 @@ import pathlib
 import re
 import runpy
 import subprocess
-import sys
 
 import pytest
 
+import dlt                                   # the stand-in (tests/standins, pyproject.toml)
+from airtable_sqlite import dlt as ingest_dlt
+from airtable_sqlite import export as airtable_export
 from conftest import ROOT, SAMPLE, SANITIZED, SIZES, TOKEN, child_env, connect, table_fixture
+from pyspark.sql import types as T           # the stand-in
 
 STANDINS = ROOT / "tests" / "standins"
-SCRIPTS = ROOT / "scripts"
-SCRIPT = SCRIPTS / "ingest_dlt.py"
-for _p in (str(STANDINS), str(SCRIPTS)):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
-
-import airtable_export                       # noqa: E402  (scripts/)
-import dlt                                   # noqa: E402  the stand-in
-import ingest_dlt                            # noqa: E402
-from pyspark.sql import types as T           # noqa: E402  the stand-in
+SCRIPT = ROOT / "scripts" / "ingest_dlt.py"
+PACKAGE_PATH = ROOT / "python"
 
 VENDORS = table_fixture(SAMPLE, "Vendors")
 PRODUCTS = table_fixture(SAMPLE, "Products")
@@ -322,7 +318,8 @@ def test_local_prints_what_spark_would_be_given(server, tmp_path, capsys, fmt):
 
 def test_local_as_a_command_does_not_import_pyspark(server, tmp_path):
     """python3 scripts/ingest_dlt.py --local ...: the same, and neither
-    pyspark nor dlt is imported although both (stand-ins) are importable."""
+    pyspark nor dlt is imported although both (stand-ins) are importable.
+    The package comes from PYTHONPATH, as in a checkout."""
     probe = ("import runpy, sys\n"
              "sys.argv = [sys.argv[1]] + sys.argv[2:]\n"
              "try:\n"
@@ -333,7 +330,8 @@ def test_local_as_a_command_does_not_import_pyspark(server, tmp_path):
              "    status = 0\n"
              "print('imported:', sorted(m for m in sys.modules if m.split('.')[0] in "
              "('pyspark', 'dlt')), 'status:', status)\n")
-    env = child_env(AIRTABLE_API_URL=server.url, AIRTABLE_TOKEN=TOKEN, PYTHONPATH=str(STANDINS))
+    env = child_env(AIRTABLE_API_URL=server.url, AIRTABLE_TOKEN=TOKEN,
+                    PYTHONPATH=os.pathsep.join([str(PACKAGE_PATH), str(STANDINS)]))
     if SANITIZED:    # this Python loads the sanitized extension
         env["LD_PRELOAD"] = os.environ["LD_PRELOAD"]
         env["ASAN_OPTIONS"] = "detect_leaks=0"
@@ -347,6 +345,25 @@ def test_local_as_a_command_does_not_import_pyspark(server, tmp_path):
     assert lines[0].startswith("ingest_dlt: exported 1 table (15 rows, 2 requests, ")
     assert lines[2] == "Delta table: at_vendors"
     assert lines[-1] == "imported: [] status: 0"
+
+
+def test_entry_file_help_and_without_the_package(tmp_path):
+    """scripts/ingest_dlt.py --help: the usage. Where the package cannot be
+    imported (no PYTHONPATH in a checkout, not installed): how to get it."""
+    env = child_env(PYTHONPATH=os.pathsep.join([str(PACKAGE_PATH), str(STANDINS)]))
+    p = subprocess.run(["/usr/bin/python3", str(SCRIPT), "--help"], capture_output=True,
+                       text=True, env=env, cwd=tmp_path, timeout=60)
+    assert (p.returncode, p.stderr) == (0, "") and p.stdout.startswith(
+        "usage: ingest_dlt.py [-h] --local --base BASE --out OUT"), p.stdout
+    env["PYTHONPATH"] = str(STANDINS)
+    p = subprocess.run(["/usr/bin/python3", str(SCRIPT), "--local", "--base", SAMPLE, "--out",
+                        str(tmp_path)], capture_output=True, text=True, env=env, cwd=tmp_path,
+                       timeout=60)
+    assert (p.returncode, p.stdout, p.stderr) == (1, "", (
+        "ingest_dlt: the airtable_sqlite package is not importable: install the airtable-sqlite "
+        "wheel (in Databricks, a dependency of the pipeline's environment), or, in a checkout, "
+        "set PYTHONPATH=<checkout>/python\n"))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_local_errors(server, tmp_path, capsys, monkeypatch):

@@ -1,10 +1,10 @@
-"""airtable_lakeflow: an Airtable connector for the Lakeflow Community
+"""airtable_sqlite.lakeflow: an Airtable connector for the Lakeflow Community
 Connectors interface (databrickslabs/lakeflow-community-connectors,
 LakeflowConnect), backed by this project's export.
 
 A pipeline written against the interface switches by changing one import:
 
-    from airtable_lakeflow import AirtableLakeflowConnector
+    from airtable_sqlite.lakeflow import AirtableLakeflowConnector
     connector = AirtableLakeflowConnector({"base_id": "appXXXXXXXXXXXXXX",
                                            "personal_access_token": token})
     for name in connector.list_tables():
@@ -24,7 +24,8 @@ sourceName or tableName, are accepted and ignored):
                           is dropped); else $AIRTABLE_API_URL, else
                           https://api.airtable.com
   extension, command      paths of airtable.so / airtable-export (found by
-                          themselves by default: airtable_export.py)
+                          themselves by default: airtable_sqlite's
+                          loadable_path() and find_command())
   via                     auto (default): SQL when this Python's sqlite3 can
                           load the extension, else the command; sql; command
   names                   delta (default): the Delta-safe column names the
@@ -104,7 +105,7 @@ the object pickles without it (Spark ships readers to executors) and opens
 its own there.
 The cache's declaration holds no token: token_env=AIRTABLE_LAKEFLOW_TOKEN,
 a variable set only while this object's own statements run (the way
-ingest_dlt.py hands the token to the export), so the file carries no
+airtable_sqlite.dlt hands the token to the export), so the file carries no
 secret and no path that would be gone by the next run. Other options it is
 declared with (api_url, rate_limit, ...) are the first connector's and stay.
 The file is put in WAL mode, so that an export reading it never waits on a
@@ -120,27 +121,55 @@ import json
 import os
 import shutil
 import sqlite3
-import sys
 import tempfile
 import threading
 import time
 import weakref
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import airtable_export  # noqa: E402  (beside this file)
+import airtable_sqlite
+from airtable_sqlite import export
+from airtable_sqlite.export import ExportError
 
 DEFAULT_API_URL = "https://api.airtable.com"
 TOKEN_OPTIONS = ("personal_access_token", "bearer_token", "token")
-EXPORT_OPTIONS = ("concurrency", "rate_limit", "max_retries", "retry_backoff", "retry_budget",
-                  "connect_timeout", "timeout", "ca_file", "rate_limit_wait")
-# The export options an airtable table takes too: a cache is declared with them.
-TABLE_OPTIONS = ("rate_limit", "max_retries", "retry_backoff", "retry_budget",
-                 "connect_timeout", "timeout", "ca_file", "rate_limit_wait")
+# The connection options passed on to the export, and those of them an
+# airtable table takes too (a cache is declared with them), come from the
+# extension's own list of its options (passed_options()), never a hand list.
+# The export's options never taken from the connection's: the connector
+# sets them (base from base_id, api_url, format, names, the token by
+# token_file), or each call does (table, all, out, view, schema_only,
+# from_cache, since_sync); gzip would hide the records from the reading
+# back, progress is noise; token_env and partitions were never passed on.
+NOT_PASSED = ("base", "table", "all", "out", "view", "format", "names", "api_url", "token_env",
+              "token_file", "gzip", "progress", "schema_only", "from_cache", "since_sync",
+              "partitions")
 SYNC_COLUMN = "_airtable_sync"
 # The variable a cache's declaration names for the token (token_env=): set
 # only while this module's statements on the cache file run.
 TOKEN_ENV = "AIRTABLE_LAKEFLOW_TOKEN"
 _env_lock = threading.Lock()
+
+
+def passed_options(table):
+    """(the options a connector passes on to the export, those of them a
+    cache is declared with) as table, airtable_sqlite.options()'s list,
+    makes them: the export's options but NOT_PASSED, in the list's order;
+    of those, the ones an airtable table takes too."""
+    passed = tuple(o["name"] for o in table if o.get("export") and o["name"] not in NOT_PASSED)
+    declared = tuple(o["name"] for o in table if o["name"] in passed and o.get("table"))
+    return passed, declared
+
+
+_listed = {}      # (extension, command, via) -> passed_options() of its list
+
+
+def _option_lists(extension, command, via):
+    """passed_options() of the extension's list of its options, asked once
+    per process of the extension / command the connector uses."""
+    key = (extension, command, via)
+    if key not in _listed:
+        _listed[key] = passed_options(airtable_sqlite.options(extension, command, via))
+    return _listed[key]
 
 
 def spark_types():
@@ -220,7 +249,7 @@ def _sql_error(e):
     msg = str(e)
     if msg.startswith(("airtable: option ", "airtable: options ", "airtable: unknown option ")):
         return ValueError(msg)
-    return airtable_export.ExportError(msg)
+    return ExportError(msg)
 
 
 class _CacheFile:
@@ -238,13 +267,11 @@ class _CacheFile:
         conn = sqlite3.connect(path, timeout=600, isolation_level=None,
                                check_same_thread=False)
         try:
-            conn.enable_load_extension(True)
-            conn.load_extension(extension)
-            conn.enable_load_extension(False)
+            airtable_sqlite.load(conn, extension)
         except Exception as e:
             conn.close()
             if isinstance(e, sqlite3.Error):
-                raise airtable_export.ExportError(
+                raise ExportError(
                     "AirtableLakeflowConnector: option cache_file: cannot use '%s': %s"
                     % (path, e)) from None
             raise
@@ -311,7 +338,7 @@ class _CacheFile:
                              "as this connector declares it: %s"
                              % (self.path, name, t["name"], t["id"], self._base, taken[0]))
         if _offline() and not taken:
-            raise airtable_export.ExportError(
+            raise ExportError(
                 "AirtableLakeflowConnector: '%s' holds no cache of table %r, and "
                 "AIRTABLE_OFFLINE is set: read it once where the API can be reached"
                 % (self.path, t["name"]))
@@ -387,13 +414,16 @@ class AirtableLakeflowConnector(_interface()):
         if self._names not in ("delta", "exact"):
             raise ValueError("AirtableLakeflowConnector: option names: %r is not delta or "
                              "exact" % (self._names,))
-        self._export_options = {"api_url": _api_url(options), "format": "jsonl",
-                                "names": self._names}
-        for key in EXPORT_OPTIONS:
-            if options.get(key) not in (None, ""):
-                self._export_options[key] = options[key]
         self._extension = options.get("extension")
         self._command = options.get("command")
+        # The connection's options passed on to the export; those of them a
+        # cache is declared with.
+        passed, self._declared = _option_lists(self._extension, self._command, self._via)
+        self._export_options = {"api_url": _api_url(options), "format": "jsonl",
+                                "names": self._names}
+        for key in passed:
+            if options.get(key) not in (None, ""):
+                self._export_options[key] = options[key]
         self._tables = None        # the schema-only manifest's tables, in base order
         self._schemas = {}         # table id -> StructType JSON
         self._cache_file = options.get("cache_file") or None
@@ -401,7 +431,7 @@ class AirtableLakeflowConnector(_interface()):
         self._cache_lock = threading.Lock()
         self._max_age = 0.0
         if self._cache_file:
-            if self._via == "command" or not airtable_export.can_load_extensions():
+            if self._via == "command" or not airtable_sqlite.can_load_extensions():
                 raise ValueError("AirtableLakeflowConnector: option cache_file needs the "
                                  "extension loaded in this Python (via auto or sql), and %s"
                                  % ("via is command" if self._via == "command" else
@@ -435,10 +465,10 @@ class AirtableLakeflowConnector(_interface()):
         with os.fdopen(fd, "w") as f:
             f.write(self._token)
         try:
-            return airtable_export.export(self._base, os.path.join(out, "export"),
-                                          via=self._via, extension=self._extension,
-                                          command=self._command, token_file=token_file,
-                                          **self._export_options, **options)
+            return export.export(self._base, os.path.join(out, "export"),
+                                 via=self._via, extension=self._extension,
+                                 command=self._command, token_file=token_file,
+                                 **self._export_options, **options)
         finally:
             os.unlink(token_file)
 
@@ -555,11 +585,11 @@ class AirtableLakeflowConnector(_interface()):
             if self._cache is None:
                 declare = [("api_url", self._export_options["api_url"]),
                            ("token_env", TOKEN_ENV)]
-                declare += [(k, self._export_options[k]) for k in TABLE_OPTIONS
+                declare += [(k, self._export_options[k]) for k in self._declared
                             if k in self._export_options]
-                extension = self._extension or airtable_export.find_extension()
+                extension = self._extension or airtable_sqlite.loadable_path()
                 if not extension:
-                    raise airtable_export.ExportError(
+                    raise ExportError(
                         "AirtableLakeflowConnector: option cache_file needs the extension, and "
                         "none was found: build it with scripts/setup, or give option extension")
                 self._cache = _CacheFile(self._cache_file, extension, self._base, self._token,
@@ -585,7 +615,7 @@ class AirtableLakeflowConnector(_interface()):
         else once max_age seconds have passed since the last sync ended."""
         if _offline():
             if cache.syncs(name) == 0:
-                raise airtable_export.ExportError(
+                raise ExportError(
                     "AirtableLakeflowConnector: the cache of table '%s' in '%s' was never "
                     "synced, and AIRTABLE_OFFLINE is set: read it once where the API can be "
                     "reached" % (name, self._cache_file))

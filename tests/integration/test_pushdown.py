@@ -2,7 +2,7 @@
 counts, fields[], filterByFormula, sort, pageSize), what EXPLAIN QUERY PLAN
 and airtable_requests show, and the options. Each query's rows are checked
 against the same query with pushdown='off'. The differential corpus is
-tests/test_pushdown_diff.py.
+tests/integration/test_pushdown_diff.py.
 
 This file's server has no rate limit and its tables rate_limit=0 (allowed
 for a loopback server only), so the full scans it compares against are fast.

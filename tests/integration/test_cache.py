@@ -212,7 +212,7 @@ def test_id_lookup_uses_the_primary_key(db, server):
     sync(db)
     rid = table_fixture(SAMPLE, "Products")["records"][7]["id"]
     plan = " ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN SELECT * FROM t WHERE id = ?", (rid,)))
-    assert "VIRTUAL TABLE INDEX 1:0:2," in plan
+    assert "VIRTUAL TABLE INDEX 1:v1 t0.2.0.0.0.0 -- cache: id = ?" in plan
     assert db.execute("SELECT id FROM t WHERE id = ?", (rid,)).fetchall() == [(rid,)]
     # The rows table answers it through its primary key, not a scan.
     inner = db.execute("EXPLAIN QUERY PLAN SELECT rowid, id, created_time, vals FROM t_rows "
@@ -785,9 +785,7 @@ def test_export_command_from_cache_needs_no_token(tmp_path, server):
 
 @pytest.mark.parametrize("via", ["sql", "command"])
 def test_python_export_from_cache_either_way(tmp_path, server, monkeypatch, via):
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                                    "scripts"))
-    import airtable_export
+    from airtable_sqlite import export as airtable_export
     path, conn = synced_file(tmp_path)
     conn.commit()
     conn.close()

@@ -1,5 +1,5 @@
 """Differential pushdown test (issue 10): a generated corpus of queries
-(tests/pushdown_corpus.py) runs against the sample base's tables declared
+(tests/integration/pushdown_corpus.py) runs against the sample base's tables declared
 twice, with pushdown on (the default) and with pushdown='off', and every
 query must return exactly the same rows, in the same order, with the same
 SQL types (1 is not 1.0), or fail with the same error. (Only where SQLite
@@ -17,7 +17,7 @@ The corpus is random with a fixed seed. Environment:
     PUSHDOWN_READING_N=N   queries run under each alternate formula reading (default 60)
 
     AIRTABLE_EXT=build/airtable.so PUSHDOWN_SEEDS=1-50 \\
-        /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/test_pushdown_diff.py -k corpus
+        /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration/test_pushdown_diff.py -k corpus
 
 A failure prints the seed, the query's number, its SQL and parameters and
 both answers (trimmed), and the line that reruns it alone.

@@ -18,7 +18,7 @@ import pytest
 from conftest import SAMPLE, SIZES, TOKEN, connect, create, table_fixture
 from test_lakeflow import check_contract, connector, walk
 
-from pyspark.sql import types as T  # noqa: E402  (the stand-in; test_lakeflow put it on the path)
+from pyspark.sql import types as T    # the stand-in (tests/standins, pyproject.toml)
 
 N99 = table_fixture(SIZES, "Ninety Nine")
 REC1, REC2, REC3 = (r["id"] for r in N99["records"][:3])
