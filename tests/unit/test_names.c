@@ -10,11 +10,14 @@
 #include "testhelp.h"
 
 
-static void column(const char *zIn, const char *zWant){
-  char *z = atDeltaColumnName(zIn);
+/* xName(zIn) is zWant. */
+static void named(char *(*xName)(const char*), const char *zIn, const char *zWant){
+  char *z = xName(zIn);
   CHECK_STR(z, zWant);
   sqlite3_free(z);
 }
+#define column(zIn, zWant) named(atDeltaColumnName, zIn, zWant)
+#define table(zIn, zWant)  named(atTableFileName, zIn, zWant)
 
 /* Expected names are what the replaced connector's Python gives (see
 ** shared/SPARK.md): the same rules, applied by hand. */
@@ -44,12 +47,6 @@ static void testDeltaColumnNames(void){
   column("\xff\xfe bad", "___bad");          /* invalid UTF-8: each byte one '_' */
 }
 
-static void table(const char *zIn, const char *zWant){
-  char *z = atTableFileName(zIn);
-  CHECK_STR(z, zWant);
-  sqlite3_free(z);
-}
-
 static void testTableFileNames(void){
   table("Packaging Tasks", "packaging_tasks");
   table("Odd/Name?#% \"quoted\" \xe2\x98\x83", "odd_name_quoted");
@@ -65,17 +62,8 @@ static void testTableFileNames(void){
 static void unique(int n, const char *const *azIn, const char *zWant){
   static const char *const azReserved[] = { "id", "createdTime" };
   char *azOut[8];
-  sqlite3_str *pStr = sqlite3_str_new(0);
-  char *zGot;
-  int i;
   CHECK(atUniqueNames(n, azIn, 2, azReserved, azOut)==SQLITE_OK);
-  for(i=0; i<n; i++){
-    sqlite3_str_appendf(pStr, "%s%s", i ? "|" : "", azOut[i]);
-    sqlite3_free(azOut[i]);
-  }
-  zGot = sqlite3_str_finish(pStr);
-  CHECK_STR(zGot, zWant);
-  sqlite3_free(zGot);
+  CHECK_NAMES(n, azOut, zWant);
 }
 
 static void testUniqueNames(void){

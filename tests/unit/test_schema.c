@@ -7,17 +7,8 @@
 
 static void names(int n, const char *const *azIn, const char *zWant){
   char *azCol[16];
-  sqlite3_str *pStr = sqlite3_str_new(0);
-  char *zGot;
-  int i;
   CHECK(atColumnNames(n, azIn, azCol)==SQLITE_OK);
-  for(i=0; i<n; i++){
-    sqlite3_str_appendf(pStr, "%s%s", i ? "|" : "", azCol[i]);
-    sqlite3_free(azCol[i]);
-  }
-  zGot = sqlite3_str_finish(pStr);
-  CHECK_STR(zGot, zWant);
-  sqlite3_free(zGot);
+  CHECK_NAMES(n, azCol, zWant);
 }
 
 static void testColumnNames(void){

@@ -140,14 +140,19 @@ def ordered(table, snap, view, sort_spec, formula, readings=formula_eval.NO_READ
     return records
 
 
-def list_records(state, table, opts):
-    """List records: one page of table's listing as opts ask."""
+def bench_answer(state, table, opts, ask):
+    """Check the cell format and take the readings; then what a bench table
+    answers itself (ask(bench)), or None to answer from the snapshot."""
     check_cell_format(opts)
     opts.readings = state.readings()
-    if table.bench is not None:
-        resp = table.bench.list_records(state, table, opts)
-        if resp is not None:
-            return resp
+    return ask(table.bench) if table.bench is not None else None
+
+
+def list_records(state, table, opts):
+    """List records: one page of table's listing as opts ask."""
+    resp = bench_answer(state, table, opts, lambda b: b.list_records(state, table, opts))
+    if resp is not None:
+        return resp
     # One snapshot for the whole request: schema, order and cells agree.
     snap = table.snapshot
     schema = snap.schema
@@ -220,12 +225,9 @@ def get_record(state, table, record_id, pairs):
     for key, value in pairs:
         if not parse_format_param(opts, key, value):
             raise invalid_request()
-    check_cell_format(opts)
-    opts.readings = state.readings()
-    if table.bench is not None:
-        resp = table.bench.get_record(table, record_id, opts)
-        if resp is not None:
-            return resp
+    resp = bench_answer(state, table, opts, lambda b: b.get_record(table, record_id, opts))
+    if resp is not None:
+        return resp
     snap = table.snapshot
     rec = snap.by_id.get(record_id)
     if rec is None:
