@@ -1,7 +1,7 @@
 /*
 ** cache.c: the staging cache of an airtable table, kept in shadow tables of
 ** the virtual table in the same database file, so copying the file takes a
-** snapshot of the table anywhere (README.md, "The staging cache").
+** snapshot of the table anywhere (docs/staging-cache.md).
 **
 ** For a table NAME declared with cache='on' or 'offline':
 **

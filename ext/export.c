@@ -9,7 +9,7 @@
 **   SELECT airtable_export('base=appXXXXXXXXXXXXXX', 'out=export',
 **                          'table=Packaging Tasks', 'format=jsonl', 'gzip=1');
 **
-** Every argument is one key=value option (README.md, "Export for Spark").
+** Every argument is one key=value option (docs/sql-reference.md, "Export options").
 ** The function returns the manifest as JSON text. The airtable-export
 ** command (export_main.c) is a thin shell around it.
 **

@@ -6,14 +6,14 @@
 **   - fields are referenced by id only, {fldXXXXXXXXXXXXXX}, never by name,
 **     and an id that is not of that shape is refused;
 **   - text goes in single quotes with only the two escapes known to work
-**     against live Airtable, \\ and \' (AIRTABLE_API.md, "Formulas"); text
+**     against live Airtable, \\ and \' (docs/airtable-api.md, "Formulas"); text
 **     holding anything whose reading inside a literal is not documented (a
 **     control character, a line or paragraph separator, a NUL, bytes that
 **     are not UTF-8) is not written at all: the constraint is left to SQLite;
 **   - numbers are written so that JavaScript reads back the same double
 **     (integers beyond 2^53 are not written), negative ones in parentheses.
 **
-** The safety rule (README, "Pushdown"): a formula may keep more records
+** The safety rule (docs/pushdown.md): a formula may keep more records
 ** than the SQL constraint, never fewer, under every plausible reading of
 ** what Airtable leaves undocumented: whether text = is case-sensitive, how
 ** blanks compare with "" and 0, whether a numeric 0 is left out of a

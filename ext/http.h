@@ -12,7 +12,7 @@
 
 #define AT_MAX_RESPONSE (64*1024*1024)   /* bigger response bodies are refused */
 
-/* How requests are made and retried (README: "Reliability options"). */
+/* How requests are made and retried (docs/sql-reference.md, "Rate limit and retries"). */
 typedef struct AtHttpConfig AtHttpConfig;
 struct AtHttpConfig {
   int nRatePerSec;          /* rate_limit: requests per second per base, 1..5;

@@ -5,7 +5,7 @@
 ** rules give every table a file name (the Delta table name a pipeline
 ** creates) and every field a Delta-safe column name, the same names the
 ** connector this project replaces gave them, so existing Delta tables keep
-** their columns. README.md ("Export for Spark") documents the rules.
+** their columns. docs/export-for-spark.md ("Column names") documents the rules.
 */
 #include <ctype.h>
 #include <locale.h>

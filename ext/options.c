@@ -418,8 +418,7 @@ static int convertValue(AtOptions *p, const AtOptionSpec *o, const char *z,
 
 /* Set p->eCache's consequences: AIRTABLE_OFFLINE set to anything but ""
 ** or "0" turns "on" into "offline" and forbids syncs too (bNoNetwork): for
-** a database copied to a machine with no token or network (docs: "The
-** staging cache"). */
+** a database copied to a machine with no token or network (docs/staging-cache.md). */
 static int cacheRules(AtOptions *p, char **pzErr){
   const char *zEnv = getenv("AIRTABLE_OFFLINE");
   if( p->eCache!=AT_CACHE_OFF && zEnv && zEnv[0] && strcmp(zEnv, "0")!=0 ){

@@ -45,7 +45,7 @@ struct AtOptions {
   sqlite3_int64 iSinceSync;  /* since_sync: only records changed after it; -1 */
 };
 
-/* The cache modes (cache= option; docs: "The staging cache"). */
+/* The cache modes (cache= option; docs/staging-cache.md). */
 #define AT_CACHE_OFF      0   /* every query asks the API */
 #define AT_CACHE_ON       1   /* answer from the cache, refreshed past max_age */
 #define AT_CACHE_OFFLINE  2   /* queries read only the cache: no token, no

@@ -17,7 +17,7 @@
 ** lARG and oARG (LIMIT and OFFSET), fHEX (the columns used, one bit each,
 ** least significant first).
 **
-** The rules (README, "Pushdown"): every constraint written as a formula
+** The rules (docs/pushdown.md): every constraint written as a formula
 ** keeps at least the records SQLite would (formula.c); SQLite checks each
 ** row again (omit=0) unless the term is exact. ORDER BY is left to Airtable
 ** only on fields Airtable sorts as SQLite does (autoNumber, createdTime:

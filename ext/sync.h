@@ -21,7 +21,7 @@ struct AtSyncArgs {
   int bFull;                /* 1: a full refresh even if incremental would do */
 };
 
-/* What a sync did (README: "airtable_sync"). */
+/* What a sync did (docs/staging-cache.md). */
 typedef struct AtSyncResult AtSyncResult;
 struct AtSyncResult {
   const char *zMode;        /* "full" or "incremental" (static) */

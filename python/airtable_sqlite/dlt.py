@@ -21,7 +21,7 @@ In Databricks
    command, built for the runtime's Linux: give its path with
    airtable.extension / airtable.command (a file in a volume will do), or
    set $AIRTABLE_EXT / $AIRTABLE_EXPORT, or install it with
-   scripts/databricks-init.sh (a cluster init script; README, "Installing").
+   scripts/databricks-init.sh (a cluster init script; docs/databricks.md).
 3. Store the token as a secret (databricks secrets put-secret SCOPE KEY) and
    set the pipeline configuration (Settings > Advanced > Configuration):
 
@@ -89,7 +89,7 @@ from airtable_sqlite import export
 
 PREFIX = "airtable."
 TOKEN_ENV = "AIRTABLE_INGEST_TOKEN"   # holds the secret's value during the export only
-CSV_OPTIONS = {"header": True, "multiLine": True, "escape": '"'}   # README: exactly these
+CSV_OPTIONS = {"header": True, "multiLine": True, "escape": '"'}   # docs/export-for-spark.md: exactly these
 READERS = {"jsonl": "json", "csv": "csv"}                         # export format -> reader
 RUN_NAME = re.compile(r"^(\d{8}T\d{6}Z)(?:-(\d+))?$")             # <volume>/<base>/<run>
 

@@ -59,7 +59,7 @@ TASK_COLUMNS = [
 
 
 def expected(kind, value):
-    """What the README says a value of this kind becomes in SQL."""
+    """What docs/sql-reference.md (Field types) says a value of this kind becomes in SQL."""
     if value is None:
         return 0 if kind == "boolean" else None
     if kind == "json":
@@ -278,7 +278,7 @@ def test_view_gives_the_view_records_in_view_order(db, server, view):
 
 
 def test_id_is_the_key_and_there_is_no_rowid(db, server):
-    """WITHOUT ROWID, keyed by the record id (README: Columns)."""
+    """WITHOUT ROWID, keyed by the record id (docs/sql-reference.md: Columns)."""
     create(db, "t", SIZES, "One Hundred One")
     with pytest.raises(sqlite3.OperationalError, match=r"^no such column: rowid$"):
         db.execute("SELECT rowid FROM t")
