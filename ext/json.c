@@ -56,6 +56,8 @@ struct JsonParse {
   char *zEnd;            /* one past the last byte */
   int nDepth;            /* containers open */
   int rc;                /* SQLITE_ERROR or SQLITE_NOMEM once failed */
+  int bNul;              /* the last string decoded held a \u0000 */
+  size_t nStr;           /* the last string's decoded length, with bNul */
 };
 
 /* Classes of a byte: what ends a plain run inside a string. */
@@ -171,6 +173,7 @@ static char *scanPlain(char *z, char *zEnd){
 static char *parseString(JsonParse *x){
   char *zStart = x->z + 1, *zIn, *zOut;
   char *zEnd = x->zEnd;
+  x->bNul = 0;
   zIn = scanPlain(zStart, zEnd);
   if( zIn<zEnd && *zIn=='"' ){          /* no escapes: the common case */
     *zIn = 0;
@@ -185,6 +188,7 @@ static char *parseString(JsonParse *x){
     if( c=='"' ){
       *zOut = 0;
       x->z = zIn + 1;
+      x->nStr = (size_t)(zOut - zStart);
       return zStart;
     }
     if( c<0x20 ){
@@ -234,6 +238,7 @@ static char *parseString(JsonParse *x){
           zIn += 6;
         }
         /* UTF-8 of cp: never longer than the escape it came from. */
+        if( cp==0 ) x->bNul = 1;
         if( cp<0x80 ){
           *zOut++ = (char)cp;
         }else if( cp<0x800 ){
@@ -440,7 +445,15 @@ static cJSON *parseValue(JsonParse *x){
       char *zStr = parseString(x);
       if( zStr==0 ) return 0;
       pNode = newNode(x, cJSON_String);
-      if( pNode ) pNode->valuestring = zStr;
+      if( pNode ){
+        pNode->valuestring = zStr;
+        if( x->bNul ){
+          /* The C string ends at the NUL; the rest is kept, and its
+          ** length with it (json.h: atJsonStrLen). */
+          pNode->type |= AT_JSON_STRLEN;
+          pNode->valueint = (int)x->nStr;
+        }
+      }
       return pNode;
     }
     case 't':
@@ -512,10 +525,10 @@ void atJsonFree(AtJson *p){
 /* A JSON string: room for the worst case (every byte as \u00XX) is made
 ** once, then the bytes are written straight in. bTwice: every '"' doubled
 ** (JSON text inside an RFC 4180 quoted field). */
-static void printString(AtBuf *p, const char *z, int bTwice){
+static void printString(AtBuf *p, const char *z, size_t nIn, int bTwice){
   static const char hex[] = "0123456789abcdef";
   const unsigned char *a = (const unsigned char*)(z ? z : "");
-  size_t nIn = strlen((const char*)a), i;
+  size_t i;
   char *zOut;
   if( !atBufReserve(p, nIn*6 + 4) ) return;
   zOut = p->z + p->n;
@@ -581,7 +594,7 @@ static int printValue(AtBuf *p, const cJSON *v, int bTwice){
     case cJSON_False:  atBufAppend(p, "false", 5); break;
     case cJSON_True:   atBufAppend(p, "true", 4); break;
     case cJSON_Number: printNumber(p, v); break;
-    case cJSON_String: printString(p, v->valuestring, bTwice); break;
+    case cJSON_String: printString(p, v->valuestring, atJsonStrLen(v), bTwice); break;
     case cJSON_Raw:
       if( v->valuestring==0 ) return SQLITE_ERROR;
       atBufAppend(p, v->valuestring, strlen(v->valuestring));
@@ -598,7 +611,7 @@ static int printValue(AtBuf *p, const cJSON *v, int bTwice){
       atBufAppendChar(p, '{');
       for(c=v->child; c; c=c->next){
         if( c!=v->child ) atBufAppendChar(p, ',');
-        printString(p, c->string, bTwice);
+        printString(p, c->string, c->string ? strlen(c->string) : 0, bTwice);
         atBufAppendChar(p, ':');
         if( printValue(p, c, bTwice)==SQLITE_ERROR ) return SQLITE_ERROR;
       }
@@ -618,8 +631,8 @@ int atJsonPrintCsv(AtBuf *p, const cJSON *v){
   return printValue(p, v, 1);
 }
 
-void atJsonPrintString(AtBuf *p, const char *z){
-  printString(p, z, 0);
+void atJsonPrintString(AtBuf *p, const char *z, size_t n){
+  printString(p, z, n, 0);
 }
 
 char *atJsonText(const cJSON *v, int *pn){

@@ -6,6 +6,7 @@
 #define AT_JSON_H
 
 #include <stddef.h>
+#include <string.h>
 #include <cjson/cJSON.h>
 #include "airtable_int.h"
 #include "buf.h"
@@ -24,8 +25,10 @@
 ** other readers work on it. Stricter than cJSON: no trailing text after the
 ** value, no leading zeros, no lone "-" or "1.", no raw control characters
 ** in strings; nesting deeper than CJSON_NESTING_LIMIT (1000) is an error.
-** Numbers convert exactly as strtod() does; a \u0000 escape ends the
-** C string there, as with cJSON. */
+** Numbers convert exactly as strtod() does. A string holding a \u0000
+** escape keeps every byte: its C string ends at the NUL, and the node
+** carries AT_JSON_STRLEN with the decoded length in valueint; read a
+** string's length with atJsonStrLen(). */
 typedef struct AtJsonChunk AtJsonChunk;
 typedef struct AtJson AtJson;
 struct AtJson {
@@ -33,6 +36,13 @@ struct AtJson {
   AtJsonChunk *pChunk;   /* the arena's blocks, newest first */
   size_t iErr;           /* after SQLITE_ERROR: byte offset of the error */
 };
+
+/* A type bit no cJSON type uses (cJSON compares types by their low byte). */
+#define AT_JSON_STRLEN 0x800
+/* The length in bytes of string node p's value, NULs inside included. */
+static inline size_t atJsonStrLen(const cJSON *p){
+  return (p->type & AT_JSON_STRLEN) ? (size_t)p->valueint : strlen(p->valuestring);
+}
 
 /* Parse z[0..n-1] into *p. SQLITE_OK; SQLITE_ERROR with p->iErr set (the
 ** text is not valid JSON); or SQLITE_NOMEM. *p needs no atJsonFree() after
@@ -50,7 +60,7 @@ int atJsonPrint(AtBuf *p, const cJSON *v);
 int atJsonPrintCsv(AtBuf *p, const cJSON *v);
 char *atJsonText(const cJSON *v, int *pn);
 
-/* The JSON string literal of z (quotes and escapes), appended to p. */
-void atJsonPrintString(AtBuf *p, const char *z);
+/* The JSON string literal of z[0..n-1] (quotes and escapes), appended to p. */
+void atJsonPrintString(AtBuf *p, const char *z, size_t n);
 
 #endif /* AT_JSON_H */

@@ -158,7 +158,8 @@ int atCellFromJson(int eKind, const cJSON *pVal, AtCell *pCell){
   if( cJSON_IsString(pVal) ){
     pCell->eType = SQLITE_TEXT;
     pCell->z = pVal->valuestring;
-    pCell->n = (int)strlen(pVal->valuestring);
+    pCell->n = (int)atJsonStrLen(pVal);
+    pCell->bNul = (pVal->type & AT_JSON_STRLEN)!=0;
   }else if( cJSON_IsNumber(pVal) ){
     if( eKind==AT_KIND_REAL ){
       pCell->eType = SQLITE_FLOAT;
@@ -195,7 +196,9 @@ void atCellResult(sqlite3_context *ctx, AtCell *pCell){
         pCell->zFree = 0;
         pCell->z = 0;
       }else{
-        sqlite3_result_text(ctx, pCell->z, -1, SQLITE_TRANSIENT);
+        /* A text that holds a NUL keeps all of it: its length is given. */
+        sqlite3_result_text(ctx, pCell->z, pCell->bNul ? pCell->n : -1,
+                            SQLITE_TRANSIENT);
       }
       break;
     default:             sqlite3_result_null(ctx); break;

@@ -24,8 +24,10 @@ struct AtCell {
   sqlite3_int64 i;      /* the value if SQLITE_INTEGER */
   double r;             /* the value if SQLITE_FLOAT */
   const char *z;        /* the text if SQLITE_TEXT (owned by the JSON tree or
-                        ** zFree); z[n] is 0 and z holds no other 0 byte */
+                        ** zFree); z[n] is 0 and, unless bNul, z holds no
+                        ** other 0 byte */
   int n;                /* bytes in z */
+  int bNul;             /* z holds a NUL before z[n] (a \u0000 in the text) */
   char *zFree;          /* sqlite3_malloc'd text to free with atCellClear() */
 };
 
@@ -41,7 +43,7 @@ const char *atKindName(int eKind);
 
 /* Convert value pVal (NULL when the field is absent from the record) of a
 ** field of kind eKind. Returns SQLITE_OK or SQLITE_NOMEM. Free with
-** atCellClear(). Rules are in README.md ("Field types"). */
+** atCellClear(). Rules are in docs/sql-reference.md ("Field types"). */
 int atCellFromJson(int eKind, const cJSON *pVal, AtCell *pCell);
 void atCellClear(AtCell *pCell);
 

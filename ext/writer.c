@@ -6,7 +6,7 @@
 ** so no partial file ever has a final name. Rows are encoded here too:
 ** each Airtable value is conformed to its column's Spark type and written
 ** as a CSV field or a JSON value; a value that cannot be typed becomes null
-** and is counted, never silently lost. README.md ("Export for Spark")
+** and is counted, never silently lost. docs/export-for-spark.md
 ** documents the formats.
 */
 #include <errno.h>
@@ -154,6 +154,8 @@ typedef struct Scalar Scalar;
 struct Scalar {
   int e;               /* SC_* */
   const char *z;       /* the text (NUL-terminated) */
+  size_t n;            /* its length: more than strlen(z) for a string
+                       ** that holds a NUL (json.h: atJsonStrLen) */
   char *zFree;         /* sqlite3_malloc'd text to free */
   char aBuf[40];       /* room for a number */
 };
@@ -175,10 +177,29 @@ static int digits(const char *z, int n){
   return 1;
 }
 
-/* True if z starts with YYYY-MM-DD (each test stops at a NUL). */
+/* The number in the n digits at z (checked by digits() first). */
+static int num(const char *z, int n){
+  int i, v = 0;
+  for(i=0; i<n; i++) v = v*10 + (z[i]-'0');
+  return v;
+}
+
+/* True if z starts with YYYY-MM-DD naming a day of the proleptic Gregorian
+** calendar (years 0001 to 9999), as Spark and DuckDB read dates: 2024-02-30
+** has the shape but is no day (each test stops at a NUL). */
 static int startsWithDate(const char *z){
-  return digits(z, 4) && z[4]=='-' && digits(z+5, 2) && z[7]=='-'
-      && digits(z+8, 2);
+  static const int aDays[] = { 31,28,31,30,31,30,31,31,30,31,30,31 };
+  int y, m, d, nMax;
+  if( !digits(z, 4) || z[4]!='-' || !digits(z+5, 2) || z[7]!='-'
+   || !digits(z+8, 2) ){
+    return 0;
+  }
+  y = num(z, 4);
+  m = num(z+5, 2);
+  d = num(z+8, 2);
+  if( y<1 || m<1 || m>12 || d<1 ) return 0;
+  nMax = aDays[m-1] + (m==2 && y%4==0 && (y%100!=0 || y%400==0));
+  return d<=nMax;
 }
 
 /* YYYY-MM-DD, as Spark's dateFormat yyyy-MM-dd reads it. */
@@ -187,13 +208,16 @@ static int isDate(const char *z){
 }
 
 /* YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM): ISO 8601 with a zone,
-** as Spark's default timestampFormat reads it. */
+** as Spark's default timestampFormat reads it, naming a real instant: a
+** real day, hours 00-23, minutes and seconds 00-59 (no leap second), a
+** zone offset of at most 18:00 (as java.time allows). */
 static int isTimestamp(const char *z){
   int n = (int)strlen(z), i;
   if( n<20 || !startsWithDate(z) || z[10]!='T' || !digits(z+11, 2) || z[13]!=':' || !digits(z+14, 2)
    || z[16]!=':' || !digits(z+17, 2) ){
     return 0;
   }
+  if( num(z+11, 2)>23 || num(z+14, 2)>59 || num(z+17, 2)>59 ) return 0;
   i = 19;
   if( z[i]=='.' ){
     int j = ++i;
@@ -202,7 +226,8 @@ static int isTimestamp(const char *z){
   }
   if( z[i]=='Z' ) return i+1==n;
   return (z[i]=='+' || z[i]=='-') && n-i==6 && digits(z+i+1, 2)
-      && z[i+3]==':' && digits(z+i+4, 2);
+      && z[i+3]==':' && digits(z+i+4, 2) && num(z+i+4, 2)<=59
+      && num(z+i+1, 2)*60 + num(z+i+4, 2)<=18*60;
 }
 
 /* An integer's decimal digits at z (room for 21 bytes). */
@@ -274,8 +299,19 @@ void atFormatDouble(double r, char *aBuf, size_t nBuf){
   if( atStrtod(aBuf, 0)!=r ) snprintf(aBuf, nBuf, "%.17g", r);
 }
 
-/* Conform pVal (NULL when absent) to the primitive Spark type zType. */
+static int scalarOf1(const char *zType, int bJsonText, int bAbsentFalse,
+                    const cJSON *pVal, Scalar *s, int *pbUntyped);
+
+/* Conform pVal (NULL when absent) to the primitive Spark type zType: s->e
+** and s->z, with s->n its length. */
 static int scalarOf(const char *zType, int bJsonText, int bAbsentFalse,
+                    const cJSON *pVal, Scalar *s, int *pbUntyped){
+  int rc = scalarOf1(zType, bJsonText, bAbsentFalse, pVal, s, pbUntyped);
+  if( s->z && s->n==0 ) s->n = strlen(s->z);
+  return rc;
+}
+
+static int scalarOf1(const char *zType, int bJsonText, int bAbsentFalse,
                     const cJSON *pVal, Scalar *s, int *pbUntyped){
   memset(s, 0, sizeof(*s));
   if( pVal==0 || cJSON_IsNull(pVal) ){
@@ -301,6 +337,8 @@ static int scalarOf(const char *zType, int bJsonText, int bAbsentFalse,
       if( cJSON_IsString(pVal) ){
         s->e = SC_STRING;
         s->z = pVal->valuestring;
+        s->n = atJsonStrLen(pVal);
+        return SQLITE_OK;
       }else{
         s->zFree = atJsonText(pVal, 0);
         if( s->zFree==0 ) return SQLITE_NOMEM;
@@ -326,7 +364,8 @@ static int scalarOf(const char *zType, int bJsonText, int bAbsentFalse,
           s->z = s->aBuf;
           return SQLITE_OK;
         }
-      }else if( cJSON_IsString(pVal) && isDate(pVal->valuestring) ){
+      }else if( cJSON_IsString(pVal) && isDate(pVal->valuestring)
+             && (pVal->type & AT_JSON_STRLEN)==0 ){
         s->e = SC_PLAIN;
         s->z = pVal->valuestring;
         return SQLITE_OK;
@@ -340,7 +379,8 @@ static int scalarOf(const char *zType, int bJsonText, int bAbsentFalse,
       }
       break;
     case 't':              /* timestamp */
-      if( cJSON_IsString(pVal) && isTimestamp(pVal->valuestring) ){
+      if( cJSON_IsString(pVal) && isTimestamp(pVal->valuestring)
+       && (pVal->type & AT_JSON_STRLEN)==0 ){
         s->e = SC_PLAIN;
         s->z = pVal->valuestring;
         return SQLITE_OK;
@@ -351,16 +391,17 @@ static int scalarOf(const char *zType, int bJsonText, int bAbsentFalse,
   return SQLITE_OK;
 }
 
-/* An RFC 4180 quoted field: inner quotes doubled. */
-static void csvQuoted(AtBuf *p, const char *z){
-  const char *q;
+/* An RFC 4180 quoted field of z[0..n-1]: inner quotes doubled (a NUL,
+** which RFC 4180 allows in a field, is written as it is). */
+static void csvQuoted(AtBuf *p, const char *z, size_t n){
+  const char *q, *zEnd = z + n;
   atBufAppendChar(p, '"');
-  while( (q = strchr(z, '"'))!=0 ){     /* libc's strchr: many bytes a step */
+  while( (q = memchr(z, '"', (size_t)(zEnd - z)))!=0 ){   /* many bytes a step */
     atBufAppend(p, z, (size_t)(q - z + 1));
     atBufAppendChar(p, '"');                    /* the quote doubled */
     z = q + 1;
   }
-  atBufAppend(p, z, strlen(z));
+  atBufAppend(p, z, (size_t)(zEnd - z));
   atBufAppendChar(p, '"');
 }
 
@@ -389,7 +430,7 @@ static int jsonValue(AtBuf *p, const cJSON *pType, int bJsonText,
       return 0;
     }
     if( s.e==SC_RAW ) atBufAppendStr(p, s.z);
-    else if( s.e!=SC_NULL ) atJsonPrintString(p, s.z);
+    else if( s.e!=SC_NULL ) atJsonPrintString(p, s.z, s.n);
     sqlite3_free(s.zFree);
     return s.e!=SC_NULL;
   }
@@ -424,7 +465,7 @@ static int jsonValue(AtBuf *p, const cJSON *pType, int bJsonText,
       size_t nMark = p->n;
       if( pMember==0 || cJSON_IsNull(pMember) ) continue;
       if( n ) atBufAppendChar(p, ',');
-      atJsonPrintString(p, zName);
+      atJsonPrintString(p, zName, strlen(zName));
       atBufAppendChar(p, ':');
       if( jsonValue(p, cJSON_GetObjectItemCaseSensitive(pField, "type"), 0, 0,
                     pMember, pbUntyped) ){
@@ -455,7 +496,7 @@ void atCsvHeader(AtBuf *p, const AtSparkSchema *pSpark){
   int i;
   for(i=0; i<pSpark->nCol; i++){
     if( i ) atBufAppendChar(p, ',');
-    csvQuoted(p, pSpark->aCol[i].zName);
+    csvQuoted(p, pSpark->aCol[i].zName, strlen(pSpark->aCol[i].zName));
   }
   atBufAppendChar(p, '\n');
 }
@@ -478,7 +519,7 @@ int atCsvRow(AtBuf *p, const AtSparkSchema *pSpark, const cJSON *pRecord,
                  pVal, &s, &bUntyped) ){
       return SQLITE_NOMEM;
     }
-    if( s.e==SC_STRING ) csvQuoted(p, s.z);
+    if( s.e==SC_STRING ) csvQuoted(p, s.z, s.n);
     else if( s.e!=SC_NULL ) atBufAppendStr(p, s.z);
     sqlite3_free(s.zFree);
     anUntyped[i] += bUntyped;
@@ -496,7 +537,7 @@ int atJsonRow(AtBuf *p, const AtSparkSchema *pSpark, const cJSON *pRecord,
     size_t nMark = p->n;
     int bUntyped = 0;
     if( n ) atBufAppendChar(p, ',');
-    atJsonPrintString(p, c->zName);
+    atJsonPrintString(p, c->zName, strlen(c->zName));
     atBufAppendChar(p, ':');
     if( jsonValue(p, c->pType, c->bJsonText, c->bAbsentFalse,
                   columnValue(c, pRecord, apCell), &bUntyped) ){

@@ -230,7 +230,8 @@ static void testStrings(void){
   STR("\"caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac\"", "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac");
   STR("\"\x7f\"", "\x7f");
   STR("\" !#$%&'()*+,-.:;<=>?@[]^_`{|}~\"", " !#$%&'()*+,-.:;<=>?@[]^_`{|}~");
-  /* \u0000 ends the C string, as with cJSON. */
+  /* \u0000 ends the C string, as with cJSON; but the value keeps every
+  ** byte, and its length (atJsonStrLen): issue 19, text cut short. */
   STR("\"ab\\u0000cd\"", "ab");
   STR("\"\\u0000\"", "");
   SAME("{\"a\\u0000b\":1}");
@@ -240,6 +241,23 @@ static void testStrings(void){
     CHECK(PARSE("{\"a\\u0000b\":\"c\\u0000d\"}", &j)==SQLITE_OK);
     CHECK_STR(j.pRoot->child->string, "a");
     CHECK_STR(j.pRoot->child->valuestring, "c");
+    CHECK(atJsonStrLen(j.pRoot->child)==3);
+    CHECK(memcmp(j.pRoot->child->valuestring, "c\0d", 4)==0);
+    atJsonFree(&j);
+  }
+  {
+    AtJson j;
+    AtBuf b;
+    memset(&b, 0, sizeof(b));
+    CHECK(PARSE("[\"nul\\u0000inside\\u0000\",\"\\u0000\",\"plain\"]", &j)==SQLITE_OK);
+    CHECK(atJsonStrLen(j.pRoot->child)==11);
+    CHECK(atJsonStrLen(j.pRoot->child->next)==1);
+    CHECK(atJsonStrLen(j.pRoot->child->next->next)==5);
+    CHECK((j.pRoot->child->next->next->type & AT_JSON_STRLEN)==0);
+    /* printed whole, the NULs escaped */
+    CHECK(atJsonPrint(&b, j.pRoot)==SQLITE_OK);
+    CHECK_STR(b.z, "[\"nul\\u0000inside\\u0000\",\"\\u0000\",\"plain\"]");
+    atBufClear(&b);
     atJsonFree(&j);
   }
   /* Escapes in keys decode as in values. */

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include "airtable_int.h"
 #include "buf.h"
+#include "json.h"
 #include "schema.h"
 #include "spark.h"
 #include "writer.h"
@@ -72,6 +73,61 @@ static void testRows(void){
   CHECK(r.anUntyped[2]==1 && r.anUntyped[3]==1 && r.anUntyped[4]==1);
   CHECK(r.anUntyped[5]==1 && r.anUntyped[6]==1 && r.anUntyped[7]==1);
   CHECK(r.anUntyped[0]==0 && r.anUntyped[8]==0);
+  /* Dates and times of the right shape that name no day or instant are
+  ** not of the column's type either (issue 19): null and counted, as Spark
+  ** and DuckDB would refuse them. Leap days are days. */
+  {
+    static const char *const azBadDate[] = { "2024-02-30", "2023-02-29",
+      "2100-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "0000-01-01",
+      "2024-01-00" };
+    static const char *const azBadTime[] = { "2024-02-30T00:00:00.000Z",
+      "2024-01-01T24:00:00.000Z", "2024-01-01T23:60:00.000Z",
+      "2024-01-01T23:59:60.000Z", "2024-01-01T12:00:00+19:00",
+      "2024-01-01T12:00:00+05:60" };
+    sqlite3_int64 nDate = r.anUntyped[6], nTime = r.anUntyped[7];
+    size_t k;
+    for(k=0; k<sizeof(azBadDate)/sizeof(azBadDate[0]); k++){
+      char *zRec = sqlite3_mprintf(REC("\"fld00000000000005\":\"%s\""), azBadDate[k]);
+      row(&r, 0, zRec, "\"recAAAAAAAAAAAAAA\",2024-01-02T03:04:05.000Z,,,,false,,,,,\n");
+      sqlite3_free(zRec);
+    }
+    for(k=0; k<sizeof(azBadTime)/sizeof(azBadTime[0]); k++){
+      char *zRec = sqlite3_mprintf(REC("\"fld00000000000006\":\"%s\""), azBadTime[k]);
+      row(&r, 0, zRec, "\"recAAAAAAAAAAAAAA\",2024-01-02T03:04:05.000Z,,,,false,,,,,\n");
+      sqlite3_free(zRec);
+    }
+    CHECK(r.anUntyped[6]==nDate+8 && r.anUntyped[7]==nTime+6);
+    row(&r, 0, REC("\"fld00000000000005\":\"2000-02-29\","
+                   "\"fld00000000000006\":\"1999-12-31T23:59:59-18:00\""),
+        "\"recAAAAAAAAAAAAAA\",2024-01-02T03:04:05.000Z,,,,false,2000-02-29,"
+        "1999-12-31T23:59:59-18:00,,,\n");
+    CHECK(r.anUntyped[6]==nDate+8 && r.anUntyped[7]==nTime+6);
+  }
+  /* Text holding a NUL keeps every byte (issue 19: it was cut short):
+  ** raw inside a quoted CSV field, \u0000 in JSON Lines; a date that holds
+  ** one is no date. The page comes from json.c, as in an export. */
+  {
+    AtJson j;
+    AtBuf b;
+    const cJSON *apCell[16];
+    static const char zPage[] = REC("\"fld00000000000001\":\"nul\\u0000inside\","
+                                    "\"fld00000000000005\":\"2024-01-01\\u0000x\"");
+    static const char zWant[] = "\"recAAAAAAAAAAAAAA\",2024-01-02T03:04:05.000Z,"
+                                "\"nul\0inside\",,,false,,,,,\n";
+    sqlite3_int64 nDate = r.anUntyped[6];
+    memset(&b, 0, sizeof(b));
+    memset(apCell, 0, sizeof(apCell));
+    CHECK(atJsonParse(zPage, sizeof(zPage)-1, &j)==SQLITE_OK);
+    apCell[0] = cJSON_GetObjectItemCaseSensitive(
+                  cJSON_GetObjectItemCaseSensitive(j.pRoot, "fields"), "fld00000000000001");
+    apCell[4] = cJSON_GetObjectItemCaseSensitive(
+                  cJSON_GetObjectItemCaseSensitive(j.pRoot, "fields"), "fld00000000000005");
+    CHECK(atCsvRow(&b, &r.spark, j.pRoot, apCell, r.anUntyped)==SQLITE_OK);
+    CHECK(b.n==sizeof(zWant)-1 && memcmp(b.z, zWant, b.n)==0);
+    CHECK(r.anUntyped[6]==nDate+1);
+    atBufClear(&b);
+    atJsonFree(&j);
+  }
   /* Doubles read back exactly; a number in a text field keeps its digits. */
   row(&r, 0, REC("\"fld00000000000001\":42,\"fld00000000000003\":1e300,"
                  "\"fld00000000000002\":-9007199254740992"),
@@ -105,6 +161,23 @@ static void testRows(void){
       "{\"id\":\"recAAAAAAAAAAAAAA\",\"createdTime\":\"2024-01-02T03:04:05.000Z\","
       "\"done\":false}\n");
   CHECK(r.anUntyped[8]==1 && r.anUntyped[9]==1);
+  {
+    AtJson j;
+    AtBuf b;
+    const cJSON *apCell[16];
+    static const char zPage[] = REC("\"fld00000000000001\":\"nul\\u0000inside\"");
+    memset(&b, 0, sizeof(b));
+    memset(apCell, 0, sizeof(apCell));
+    CHECK(atJsonParse(zPage, sizeof(zPage)-1, &j)==SQLITE_OK);
+    apCell[0] = cJSON_GetObjectItemCaseSensitive(
+                  cJSON_GetObjectItemCaseSensitive(j.pRoot, "fields"), "fld00000000000001");
+    CHECK(atJsonRow(&b, &r.spark, j.pRoot, apCell, r.anUntyped)==SQLITE_OK);
+    CHECK_STR(b.z, "{\"id\":\"recAAAAAAAAAAAAAA\",\"createdTime\":"
+                   "\"2024-01-02T03:04:05.000Z\",\"name\":\"nul\\u0000inside\","
+                   "\"done\":false}\n");
+    atBufClear(&b);
+    atJsonFree(&j);
+  }
   rowsClose(&r);
 }
 
