@@ -330,6 +330,11 @@ static int metaFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr,
   }
   atHttpConfigDefault(&cfg);
   pCur->pHttp = atHttpNew(zToken, zKey, &cfg, p->db, p->pCtx);
+  if( pCur->pHttp ){
+    char *zWhere = atTokenWhere(0, 0);
+    atHttpSetTokenWhere(pCur->pHttp, zWhere);
+    sqlite3_free(zWhere);
+  }
   memset(zToken, 0, strlen(zToken));
   sqlite3_free(zToken);
   sqlite3_free(zKey);

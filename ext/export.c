@@ -32,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -50,6 +52,7 @@
 #include "spark.h"
 #include "util.h"
 #include "writer.h"
+#include "export.h"
 
 #define AT_EXPORT_FLUSH               (64*1024)   /* bytes buffered per write */
 #define AT_MANIFEST                   "_manifest.json"
@@ -91,9 +94,13 @@ struct Export {
   char **azTable;            /* table=: names or ids, in the order given */
   int nTableArg;
   AtCacheSource src;         /* with from_cache: the caches */
+  int fdLock;                /* DIR/.airtable-export.lock, held (flock) for
+                             ** the export's length; -1 when not held */
+  int bCreatedDir;           /* this export made DIR (removed if it fails) */
   /* The run. */
   char *zToken;              /* wiped and freed at the end */
   char *zLimitKey;           /* the base's rate limiter key */
+  char *zTokenWhere;         /* where the token was read (atTokenWhere) */
   AtContext *pCtx;           /* request log of the calling connection */
   cJSON *pMeta;              /* the base's tables metadata */
   int nTable;
@@ -108,6 +115,15 @@ struct Export {
   int iFirstFailed;          /* the table whose failure stopped the rest, or -1 */
   locale_t cLocale;          /* "C" (atCLocale), for numbers in workers */
 };
+
+/* The name progress lines start with: the SQL function's, or the
+** command's once it says so (atExportSetProgramName), so that one run's
+** lines all name one program. */
+static const char *zProgName = "airtable_export";
+
+void atExportSetProgramName(const char *zName){
+  zProgName = zName;
+}
 
 /* ---- options ----------------------------------------------------------- */
 
@@ -181,9 +197,14 @@ static int exportParse(Export *p, int nArg, sqlite3_value **apArg,
 
 /* ---- the output directory ---------------------------------------------- */
 
-/* Create DIR if it does not exist (its parent must). */
-static int prepareDir(const char *zDir, char **pzErr){
+/* The lock an export holds on its directory, hidden (Spark and a person
+** skip names starting with '.'), removed as the export ends. */
+#define AT_EXPORT_LOCK ".airtable-export.lock"
+
+/* Create DIR if it does not exist (its parent must). *pbCreated: it was. */
+static int prepareDir(const char *zDir, int *pbCreated, char **pzErr){
   struct stat st;
+  *pbCreated = 0;
   if( stat(zDir, &st)==0 ){
     if( !S_ISDIR(st.st_mode) ){
       atSetError(pzErr, "option out: '%s' is not a directory", zDir);
@@ -193,6 +214,8 @@ static int prepareDir(const char *zDir, char **pzErr){
     atSetError(pzErr, "option out: cannot create directory '%s': %s", zDir,
                strerror(errno));
     return SQLITE_ERROR;
+  }else{
+    *pbCreated = 1;
   }
   if( access(zDir, W_OK|X_OK)!=0 ){
     atSetError(pzErr, "option out: cannot write in '%s': %s", zDir,
@@ -202,27 +225,175 @@ static int prepareDir(const char *zDir, char **pzErr){
   return SQLITE_OK;
 }
 
-/* Remove temporary files that an earlier export, killed before it could,
-** left in DIR: ".<name>.tmp-<pid>-<n>" of a process that is gone. */
-static void removeStaleTemps(const char *zDir){
-  DIR *d = opendir(zDir);
-  struct dirent *e;
-  if( d==0 ) return;
-  while( (e = readdir(d))!=0 ){
-    const char *zTmp = strstr(e->d_name, ".tmp-");
-    char *zEnd = 0;
-    long pid;
-    if( e->d_name[0]!='.' || zTmp==0 ) continue;
-    pid = strtol(zTmp+5, &zEnd, 10);
-    if( zEnd==zTmp+5 || *zEnd!='-' || pid<=0 ) continue;
-    if( pid==(long)getpid() ) continue;
-    if( kill((pid_t)pid, 0)!=0 && errno==ESRCH ){
-      char *zPath = sqlite3_mprintf("%s/%s", zDir, e->d_name);
-      if( zPath ) unlink(zPath);
+/* Take DIR's lock for the export's length: a second export into the same
+** directory fails at once instead of writing over this one's files. The
+** lock is the kernel's (flock), so a killed export never leaves it held. */
+static int lockDir(Export *p, char **pzErr){
+  char *zPath = sqlite3_mprintf("%s/%s", p->conn.zOut, AT_EXPORT_LOCK);
+  int nTry;
+  if( zPath==0 ) return SQLITE_NOMEM;
+  for(nTry=0; nTry<10; nTry++){
+    struct stat a, b;
+    p->fdLock = open(zPath, O_RDWR|O_CREAT|O_CLOEXEC|O_NOFOLLOW, 0600);
+    if( p->fdLock<0 ){
+      atSetError(pzErr, "option out: cannot open the lock '%s': %s", zPath,
+                 strerror(errno));
       sqlite3_free(zPath);
+      return SQLITE_ERROR;
     }
+    if( flock(p->fdLock, LOCK_EX|LOCK_NB)!=0 ){
+      int bBusy = errno==EWOULDBLOCK;
+      atSetError(pzErr, bBusy
+          ? "option out: another export is writing into '%s' (it holds %s); "
+            "wait for it to end, or write into another directory"
+          : "option out: cannot lock '%s' (%s): %s", p->conn.zOut, zPath,
+          strerror(errno));
+      close(p->fdLock);
+      p->fdLock = -1;
+      sqlite3_free(zPath);
+      return SQLITE_ERROR;
+    }
+    /* The export that held it removes the file as it ends (unlockDir):
+    ** locked, it must still be the file at that name, or take the new one. */
+    if( fstat(p->fdLock, &a)==0 && stat(zPath, &b)==0
+     && a.st_dev==b.st_dev && a.st_ino==b.st_ino ){
+      sqlite3_free(zPath);
+      return SQLITE_OK;
+    }
+    close(p->fdLock);
+    p->fdLock = -1;
+  }
+  atSetError(pzErr, "option out: cannot lock '%s': its lock file keeps "
+             "changing", p->conn.zOut);
+  sqlite3_free(zPath);
+  return SQLITE_ERROR;
+}
+
+/* Release the lock and remove its file (before closing it, so nobody
+** locks a file that is about to go: lockDir checks). */
+static void unlockDir(Export *p){
+  char *zPath;
+  if( p->fdLock<0 ) return;
+  zPath = sqlite3_mprintf("%s/%s", p->conn.zOut, AT_EXPORT_LOCK);
+  if( zPath ) unlink(zPath);
+  sqlite3_free(zPath);
+  close(p->fdLock);
+  p->fdLock = -1;
+}
+
+/* True if zName is the name of a temporary file an export writes
+** (".NAME.tmp-PID-N"): under the lock, one left by an export that died. */
+static int isTempName(const char *zName){
+  const char *zTmp = strstr(zName, ".tmp-");
+  char *zEnd = 0;
+  if( zName[0]!='.' || zTmp==0 ) return 0;
+  if( strtol(zTmp+5, &zEnd, 10)<=0 || *zEnd!='-' ) return 0;
+  return 1;
+}
+
+/* True if zName is a name an export gives its files. */
+static int isExportName(const char *zName){
+  static const char *const azEnd[] = { ".csv", ".csv.gz", ".jsonl",
+    ".jsonl.gz", ".schema.json", ".ddl" };
+  size_t n = strlen(zName), i;
+  if( strcmp(zName, AT_MANIFEST)==0 ) return 1;
+  for(i=0; i<sizeof(azEnd)/sizeof(azEnd[0]); i++){
+    size_t m = strlen(azEnd[i]);
+    if( n>m && strcmp(zName+n-m, azEnd[i])==0 && zName[0]!='.' ) return 1;
+  }
+  return 0;
+}
+
+/* An export directory holds one export. DIR may be empty (or hold only the
+** lock and temporary files of an export that died); anything else is
+** another export, refused unless replace=1, and then only if every file
+** in it is one an export writes (what is not stays the user's). */
+static int checkDir(Export *p, char **pzErr){
+  DIR *d = opendir(p->conn.zOut);
+  struct dirent *e;
+  char *zFirst = 0, *zForeign = 0;
+  int bManifest = 0, rc = SQLITE_OK;
+  if( d==0 ){
+    atSetError(pzErr, "option out: cannot read '%s': %s", p->conn.zOut,
+               strerror(errno));
+    return SQLITE_ERROR;
+  }
+  while( (e = readdir(d))!=0 ){
+    const char *z = e->d_name;
+    if( strcmp(z, ".")==0 || strcmp(z, "..")==0 || strcmp(z, AT_EXPORT_LOCK)==0 ) continue;
+    if( isTempName(z) ){
+      char *zPath = sqlite3_mprintf("%s/%s", p->conn.zOut, z);
+      if( zPath ) unlink(zPath);        /* an export that died left it */
+      sqlite3_free(zPath);
+      continue;
+    }
+    if( strcmp(z, AT_MANIFEST)==0 ) bManifest = 1;
+    if( zFirst==0 ) zFirst = atStrdup(z);
+    if( zForeign==0 && !isExportName(z) ) zForeign = atStrdup(z);
   }
   closedir(d);
+  if( zFirst && !p->conn.bReplace ){
+    if( bManifest ){
+      atSetError(pzErr, "option out: '%s' holds another export (its %s): give "
+                 "replace=1 (--replace) to replace it whole, or write into a "
+                 "new directory", p->conn.zOut, AT_MANIFEST);
+    }else{
+      atSetError(pzErr, "option out: '%s' is not empty (it holds '%s'): an "
+                 "export writes into an empty or new directory, or replaces "
+                 "an export's files there with replace=1 (--replace)",
+                 p->conn.zOut, zFirst);
+    }
+    rc = SQLITE_ERROR;
+  }else if( zForeign ){
+    atSetError(pzErr, "option replace: '%s' holds '%s', which no export "
+               "writes; nothing was replaced: move it away, or write into a "
+               "new directory", p->conn.zOut, zForeign);
+    rc = SQLITE_ERROR;
+  }
+  sqlite3_free(zFirst);
+  sqlite3_free(zForeign);
+  return rc;
+}
+
+/* With replace=1, once the new export's files are in place and before its
+** manifest: remove every file of the old export the new one did not
+** write, so DIR holds nothing the new manifest does not list. */
+static int removeLeftovers(Export *p, char **pzErr){
+  DIR *d = opendir(p->conn.zOut);
+  struct dirent *e;
+  int rc = SQLITE_OK, i;
+  if( d==0 ) return SQLITE_OK;
+  while( rc==SQLITE_OK && (e = readdir(d))!=0 ){
+    const char *z = e->d_name;
+    int bNew = 0;
+    char *zPath;
+    if( !isExportName(z) || strcmp(z, AT_MANIFEST)==0 ) continue;
+    for(i=0; i<p->nTable && !bNew; i++){
+      const ExportTable *t = &p->aTable[i];
+      size_t n = strlen(t->zFile);
+      bNew = (!p->conn.bSchemaOnly && strcmp(z, t->zDataFile)==0)
+          || (strncmp(z, t->zFile, n)==0
+              && (strcmp(z+n, ".schema.json")==0 || strcmp(z+n, ".ddl")==0));
+    }
+    if( bNew ) continue;
+    zPath = sqlite3_mprintf("%s/%s", p->conn.zOut, z);
+    if( zPath==0 ){
+      rc = SQLITE_NOMEM;
+    }else if( unlink(zPath)!=0 && errno!=ENOENT ){
+      atSetError(pzErr, "cannot remove '%s', a file of the export replaced: %s",
+                 zPath, strerror(errno));
+      rc = SQLITE_ERROR;
+    }
+    sqlite3_free(zPath);
+  }
+  closedir(d);
+  return rc;
+}
+
+/* After a failed export into a directory it made (and unlocked): a
+** failure leaves no empty directory behind. */
+static void removeCreatedDir(Export *p){
+  if( p->bCreatedDir ) rmdir(p->conn.zOut);   /* only if empty */
 }
 
 /* Read the last manifest in DIR (for estimates of what is left), then
@@ -244,17 +415,6 @@ static int takeOldManifest(Export *p, char **pzErr){
       const cJSON *pT;
       zText[n] = 0;
       pOld = cJSON_Parse(zText);
-      if( p->conn.bSchemaOnly && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-              cJSON_GetObjectItemCaseSensitive(pOld, "options"), "schema_only")) ){
-        /* Its schema files describe its data files: leave it whole. */
-        atSetError(pzErr, "option schema_only: '%s' holds an export (its %s); "
-                   "write the schemas into another directory", p->conn.zOut,
-                   AT_MANIFEST);
-        cJSON_Delete(pOld);
-        sqlite3_free(zText);
-        sqlite3_free(zPath);
-        return SQLITE_ERROR;
-      }
       cJSON_ArrayForEach(pT, cJSON_GetObjectItemCaseSensitive(pOld, "tables")){
         const cJSON *pFile = cJSON_GetObjectItemCaseSensitive(pT, "file_name");
         const cJSON *pRows = cJSON_GetObjectItemCaseSensitive(pT, "rows");
@@ -570,6 +730,7 @@ static void *workerMain(void *pArg){
 
     /* No database connection here: interrupts arrive through shouldStop. */
     pHttp = atHttpNew(p->zToken, p->zLimitKey, &p->conn.cfg, 0, p->pCtx);
+    if( pHttp ) atHttpSetTokenWhere(pHttp, p->zTokenWhere);
     if( pHttp==0 ){
       rc = SQLITE_NOMEM;
     }else{
@@ -620,9 +781,10 @@ static void printProgress(Export *p, int *aSeen, int bFinal){
     if( t->eState==TS_WAITING || aSeen[i] ) continue;
     if( t->eState==TS_RUNNING ){
       if( bFinal ) continue;
-      fprintf(stderr, "airtable_export: %s: %lld rows, %d pages, %.0f rows/s, "
-              "%.1f s waiting on the rate limit, ", t->zFile,
-              (long long)t->nRows, t->stats.nRequests, rRate,
+      fprintf(stderr, "%s: %s: %lld rows, %d page%s, %.0f rows/s, "
+              "%.1f s waiting on the rate limit, ", zProgName, t->zFile,
+              (long long)t->nRows, t->stats.nRequests,
+              t->stats.nRequests==1 ? "" : "s", rRate,
               t->stats.nWaitMs/1000.0);
       if( t->nPrevRows>=0 && rRate>0 ){
         double rLeft = (t->nPrevRows - t->nRows)/rRate;
@@ -634,13 +796,14 @@ static void printProgress(Export *p, int *aSeen, int bFinal){
     }else{
       aSeen[i] = 1;
       if( t->eState==TS_DONE ){
-        fprintf(stderr, "airtable_export: %s: done, %lld rows in %.1f s "
-                "(%d requests, %.1f s waiting on the rate limit)\n", t->zFile,
-                (long long)t->nRows, rSecs, t->stats.nAttempts,
+        fprintf(stderr, "%s: %s: done, %lld row%s in %.1f s "
+                "(%d request%s, %.1f s waiting on the rate limit)\n", zProgName,
+                t->zFile, (long long)t->nRows, t->nRows==1 ? "" : "s", rSecs,
+                t->stats.nAttempts, t->stats.nAttempts==1 ? "" : "s",
                 t->stats.nWaitMs/1000.0);
       }else{
-        fprintf(stderr, "airtable_export: %s: failed after %lld rows\n",
-                t->zFile, (long long)t->nRows);
+        fprintf(stderr, "%s: %s: failed after %lld row%s\n", zProgName,
+                t->zFile, (long long)t->nRows, t->nRows==1 ? "" : "s");
       }
     }
   }
@@ -648,7 +811,7 @@ static void printProgress(Export *p, int *aSeen, int bFinal){
     int nWaiting = 0;
     for(i=0; i<p->nTable; i++) nWaiting += p->aTable[i].eState==TS_WAITING;
     if( nWaiting>0 ){
-      fprintf(stderr, "airtable_export: %d of %d tables waiting\n", nWaiting,
+      fprintf(stderr, "%s: %d of %d tables waiting\n", zProgName, nWaiting,
               p->nTable);
     }
   }
@@ -891,6 +1054,7 @@ static void exportClear(Export *p){
     sqlite3_free(p->zToken);
   }
   sqlite3_free(p->zLimitKey);
+  sqlite3_free(p->zTokenWhere);
   atCacheSourceClose(&p->src);
   cJSON_Delete(p->pMeta);
   atOptionsClear(&p->conn);
@@ -906,6 +1070,7 @@ static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   memset(&ex, 0, sizeof(ex));
   ex.pCtx = (AtContext*)sqlite3_user_data(ctx);
   ex.iFirstFailed = -1;
+  ex.fdLock = -1;
   ex.rStart = atNow();
   pthread_mutex_init(&ex.mutex, 0);
   pthread_cond_init(&ex.cond, 0);
@@ -918,16 +1083,19 @@ static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       ex.src.pMeta = 0;
       ex.cLocale = atCLocale();
     }
-    if( rc==SQLITE_OK ) rc = prepareDir(ex.conn.zOut, &zErr);
   }else if( rc==SQLITE_OK ){
     rc = atTokenLoad(ex.conn.zTokenEnv, ex.conn.zTokenFile, &ex.zToken, &zErr);
   }
-  if( rc==SQLITE_OK && !ex.conn.zFromCache ) rc = prepareDir(ex.conn.zOut, &zErr);
+  if( rc==SQLITE_OK ) rc = prepareDir(ex.conn.zOut, &ex.bCreatedDir, &zErr);
+  if( rc==SQLITE_OK ) rc = lockDir(&ex, &zErr);
+  if( rc==SQLITE_OK ) rc = checkDir(&ex, &zErr);
   if( rc==SQLITE_OK && !ex.conn.zFromCache ){
     ex.zLimitKey = sqlite3_mprintf("%s %s", ex.conn.zApiUrl, ex.conn.zBase);
     ex.cLocale = atCLocale();
+    ex.zTokenWhere = atTokenWhere(ex.conn.zTokenEnv, ex.conn.zTokenFile);
     pHttp = ex.zLimitKey ? atHttpNew(ex.zToken, ex.zLimitKey, &ex.conn.cfg,
                                      db, ex.pCtx) : 0;
+    if( pHttp ) atHttpSetTokenWhere(pHttp, ex.zTokenWhere);
     rc = pHttp ? SQLITE_OK : SQLITE_NOMEM;
   }
   if( rc==SQLITE_OK && !ex.conn.zFromCache ){
@@ -943,17 +1111,15 @@ static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       rc = writeSchemaFiles(&ex, &ex.aTable[i], &zErr);
     }
   }else if( rc==SQLITE_OK && ex.conn.zFromCache ){
-    removeStaleTemps(ex.conn.zOut);
     rc = runFromCache(&ex, db, &zErr);
     if( rc==SQLITE_INTERRUPT ){
       atSetError(&zErr, "interrupted: the export to '%s' stopped; tables "
                  "completed before stay, no manifest was written", ex.conn.zOut);
     }
   }else if( rc==SQLITE_OK ){
-    removeStaleTemps(ex.conn.zOut);
     if( ex.conn.bProgress ){
       int nTask = ex.nTable*ex.conn.nPartition;
-      fprintf(stderr, "airtable_export: %d table%s of %s to %s, %d at a time",
+      fprintf(stderr, "%s: %d table%s of %s to %s, %d at a time", zProgName,
               ex.nTable, ex.nTable==1 ? "" : "s", ex.conn.zBase, ex.conn.zOut,
               ex.conn.nConcurrency < nTask ? ex.conn.nConcurrency : nTask);
       if( ex.conn.nPartition>1 ){
@@ -977,6 +1143,7 @@ static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       }
     }
   }
+  if( rc==SQLITE_OK ) rc = removeLeftovers(&ex, &zErr);
   if( rc==SQLITE_OK ){
     zManifest = manifestText(&ex);
     rc = zManifest ? atWriteFileAtomic(ex.conn.zOut, AT_MANIFEST, zManifest, &zErr)
@@ -991,6 +1158,8 @@ static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     sqlite3_result_error(ctx, zErr ? zErr : "airtable: export failed", -1);
     if( rc==SQLITE_INTERRUPT ) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
   }
+  unlockDir(&ex);
+  if( rc!=SQLITE_OK ) removeCreatedDir(&ex);
   sqlite3_free(zManifest);
   sqlite3_free(zErr);
   exportClear(&ex);

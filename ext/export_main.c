@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 #include <cjson/cJSON.h>
 #include "airtable.h"
+#include "export.h"
 #include "options.h"
 
 static const char zUsage[] =
@@ -67,7 +68,7 @@ static void printUsage(void){
     printf("  %-22s %s", zArg, a[i].zHelp);
     if( a[i].eKind>=AT_OPT_INTEGER && a[i].eKind<=AT_OPT_NUMBER
      && a[i].rDefault>=a[i].rMin ){
-      printf(" (%g to %g; default %g)", a[i].rMin, a[i].rMax, a[i].rDefault);
+      printf(" (%.15g to %.15g; default %.15g)", a[i].rMin, a[i].rMax, a[i].rDefault);
     }
     printf("\n");
   }
@@ -207,6 +208,7 @@ int main(int argc, char **argv){
   if( rc>=0 ) goto done;
   bQuiet = rc==-2;
 
+  atExportSetProgramName("airtable-export");  /* every line names the command */
   if( sqlite3_open(":memory:", &db)!=SQLITE_OK
    || sqlite3_airtable_init(db, &zErr, 0)!=SQLITE_OK ){
     fprintf(stderr, "airtable-export: %s\n", zErr ? zErr : sqlite3_errmsg(db));

@@ -28,6 +28,8 @@ struct AtHttp {
   struct curl_slist *pHdrGet;   /* Authorization header */
   struct curl_slist *pHdrPost;  /* Authorization and Content-Type headers */
   char *zLimitKey;              /* rate limiter key ("<api url> <base>"), or NULL */
+  char *zTokenWhere;            /* where the token was read, for a 401 or
+                                ** 403's message (atTokenWhere), or NULL */
   AtHttpConfig cfg;             /* retry policy (cfg.zCaFile is owned) */
   sqlite3 *db;                  /* connection whose interrupts stop us, or NULL */
   AtWatch watch;                /* sees db's interrupts (during a request) */
@@ -388,6 +390,7 @@ void atHttpFree(AtHttp *p){
   atContextUnref(p->pCtx);
   sqlite3_free((char*)p->cfg.zCaFile);
   sqlite3_free(p->zLimitKey);
+  sqlite3_free(p->zTokenWhere);
   sqlite3_free(p->zLastType);
   sqlite3_free(p->zBuf);
   sqlite3_free(p->zGz);
@@ -538,12 +541,23 @@ static int attempt(AtHttp *p, const AtRequest *pReq, CURLcode *pcc,
   }
   if( iStatus<200 || iStatus>299 ){
     char *zMsg = p->zBuf ? atErrorBodyMessage(p->zBuf, p->nBuf, &p->zLastType) : 0;
+    const char *zBase = p->zLimitKey ? strrchr(p->zLimitKey, ' ') : 0;
+    char *zNote = 0;
+    /* Say what a refusal is about: which token (never the token itself),
+    ** and for a 403, which base it could not read. */
+    if( iStatus==401 && p->zTokenWhere ){
+      zNote = sqlite3_mprintf(" (the token from %s was refused)", p->zTokenWhere);
+    }else if( iStatus==403 && zBase && p->zTokenWhere ){
+      zNote = sqlite3_mprintf(" (base %s, with the token from %s)", zBase+1,
+                              p->zTokenWhere);
+    }
     if( zMsg ){
-      atSetError(pzErr, "HTTP %ld %s", iStatus, zMsg);
+      atSetError(pzErr, "HTTP %ld %s%s", iStatus, zMsg, zNote ? zNote : "");
       sqlite3_free(zMsg);
     }else{
-      atSetError(pzErr, "HTTP %ld", iStatus);
+      atSetError(pzErr, "HTTP %ld%s", iStatus, zNote ? zNote : "");
     }
+    sqlite3_free(zNote);
     return SQLITE_ERROR;
   }
   return SQLITE_OK;
@@ -654,6 +668,11 @@ int atHttpLastStatus(AtHttp *p){
 
 const char *atHttpLastErrorType(AtHttp *p){
   return p->zLastType ? p->zLastType : "";
+}
+
+void atHttpSetTokenWhere(AtHttp *p, const char *zWhere){
+  sqlite3_free(p->zTokenWhere);
+  p->zTokenWhere = atStrdup(zWhere);
 }
 
 void atHttpNoteRecords(AtHttp *p, int nRecords){

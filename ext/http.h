@@ -100,6 +100,10 @@ int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
 int atHttpLastStatus(AtHttp *p);
 const char *atHttpLastErrorType(AtHttp *p);
 
+/* Where p's token was read (atTokenWhere), named in the message of a 401
+** or 403 (copied; NULL for none). */
+void atHttpSetTokenWhere(AtHttp *p, const char *zWhere);
+
 /* Record the number of records the last request returned, in its log entry. */
 void atHttpNoteRecords(AtHttp *p, int nRecords);
 

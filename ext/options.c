@@ -96,7 +96,9 @@ static const AtOptionSpec aSpec[] = {
     "compress the data files" },
   { "names", AT_OPT_CHOICE, E, 0, 0, 0, "delta exact", TXT(zNames),
     VAL(bExactNames), 0, 0,
-    "column names Delta accepts, or the field names as they are" },
+    "column names Delta accepts, or the field names as they are (still unique: "
+    "a field named id or createdTime, the columns of the record's id and "
+    "creation time, becomes id_2 or createdTime_2)" },
   { "concurrency", AT_OPT_INTEGER, E, 1, AT_MAX_CONCURRENCY,
     AT_DEFAULT_CONCURRENCY, 0, TXT(zConcurrency), VAL(nConcurrency), 0,
     "a whole number from 1 to 8 (tables exported at once)",
@@ -109,6 +111,9 @@ static const AtOptionSpec aSpec[] = {
     VAL(bSchemaOnly), 0, 0, "write the schema files and the manifest, no rows" },
   { "progress", AT_OPT_FLAG, E, 0, 0, 0, 0, TXT(zProgress), VAL(bProgress), 0, 0,
     "progress lines on stderr" },
+  { "replace", AT_OPT_FLAG, E, 0, 0, 0, 0, TXT(zReplace), VAL(bReplace), 0, 0,
+    "replace the export the directory holds, whole (without it an export "
+    "writes only into an empty or new directory)" },
   { "from_cache", AT_OPT_TEXT, E, 0, 0, 0, 0, TXT(zFromCache), -1, 0, 0,
     "export what the staging caches in this database file hold (no token, no network)" },
   { "since_sync", AT_OPT_INT64, E, 0, 999999999999999.0, -1, 0,
@@ -241,10 +246,12 @@ int atOptionsSet(AtOptions *p, int mWhere, const char *zKey, int nKey,
   const AtOptionSpec *o;
   char **pzSlot;
   if( nKey==5 && sqlite3_strnicmp(zKey, "token", 5)==0 ){
-    atSetError(pzErr, "option token= is refused: virtual table arguments are "
-        "stored in plain text in the database file; put the token in the "
+    atSetError(pzErr, "option token= is refused: %s; put the token in the "
         "AIRTABLE_TOKEN environment variable, or name another variable with "
-        "token_env= or a file with token_file=");
+        "token_env= or a file with token_file=", (mWhere & AT_OPT_VTAB)
+        ? "virtual table arguments are stored in plain text in the database file"
+        : "airtable_export()'s arguments are SQL text, which shells keep in "
+          "their history and hosts may log");
     return SQLITE_ERROR;
   }
   o = atOptionFind(zKey, nKey);
@@ -399,7 +406,7 @@ static int convertValue(AtOptions *p, const AtOptionSpec *o, const char *z,
       if( o->zNot ){
         valueError(o, z, pzErr);
       }else{
-        atSetError(pzErr, "option %s: %s is out of range (%g to %g %s)%s",
+        atSetError(pzErr, "option %s: %s is out of range (%.15g to %.15g %s)%s",
                    o->zName, z, o->rMin, o->rMax, o->zUnit,
                    o->iValue==VAL(cfg.nRatePerSec)
                    ? "; Airtable allows 5 requests per second per base, so "
@@ -605,6 +612,12 @@ static int tokenFromFile(const char *zPath, char **pzToken, char **pzErr){
   }
   *pzToken = zBuf;
   return SQLITE_OK;
+}
+
+char *atTokenWhere(const char *zTokenEnv, const char *zTokenFile){
+  if( zTokenFile ) return sqlite3_mprintf("token_file '%s'", zTokenFile);
+  return sqlite3_mprintf("environment variable %s",
+                         zTokenEnv ? zTokenEnv : AT_DEFAULT_TOKEN_ENV);
 }
 
 int atTokenLoad(const char *zTokenEnv, const char *zTokenFile, char **pzToken,

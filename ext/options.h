@@ -26,7 +26,7 @@ struct AtOptions {
   char *zCaFile;        /* ca_file: CA bundle for https */
   char *zCache, *zMaxAge, *zSyncOverlap, *zPushdown;
   char *zOut, *zAll, *zFormat, *zGzip, *zNames, *zConcurrency, *zPartitions;
-  char *zSchemaOnly, *zProgress, *zFromCache, *zSinceSync;
+  char *zSchemaOnly, *zProgress, *zFromCache, *zSinceSync, *zReplace;
   /* The typed values (atOptionsFinish), defaults where not given. */
   AtHttpConfig cfg;     /* the retry policy (cfg.zCaFile = zCaFile) */
   int eCache;           /* AT_CACHE_*, from cache= and $AIRTABLE_OFFLINE */
@@ -42,6 +42,7 @@ struct AtOptions {
   int nPartition;       /* partitions: parts each table is listed in */
   int bSchemaOnly;      /* schema_only=1: schema files and manifest, no rows */
   int bProgress;        /* progress=1: lines on stderr */
+  int bReplace;         /* replace=1: the export in out= may be replaced */
   sqlite3_int64 iSinceSync;  /* since_sync: only records changed after it; -1 */
 };
 
@@ -122,6 +123,9 @@ int atOptionsUnknown(int mWhere, const char *zKey, int nKey, char **pzErr);
 ** SQLITE_ERROR with *pzErr. The error never contains the token. */
 int atTokenLoad(const char *zTokenEnv, const char *zTokenFile, char **pzToken,
                 char **pzErr);
+/* Where atTokenLoad reads the token, for messages: "environment variable
+** AIRTABLE_TOKEN", "token_file '/path'". sqlite3_malloc'd; NULL on OOM. */
+char *atTokenWhere(const char *zTokenEnv, const char *zTokenFile);
 
 /* Check an API base URL: http or https, no query or fragment; plain http only
 ** to a loopback host. Returns SQLITE_OK or SQLITE_ERROR with *pzErr naming

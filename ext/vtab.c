@@ -66,6 +66,11 @@ int atVtabHttp(AtVtab *p, char **pzErr){
   if( rc!=SQLITE_OK ) return rc;
   zKey = sqlite3_mprintf("%s %s", p->zApiUrl, p->zBase);
   if( zKey ) p->pHttp = atHttpNew(zToken, zKey, &p->opt.cfg, p->db, p->pCtx);
+  if( p->pHttp ){
+    char *zWhere = atTokenWhere(p->opt.zTokenEnv, p->opt.zTokenFile);
+    atHttpSetTokenWhere(p->pHttp, zWhere);
+    sqlite3_free(zWhere);
+  }
   memset(zToken, 0, strlen(zToken));
   sqlite3_free(zToken);
   sqlite3_free(zKey);
@@ -93,6 +98,23 @@ static int readTableMeta(AtVtab *p, const char *zTable, cJSON **ppTable,
     /* Never synced: its columns come from the API this once. */
   }
   rc = atVtabHttp(p, pzErr);
+  if( rc==SQLITE_ERROR && p->opt.eCache!=AT_CACHE_OFF ){
+    /* What the user needs first is that the table has no cache yet; the
+    ** token is why its columns cannot be had (docs/staging-cache.md). */
+    char *zWhy = *pzErr ? sqlite3_mprintf("%s", *pzErr + 10) : 0;  /* "airtable: " */
+    if( p->opt.eCache==AT_CACHE_OFFLINE ){
+      atSetError(pzErr, "table '%s' was never synced: cache='offline' answers "
+          "only from the cache; fill it with SELECT airtable_sync('%s'), which "
+          "needs the API the first time, for the table's columns (%s)",
+          p->cache.zName, p->cache.zName, zWhy ? zWhy : "out of memory");
+    }else{
+      atSetError(pzErr, "table '%s' was never synced, and its columns come "
+          "from the API the first time (%s)", p->cache.zName,
+          zWhy ? zWhy : "out of memory");
+    }
+    sqlite3_free(zWhy);
+    return rc;
+  }
   if( rc==SQLITE_OK ) rc = atMetaFetchTables(p->pHttp, p->zApiUrl, p->zBase, &pMeta, pzErr);
   if( rc!=SQLITE_OK ) return rc;
   pTable = atMetaFindTable(cJSON_GetObjectItemCaseSensitive(pMeta, "tables"),

@@ -449,9 +449,17 @@ def local(argv):
     try:
         config = read_config(lambda key: settings.get(key[len(PREFIX):]), secret=False)
         config["tables"] = args.table     # a list: names may hold commas here
+        if os.path.exists(config["volume_path"]) and not os.path.isdir(config["volume_path"]):
+            raise ValueError("--out: %s is not a directory (give the directory that stands "
+                             "for the volume)" % config["volume_path"])
         os.makedirs(config["volume_path"], exist_ok=True)
         out, manifest = run_export(config, None)
-    except (ValueError, OSError, export.ExportError) as e:
+    except OSError as e:
+        # Say what and where, not a bare "[Errno 17] File exists".
+        print("ingest_dlt: %s: %s" % (e.filename or settings["volume_path"],
+                                      e.strerror or e), file=sys.stderr)
+        return 1
+    except (ValueError, export.ExportError) as e:
         print("ingest_dlt: %s" % e, file=sys.stderr)
         return 1
     lines = [_summary(manifest, out)]

@@ -13,7 +13,7 @@ build lacks enable_load_extension) by running the airtable-export command.
 Both give the same files and the same manifest, which export() returns
 as a dict. Standard library only.
 
-Options are the export's (README.md, "Export for Spark";
+Options are the export's (docs/sql-reference.md, "Export options";
 airtable_sqlite.options() lists them once the extension does): view,
 format, gzip, names, concurrency, partitions, schema_only, progress,
 from_cache, since_sync, api_url, token_env, token_file, rate_limit,
@@ -211,8 +211,8 @@ def main(argv=None):
                    help="airtable_export()'s options, one per argument, in its order: base= "
                         "and out= (required), table= (repeat) or all=1, then view, format, "
                         "gzip, names, concurrency, partitions, schema_only, progress, "
-                        "from_cache, since_sync and the connection options (README.md, "
-                        "\"Export for Spark\")")
+                        "from_cache, since_sync, replace and the connection options "
+                        "(docs/sql-reference.md, \"Export options\")")
     p.add_argument("--via", default="auto", choices=("auto", "sql", "command"),
                    help="auto (default): SQL when this Python can load the extension, else "
                         "the command")

@@ -121,6 +121,7 @@ import json
 import os
 import shutil
 import sqlite3
+import sys
 import tempfile
 import threading
 import time
@@ -139,10 +140,11 @@ TOKEN_OPTIONS = ("personal_access_token", "bearer_token", "token")
 # sets them (base from base_id, api_url, format, names, the token by
 # token_file), or each call does (table, all, out, view, schema_only,
 # from_cache, since_sync); gzip would hide the records from the reading
-# back, progress is noise; token_env and partitions were never passed on.
+# back, progress is noise; token_env and partitions were never passed on;
+# replace: each export goes into a directory of its own.
 NOT_PASSED = ("base", "table", "all", "out", "view", "format", "names", "api_url", "token_env",
               "token_file", "gzip", "progress", "schema_only", "from_cache", "since_sync",
-              "partitions")
+              "partitions", "replace")
 SYNC_COLUMN = "_airtable_sync"
 # The variable a cache's declaration names for the token (token_env=): set
 # only while this module's statements on the cache file run.
@@ -657,3 +659,16 @@ class AirtableLakeflowConnector(_interface()):
         return records, {"table_id": t["id"], "sync": m}
 
 LakeflowConnect = AirtableLakeflowConnector
+
+
+def main(argv=None):
+    """python3 -m airtable_sqlite.lakeflow: this module is a library (the
+    connector a pipeline imports), not a program; --help says how to use it
+    rather than printing nothing."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    print(__doc__.strip())
+    return 0 if argv in ([], ["-h"], ["--help"]) else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

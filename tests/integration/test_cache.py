@@ -108,7 +108,7 @@ def test_shadow_tables_are_read_only_in_defensive_mode(tmp_path, server):
     (dict(max_age="60"), "airtable: option max_age needs cache='on' (or 'offline')"),
     (dict(sync_overlap="60"), "airtable: option sync_overlap needs cache='on' (or 'offline')"),
     (dict(cache="on", max_age="-1"),
-     "airtable: option max_age: -1 is out of range (0 to 3.1536e+07 seconds)"),
+     "airtable: option max_age: -1 is out of range (0 to 31536000 seconds)"),
     (dict(cache="on", sync_overlap="soon"), "airtable: option sync_overlap: 'soon' is not a number"),
 ])
 def test_bad_cache_options_are_named(db, server, opts, message):
@@ -133,6 +133,27 @@ def test_offline_table_answers_only_from_the_cache_and_syncs_only_when_asked(db,
     assert server.requests() == []
     assert sync(db)["deleted"] == 1
     assert db.execute("SELECT count(*) FROM t").fetchone() == (98,)
+
+
+def test_never_synced_without_a_token_says_so_first(db, server, monkeypatch):
+    """Issue 19: a cached table never synced, with no token set, fails at
+    CREATE with what the user needs (the table has no cache yet, and how to
+    fill it), the token's absence as the reason; not a bare "no API token"."""
+    monkeypatch.delenv("AIRTABLE_TOKEN")
+    server.clear_log()
+    why = ("no API token: the environment variable AIRTABLE_TOKEN is not set (set it, or "
+           "name another variable with token_env= or a file with token_file=)")
+    with pytest.raises(sqlite3.OperationalError) as e:
+        create(db, "t", SIZES, "One", cache="offline")
+    assert str(e.value) == (
+        "airtable: table 't' was never synced: cache='offline' answers only from the cache; "
+        "fill it with SELECT airtable_sync('t'), which needs the API the first time, for "
+        f"the table's columns ({why})")
+    with pytest.raises(sqlite3.OperationalError) as e:
+        create(db, "t", SIZES, "One", cache="on")
+    assert str(e.value) == ("airtable: table 't' was never synced, and its columns come from "
+                            f"the API the first time ({why})")
+    assert server.requests() == []
 
 
 def test_no_network_and_never_synced_fails_naming_the_table(db, server, monkeypatch):

@@ -68,3 +68,29 @@ def test_demo_runs_and_exports_every_record():
     # Multi-line text survives the round trip through CSV.
     notes = rows[0].index("Notes")
     assert rows[1][notes] == fixture["records"][0]["fields"]["Notes"]
+
+
+def test_readme_quick_start_against_the_test_server_names_real_columns(tmp_path):
+    """Issue 19: the README's quick start must name columns the sample base
+    has. SQLite reads a double-quoted name that is no column as a string, so
+    a wrong name would print the name itself in every row, not fail: run the
+    README's own SQL against the test server and check every value is data."""
+    from conftest import Server, TOKEN
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Quick start against the test server"):]
+    sql = section[section.index("```sql") + 6:]
+    sql = sql[:sql.index("```")]
+    server = Server("--rate-limit", "0")
+    try:
+        p = subprocess.run(["sqlite3", "-cmd", f".load {PLAIN_EXT}", "-batch", ":memory:"],
+                           input=sql, capture_output=True, text=True, timeout=120,
+                           env=child_env(AIRTABLE_API_URL=server.url, AIRTABLE_TOKEN=TOKEN))
+    finally:
+        server.stop()
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    rows = [line.split("|") for line in p.stdout.splitlines()]
+    tasks = [r for r in rows if r[0].startswith("rec")]
+    assert len(tasks) == 3 and all(r[1:] != ["Task", "Status"] for r in tasks), rows
+    status = table_fixture("appPackagingOps01", "Packaging Tasks")
+    counts = {r[0]: int(r[1]) for r in rows if len(r) == 2 and r[1].isdigit()}
+    assert sum(counts.values()) == len(status["records"]) and "Status" not in counts, rows

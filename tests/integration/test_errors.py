@@ -11,6 +11,9 @@ FORBIDDEN = ("airtable: HTTP 403 INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND: Invalid
              "permissions, or the requested model was not found. Check that both "
              "your user and your token have the required permissions, and that the "
              "model names and/or ids are correct.")
+# Issue 19: a 401 says where the token was read, a 403 which base it was
+# refused for (never the token itself).
+REFUSED = " (the token from environment variable AIRTABLE_TOKEN was refused)"
 
 
 def error_of(conn, sql, *args):
@@ -92,18 +95,20 @@ def test_token_env_and_token_file(db, server, monkeypatch, tmp_path):
 def test_wrong_token_is_401(db, server, monkeypatch):
     monkeypatch.setenv("AIRTABLE_TOKEN", "wrong-token")
     assert create_error(db, SAMPLE, "Packaging Tasks") == (
-        "airtable: HTTP 401 AUTHENTICATION_REQUIRED: Authentication required")
+        "airtable: HTTP 401 AUTHENTICATION_REQUIRED: Authentication required" + REFUSED)
 
 
 def test_token_revoked_after_connect_fails_the_scan(db, server):
     create(db, "t", SIZES, "One")
     server.config(token="another-token")
     assert error_of(db, "SELECT * FROM t") == (
-        "airtable: HTTP 401 AUTHENTICATION_REQUIRED: Authentication required")
+        "airtable: HTTP 401 AUTHENTICATION_REQUIRED: Authentication required" + REFUSED)
 
 
 def test_unknown_base_is_403(db, server):
-    assert create_error(db, "appDoesNotExist01", "Packaging Tasks") == FORBIDDEN
+    assert create_error(db, "appDoesNotExist01", "Packaging Tasks") == (
+        FORBIDDEN + " (base appDoesNotExist01, with the token from environment variable "
+        "AIRTABLE_TOKEN)")
 
 
 def test_unknown_table_lists_the_tables(db, server):

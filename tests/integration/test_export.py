@@ -90,7 +90,8 @@ def test_failure_mid_table_leaves_no_file_of_that_table_and_no_manifest(db, serv
     server.faults({"path": "^/v0/appPackagingOps01/" + TASKS["id"], "action": "status",
                    "status": 503, "skip": 10, "times": -1})
     with pytest.raises(sqlite3.OperationalError) as e:
-        export(db, f"base={SAMPLE}", f"out={tmp_path}", "all=1", "max_retries=1", *FAST)
+        export(db, f"base={SAMPLE}", f"out={tmp_path}", "all=1", "max_retries=1", "replace=1",
+               *FAST)
     assert re.fullmatch(r"airtable: export of table 'Packaging Tasks' failed \(no manifest "
                         r"was written\): HTTP 503 RETRIABLE_ERROR \(gave up after 1 retry "
                         r"in \d+\.\d s\)", str(e.value)), str(e.value)
@@ -164,7 +165,8 @@ def test_kill_9_leaves_no_file_that_looks_complete(server, tmp_path):
         "vendors.csv", "vendors.ddl", "vendors.schema.json"]
     server.control("DELETE", "/_test/faults")
     server.control("POST", "/_test/rate_limit/reset")
-    q = run_cli(server, "--base", SAMPLE, "--table", "Vendors", "--out", str(tmp_path), "--quiet")
+    q = run_cli(server, "--base", SAMPLE, "--table", "Vendors", "--out", str(tmp_path), "--quiet",
+                "--replace")
     assert q.returncode == 0, q.stderr
     assert not any(n.startswith(".") for n in listing(tmp_path))
 
@@ -243,14 +245,15 @@ def test_interrupt_from_sql(db, server, tmp_path):
      "option rate_limit: 6 is out of range (0 to 5 requests per second); Airtable allows 5 "
      "requests per second per base, so the limit can only be lowered"),
     (["base=appPackagingOps01", "out=x", "all=1", "token=pat123"],
-     "option token= is refused: virtual table arguments are stored in plain text in the "
-     "database file; put the token in the AIRTABLE_TOKEN environment variable, or name "
-     "another variable with token_env= or a file with token_file="),
+     "option token= is refused: airtable_export()'s arguments are SQL text, which shells "
+     "keep in their history and hosts may log; put the token in the AIRTABLE_TOKEN "
+     "environment variable, or name another variable with token_env= or a file with "
+     "token_file="),
     (["base=appPackagingOps01", "out=x", "all=1", "colour=blue"],
      "unknown option 'colour' (known options: base, table, view, api_url, token_env, "
      "token_file, rate_limit, max_retries, rate_limit_wait, retry_backoff, retry_budget, "
      "connect_timeout, timeout, ca_file, out, all, format, gzip, names, concurrency, "
-     "partitions, schema_only, progress, from_cache, since_sync)"),
+     "partitions, schema_only, progress, replace, from_cache, since_sync)"),
     (["base=appPackagingOps01", "out=x", "all=1", "pushdown=off"],
      "option pushdown belongs to airtable tables, not to an export"),
     (["base=appPackagingOps01", "out=x", "all=1", "gzip=1", "gzip=0"],
@@ -340,11 +343,14 @@ def test_command_exports_with_progress_and_the_manifest_last(server, tmp_path):
                 "--out", str(tmp_path), "--progress", "--rate-limit=2")
     assert p.returncode == 0, p.stderr
     err = p.stderr.splitlines()
-    assert err[0] == f"airtable_export: 2 tables of {SIZES} to {tmp_path}, 2 at a time"
-    assert any(re.fullmatch(r"airtable_export: one_hundred_one: done, 101 rows in \d+\.\d s "
+    # Issue 19: every line of the command names the command, and counts of
+    # one are singular.
+    assert all(l.startswith("airtable-export: ") for l in err), err
+    assert err[0] == f"airtable-export: 2 tables of {SIZES} to {tmp_path}, 2 at a time"
+    assert any(re.fullmatch(r"airtable-export: one_hundred_one: done, 101 rows in \d+\.\d s "
                             r"\(2 requests, \d+\.\d s waiting on the rate limit\)", l)
                for l in err), err
-    assert any(re.fullmatch(r"airtable_export: empty: done, 0 rows in \d+\.\d s \(1 requests, "
+    assert any(re.fullmatch(r"airtable-export: empty: done, 0 rows in \d+\.\d s \(1 request, "
                             r"\d+\.\d s waiting on the rate limit\)", l) for l in err), err
     assert err[-1] == ("airtable-export: exported 2 tables, 101 rows; the manifest is "
                        "_manifest.json in the output directory")
@@ -408,7 +414,7 @@ def test_python_export_by_sql_and_by_command(server, tmp_path, via, monkeypatch)
     with pytest.raises(ax.ExportError, match="^airtable: export of table 'One' failed "
                        r"\(no manifest was written\): HTTP 404 NOT_FOUND$"):
         ax.export(SIZES, tmp_path, tables=["One"], via=via, extension=EXT, command=str(CLI),
-                  api_url=server.url)
+                  api_url=server.url, replace=True)
     with pytest.raises(TypeError):
         ax.export(SIZES, tmp_path, tables="One")
 
@@ -539,7 +545,7 @@ def test_package_options_come_from_the_extension():
     hand = ("rate_limit", "max_retries", "retry_backoff", "retry_budget",
             "connect_timeout", "timeout", "ca_file", "rate_limit_wait")
     assert (set(passed), set(declared)) == (set(hand) | {"concurrency"}, set(hand))
-    assert ax._command_flags(str(CLI)) == ("all", "gzip", "schema_only", "progress")
+    assert ax._command_flags(str(CLI)) == ("all", "gzip", "schema_only", "progress", "replace")
 
 
 # --- schema_only ----------------------------------------------------------------
@@ -563,14 +569,18 @@ def test_schema_only_writes_the_schemas_with_one_request(db, server, tmp_path):
     export(db, f"base={SAMPLE}", f"out={tmp_path / 'f'}", "table=Vendors", "format=jsonl")
     for name in ("vendors.ddl", "vendors.schema.json"):
         assert (tmp_path / "s" / name).read_bytes() == (tmp_path / "f" / name).read_bytes()
-    # Again into the schemas' directory: replaced. Into an export's: refused,
-    # the export left whole (its schema files describe its data files).
-    export(db, f"base={SAMPLE}", f"out={tmp_path / 's'}", "table=Vendors", "schema_only=1")
+    # Again into the schemas' directory: replaced when asked. Into an
+    # export's: refused, the export left whole (its schema files describe its
+    # data files), as into any directory that holds an export.
+    export(db, f"base={SAMPLE}", f"out={tmp_path / 's'}", "table=Vendors", "schema_only=1",
+           "replace=1")
+    assert listing(tmp_path / "s") == ["_manifest.json", "vendors.ddl", "vendors.schema.json"]
     before = {p.name: p.read_bytes() for p in (tmp_path / "f").iterdir()}
     with pytest.raises(sqlite3.OperationalError) as e:
         export(db, f"base={SAMPLE}", f"out={tmp_path / 'f'}", "all=1", "schema_only=1")
-    assert str(e.value) == (f"airtable: option schema_only: '{tmp_path / 'f'}' holds an export "
-                            "(its _manifest.json); write the schemas into another directory")
+    assert str(e.value) == (f"airtable: option out: '{tmp_path / 'f'}' holds another export "
+                            "(its _manifest.json): give replace=1 (--replace) to replace it "
+                            "whole, or write into a new directory")
     assert {p.name: p.read_bytes() for p in (tmp_path / "f").iterdir()} == before
 
 
@@ -606,3 +616,110 @@ def test_python_exports_back_to_back_stay_within_the_rate_limit(server, tmp_path
     log = server.requests()
     assert [r["status"] for r in log] == [200] * 10
     assert_spacing([r["mono"] for r in log], 5)
+
+
+# --- one export per directory (issue 19) ------------------------------------------
+
+def test_a_directory_holds_one_export_and_is_replaced_whole(db, server, tmp_path):
+    """A directory that holds an export is refused unless asked to replace
+    it; replaced, it holds exactly the new manifest's files (the old tables'
+    CSV files do not stay beside the new JSON Lines schema)."""
+    d = tmp_path / "d"
+    export(db, f"base={SAMPLE}", f"out={d}", "all=1")
+    before = {p.name: p.read_bytes() for p in d.iterdir()}
+    with pytest.raises(sqlite3.OperationalError) as e:
+        export(db, f"base={SAMPLE}", f"out={d}", "table=Products", "format=jsonl")
+    assert str(e.value) == (f"airtable: option out: '{d}' holds another export (its "
+                            "_manifest.json): give replace=1 (--replace) to replace it whole, "
+                            "or write into a new directory")
+    assert {p.name: p.read_bytes() for p in d.iterdir()} == before
+    m = export(db, f"base={SAMPLE}", f"out={d}", "table=Products", "format=jsonl", "replace=1")
+    listed = {f for t in m["tables"] for f in (t["data_file"], t["schema_file"], t["ddl_file"])}
+    assert listing(d) == sorted(listed | {"_manifest.json"}) == [
+        "_manifest.json", "products.ddl", "products.jsonl", "products.schema.json"]
+    # The command: --replace, and the refusal is a usage error.
+    p = run_cli(server, "--base", SAMPLE, "--table", "Vendors", "--out", str(d), "--quiet")
+    assert p.returncode == 2 and "holds another export" in p.stderr, p.stderr
+    p = run_cli(server, "--base", SAMPLE, "--table", "Vendors", "--out", str(d), "--quiet",
+                "--replace")
+    assert p.returncode == 0, p.stderr
+    assert listing(d) == ["_manifest.json", "vendors.csv", "vendors.ddl", "vendors.schema.json"]
+
+
+def test_a_failed_replacement_leaves_no_manifest_and_no_old_file_listed(db, server, tmp_path):
+    """A replacement that fails partway: the old manifest is gone (so no
+    reader takes the directory for an export), and a later replacement
+    leaves only the new export's files."""
+    export(db, f"base={SAMPLE}", f"out={tmp_path}", "all=1")
+    server.faults({"path": "^/v0/appPackagingOps01/" + TASKS["id"], "action": "status",
+                   "status": 422, "times": -1,
+                   "body": {"error": {"type": "INVALID_REQUEST_UNKNOWN"}}})
+    with pytest.raises(sqlite3.OperationalError):
+        export(db, f"base={SAMPLE}", f"out={tmp_path}", "all=1", "format=jsonl", "replace=1")
+    assert "_manifest.json" not in listing(tmp_path)
+    server.control("DELETE", "/_test/faults")
+    with pytest.raises(sqlite3.OperationalError, match="is not empty"):
+        export(db, f"base={SAMPLE}", f"out={tmp_path}", "table=Vendors")
+    export(db, f"base={SAMPLE}", f"out={tmp_path}", "table=Vendors", "replace=1")
+    assert listing(tmp_path) == ["_manifest.json", "vendors.csv", "vendors.ddl",
+                                 "vendors.schema.json"]
+
+
+def test_replace_never_removes_what_no_export_writes(db, server, tmp_path):
+    export(db, f"base={SIZES}", f"out={tmp_path}", "table=One")
+    (tmp_path / "notes.txt").write_text("mine")
+    before = listing(tmp_path)
+    with pytest.raises(sqlite3.OperationalError) as e:
+        export(db, f"base={SIZES}", f"out={tmp_path}", "table=One", "replace=1")
+    assert str(e.value) == (f"airtable: option replace: '{tmp_path}' holds 'notes.txt', which "
+                            "no export writes; nothing was replaced: move it away, or write "
+                            "into a new directory")
+    assert listing(tmp_path) == before
+
+
+def test_a_failed_export_leaves_no_directory_it_made(db, server, tmp_path):
+    server.faults({"path": "^/v0/meta/bases/", "action": "status", "status": 500, "times": -1})
+    with pytest.raises(sqlite3.OperationalError, match="HTTP 500"):
+        export(db, f"base={SIZES}", f"out={tmp_path / 'new'}", "all=1", "max_retries=0")
+    assert listing(tmp_path) == []
+
+
+def test_two_exports_into_one_directory_the_second_fails_at_once(server, tmp_path):
+    """Issue 20's fourth case, with the directory rule: the directory is
+    locked for an export's length."""
+    server.faults({"path": "^/v0/appPackagingOps01/" + TASKS["id"], "action": "stall",
+                   "seconds": 30, "skip": 2})
+    p = subprocess.Popen([str(CLI), "--base", SAMPLE, "--all", "--out", str(tmp_path), "--quiet"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(server))
+    try:
+        wait_for_stall(server)
+        started = time.monotonic()
+        q = run_cli(server, "--base", SAMPLE, "--table", "Vendors", "--out", str(tmp_path),
+                    "--quiet", "--replace")
+        assert time.monotonic() - started < 10
+        assert q.returncode == 2, q.stderr
+        assert q.stderr == (f"airtable-export: airtable: option out: another export is writing "
+                            f"into '{tmp_path}' (it holds {tmp_path}/.airtable-export.lock); "
+                            "wait for it to end, or write into another directory\n")
+    finally:
+        p.kill()
+        p.wait(timeout=10)
+
+
+def test_text_with_a_nul_is_kept_whole(db, server, tmp_path):
+    """Issue 19: "nul\\u0000inside" was cut to "nul" without a word. Whole
+    in SQL (SQLite text may hold a NUL), raw in a quoted CSV field, escaped
+    in JSON Lines."""
+    from conftest import create
+    rid = table_fixture(SIZES, "One")["records"][0]["id"]
+    server.control("POST", f"/_test/records/{SIZES}/One",
+                   {"update": [{"id": rid, "fields": {"Name": "nul\u0000inside"}}]})
+    create(db, "one", SIZES, "One")
+    assert db.execute('SELECT "Name", length(CAST("Name" AS BLOB)) FROM one').fetchall() == [
+        ("nul\x00inside", 10)]
+    export(db, f"base={SIZES}", f"out={tmp_path / 'c'}", "table=One")
+    assert b',"nul\x00inside",' in (tmp_path / "c" / "one.csv").read_bytes()
+    m = export(db, f"base={SIZES}", f"out={tmp_path / 'j'}", "table=One", "format=jsonl")
+    line = (tmp_path / "j" / "one.jsonl").read_text()
+    assert json.loads(line)["name"] == "nul\x00inside" and '"nul\\u0000inside"' in line
+    assert m["tables"][0]["columns"][2]["untyped"] == 0

@@ -123,7 +123,8 @@ def test_shell_workload_exact_output_and_no_leaks(own_server):
         "Runtime error near line 17: airtable: HTTP 403 "
         "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND: Invalid permissions, or the "
         "requested model was not found. Check that both your user and your token "
-        "have the required permissions, and that the model names and/or ids are correct.",
+        "have the required permissions, and that the model names and/or ids are correct. "
+        "(base appDoesNotExist01, with the token from environment variable AIRTABLE_TOKEN)",
         "Runtime error near line 20: airtable: HTTP 503 RETRIABLE_ERROR",
     ], p.stderr
     assert p.returncode == 1      # errors, but no leak (86) or valgrind error (99)

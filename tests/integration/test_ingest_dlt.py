@@ -385,6 +385,13 @@ def test_local_errors(server, tmp_path, capsys, monkeypatch):
     assert (status, capsys.readouterr()) == (1, ("", (
         "ingest_dlt: airtable.base_id: 'appNope' is not an Airtable base id ('app' followed "
         "by 14 letters or digits)\n")))
+    # Issue 19: --out naming a file, not a bare "[Errno 17] File exists".
+    afile = tmp_path / "a-file"
+    afile.write_text("x")
+    status = ingest_dlt.main(["--local", "--base", SAMPLE, "--out", str(afile)])
+    assert (status, capsys.readouterr()) == (1, ("", (
+        f"ingest_dlt: --out: {afile} is not a directory (give the directory that stands for "
+        "the volume)\n")))
     # Without --local, outside a pipeline: the usage, exit status 2.
     with pytest.raises(SystemExit) as e:
         ingest_dlt.main(["--base", SAMPLE, "--out", str(tmp_path)])
@@ -513,7 +520,11 @@ def test_pipeline_with_a_wrong_or_missing_secret(server, tmp_path, monkeypatch, 
     wrong = "patWrongSecret.0123456789abcdef"
     with pytest.raises(airtable_export.ExportError) as e:
         ingest_dlt.run_pipeline(dlt, spark, FakeDbutils({("airtable", "token"): wrong}))
-    assert str(e.value) == "airtable: HTTP 401 AUTHENTICATION_REQUIRED: Authentication required"
+    # Issue 19: a 401 says where the token was read (the variable the
+    # pipeline put the secret in), never the token itself.
+    assert str(e.value) == ("airtable: HTTP 401 AUTHENTICATION_REQUIRED: Authentication "
+                            "required (the token from environment variable "
+                            "AIRTABLE_INGEST_TOKEN was refused)")
     assert wrong not in str(e.value)
     assert runs(volume / SIZES) == []          # the half-made directory is removed
     assert dlt.tables == [] and ingest_dlt.TOKEN_ENV not in os.environ

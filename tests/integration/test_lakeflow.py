@@ -393,3 +393,14 @@ def test_python_that_cannot_load_extensions_uses_the_command(server, tmp_path):
                        timeout=120)
     assert (p.returncode, p.stdout) == (0, '[15, 15, true, true, ["id", "createdTime"]]\n'), \
         p.stderr
+
+
+def test_module_help_says_how_to_use_it():
+    """Issue 19: --help printed nothing; the module is a library, and says so."""
+    p = subprocess.run(["/usr/bin/python3", "-m", "airtable_sqlite.lakeflow", "--help"],
+                       capture_output=True, text=True, timeout=60,
+                       env=child_env(PYTHONPATH=str(ROOT / "python")))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("airtable_sqlite.lakeflow: an Airtable connector for the "
+                               "Lakeflow Community")
+    assert "from airtable_sqlite.lakeflow import AirtableLakeflowConnector" in p.stdout

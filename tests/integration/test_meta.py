@@ -65,7 +65,8 @@ def test_fields_by_table_id(db, server):
      "airtable: HTTP 403 INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND: Invalid permissions, "
      "or the requested model was not found. Check that both your user and your "
      "token have the required permissions, and that the model names and/or ids "
-     "are correct."),
+     "are correct. (base appDoesNotExist01, with the token from environment variable "
+     "AIRTABLE_TOKEN)"),
 ])
 def test_meta_errors(db, server, sql, message):
     with pytest.raises(sqlite3.OperationalError) as e:

@@ -253,7 +253,7 @@ static void testTable(void){
   int n, i;
   const AtOptionSpec *a = atOptionSpecs(&n);
   char *zJson;
-  CHECK(n==29);
+  CHECK(n==30);
   for(i=0; i<n; i++){
     CHECK(atOptionFind(a[i].zName, (int)strlen(a[i].zName))==&a[i]);
     CHECK(a[i].mWhere!=0 && a[i].zHelp && a[i].zHelp[0]);
