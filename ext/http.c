@@ -487,8 +487,8 @@ static int sleepInterruptible(AtHttp *p, sqlite3_int64 ms){
 }
 
 /* One attempt: perform the request and describe any failure in *pzErr. */
-static int attempt(AtHttp *p, const AtRequest *pReq, CURLcode *pcc,
-                   long *piStatus, char **pzErr){
+static int attempt(AtHttp *p, const AtRequest *pReq, sqlite3_int64 nCapMs,
+                   CURLcode *pcc, long *piStatus, char **pzErr){
   CURLcode cc;
   long iStatus = 0;
   p->nBuf = 0;
@@ -499,6 +499,9 @@ static int attempt(AtHttp *p, const AtRequest *pReq, CURLcode *pcc,
   sqlite3_free(p->zLastType);
   p->zLastType = 0;
   curl_easy_setopt(p->pCurl, CURLOPT_URL, pReq->zUrl);
+  /* The attempt's whole length: data that keeps coming (a server that
+  ** drips bytes) must not outlast timeout, nor what is left of the budget. */
+  curl_easy_setopt(p->pCurl, CURLOPT_TIMEOUT_MS, (long)(nCapMs>0 ? nCapMs : 1));
   if( pReq->zBody ){
     curl_easy_setopt(p->pCurl, CURLOPT_HTTPHEADER, p->pHdrPost);
     curl_easy_setopt(p->pCurl, CURLOPT_POSTFIELDSIZE, (long)strlen(pReq->zBody));
@@ -519,6 +522,16 @@ static int attempt(AtHttp *p, const AtRequest *pReq, CURLcode *pcc,
     if( p->bTooBig ){
       atSetError(pzErr, "the response to %s %s is larger than %d bytes",
                  pReq->zMethod, pReq->zUrl, AT_MAX_RESPONSE);
+    }else if( cc==CURLE_OPERATION_TIMEDOUT ){
+      /* A stall, a drip or the attempt's cap: curl words them in several
+      ** ways; say which limit ended it and what came. */
+      curl_off_t nGot = 0;
+      curl_easy_getinfo(p->pCurl, CURLINFO_SIZE_DOWNLOAD_T, &nGot);
+      atSetError(pzErr, "no complete answer in time: %lld bytes came before "
+                 "%s ended the attempt (%s %s)", (long long)nGot,
+                 nCapMs < (sqlite3_int64)p->cfg.nTimeout*1000
+                   ? "what was left of retry_budget" : "timeout",
+                 pReq->zMethod, pReq->zUrl);
     }else{
       atSetError(pzErr, "%s (%s %s)",
                  p->zCurlErr[0] ? p->zCurlErr : curl_easy_strerror(cc),
@@ -569,6 +582,7 @@ int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
   AtLogEntry log;
   struct timeval tv;
   int nRetry = 0, nWaitMs = 0, rc;
+  sqlite3_int64 nCapMs;
   CURLcode cc = CURLE_OK;
   long iStatus = 0;
 
@@ -596,8 +610,23 @@ int atHttpDo(AtHttp *p, const AtRequest *pReq, const char **pzBody,
       break;
     }
     nWaitMs += ms;
+    /* Each attempt ends within timeout and within what is left of the
+    ** budget (issue 20: a drip of 2.5 bytes a second ran 400 s past
+    ** timeout=5, retry_budget=10). */
+    nCapMs = (sqlite3_int64)(p->cfg.rRetryBudget*1000) - (nowMs() - iStart);
+    if( nCapMs > (sqlite3_int64)p->cfg.nTimeout*1000 ){
+      nCapMs = (sqlite3_int64)p->cfg.nTimeout*1000;
+    }
+    if( nCapMs<=0 ){
+      if( p->zLimitKey && p->cfg.nRatePerSec>0 ) atRateLimitRelease(&ticket);
+      atSetError(pzErr, "retry_budget of %.15g s used up before the request "
+                 "could be sent (%s %s)", p->cfg.rRetryBudget, pReq->zMethod,
+                 pReq->zUrl);
+      rc = SQLITE_ERROR;
+      break;
+    }
     p->stats.nAttempts++;
-    rc = attempt(p, pReq, &cc, &iStatus, pzErr);
+    rc = attempt(p, pReq, nCapMs, &cc, &iStatus, pzErr);
     if( p->zLimitKey && p->cfg.nRatePerSec>0 ) atRateLimitRelease(&ticket);
     if( rc!=SQLITE_ERROR || !isRetryable(cc, iStatus) ) break;
     if( nRetry>=p->cfg.nMaxRetries ) break;

@@ -188,10 +188,42 @@ def test_stalled_server_without_retries_fails_with_curls_message(db, server):
     server.faults({"path": "^/v0/appSize", "action": "stall", "seconds": 4})
     with pytest.raises(sqlite3.OperationalError) as e:
         db.execute("SELECT * FROM t").fetchall()
-    assert re.fullmatch(r"airtable: Operation too slow\. Less than 1 bytes/sec transferred "
-                        r"the last 1 seconds \(GET http://127\.0\.0\.1:\d+/v0/"
+    assert re.fullmatch(r"airtable: no complete answer in time: 0 bytes came before timeout "
+                        r"ended the attempt \(GET http://127\.0\.0\.1:\d+/v0/"
                         r"appSizeTests00001/tbl\w{14}\?returnFieldsByFieldId=true\)",
                         str(e.value)), str(e.value)
+
+
+def test_a_dripping_server_cannot_outlast_timeout(db, server):
+    """Issue 20: data that keeps coming (a byte every 0.3 s) passed the
+    no-data check forever. timeout bounds each attempt whatever arrives."""
+    create(db, "t", SIZES, "One Hundred", timeout=1, max_retries=0)
+    server.faults({"path": "^/v0/appSize", "action": "drip", "bytes": 1, "seconds": 0.3})
+    start = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError) as e:
+        db.execute("SELECT * FROM t").fetchall()
+    assert re.fullmatch(r"airtable: no complete answer in time: [1-9]\d* bytes came before "
+                        r"timeout ended the attempt \(GET http://127\.0\.0\.1:\d+/v0/"
+                        r"appSizeTests00001/tbl\w{14}\?returnFieldsByFieldId=true\)",
+                        str(e.value)), str(e.value)
+    # The page is thousands of bytes: dripped whole it would take many
+    # minutes; a generous bound, not a measurement.
+    assert time.monotonic() - start < 30
+
+
+def test_a_dripping_server_cannot_outlast_the_retry_budget(db, server):
+    """Each attempt ends within what is left of retry_budget: timeout=5 and
+    retry_budget=2 against a drip end in about 2 s, not 5 s per attempt."""
+    create(db, "t", SIZES, "One Hundred", timeout=5, retry_budget=2, max_retries=5,
+           retry_backoff=0.01)
+    server.faults({"path": "^/v0/appSize", "action": "drip", "bytes": 1, "seconds": 0.3,
+                   "times": -1})
+    start = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError) as e:
+        db.execute("SELECT * FROM t").fetchall()
+    assert "before what was left of retry_budget ended the attempt" in str(e.value), str(e.value)
+    assert time.monotonic() - start < 30
+    assert len(server.list_requests(SIZES)) == 1
 
 
 # --- expired offsets ------------------------------------------------------

@@ -20,7 +20,7 @@ class Fault:
         if not isinstance(spec, dict) or "action" not in spec:
             raise ValueError("a fault needs an action")
         if spec["action"] not in ("status", "stall", "reset", "malformed", "truncated", "body",
-                                  "expired_offset", "pad", "encoding"):
+                                  "expired_offset", "pad", "encoding", "drip"):
             raise ValueError("unknown fault action %r" % spec["action"])
         if spec["action"] == "encoding" and spec.get("how") not in WIRE_ENCODINGS:
             raise ValueError("fault action encoding: \"how\" must be one of %s"

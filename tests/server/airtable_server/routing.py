@@ -129,10 +129,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         headers.append(("Content-Length", str(len(body))))
         return headers, body
 
-    def send(self, resp, entry=None, body_limit=None):
+    def send(self, resp, entry=None, body_limit=None, drip=None):
         """Send resp; with body_limit, send only that many body bytes.  With entry,
         log the request first (so the log is complete once the client has the
-        answer)."""
+        answer).  With drip (bytes, seconds): the body that many bytes at a
+        time, a pause between, as a hostile server keeps a transfer alive."""
         headers, body = self.encode(resp)
         if body_limit is not None:
             body = body[:body_limit]
@@ -146,8 +147,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for k, v in headers:
             self.send_header(k, v)
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command != "HEAD" and drip is None:
             self.wfile.write(body)
+        elif self.command != "HEAD":
+            step, pause = drip
+            self.wfile.flush()
+            for i in range(0, len(body), step):
+                # A reset (/_test/reset) ends the drip of the test before.
+                if self.state.stall_cancel.wait(pause):
+                    self.abort_connection()
+                    return
+                self.wfile.write(body[i:i + step])
+                self.wfile.flush()
 
     def abort_connection(self):
         """Close with a TCP reset: SO_LINGER 0, then close every reference."""
@@ -278,6 +289,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except ApiError as e:
                 resp = Response(e.status, e.body)
             resp.body += b" " * int(spec.get("pad_bytes", 0))
+        elif action == "drip":
+            # A normal answer sent "bytes" bytes (default 1) every "seconds"
+            # (default 0.4): data keeps coming, so a no-data timeout never
+            # fires (issue 20: 2.5 bytes a second outlasted every limit).
+            try:
+                resp = self.route(method, raw_path, raw_query, body)
+            except ApiError as e:
+                resp = Response(e.status, e.body)
+            self.send(resp, entry, drip=(int(spec.get("bytes", 1)),
+                                         float(spec.get("seconds", 0.4))))
+            self.close_connection = True
+            return True
         elif action == "truncated":
             try:
                 resp = self.route(method, raw_path, raw_query, body)
