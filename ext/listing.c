@@ -34,6 +34,7 @@ int atListingInit(AtListing *p, AtHttp *pHttp, const char *zApiUrl,
 
 void atListingReset(AtListing *p){
   atPageClear(&p->page);
+  atSeenReset(&p->seen);
   p->nRow = 0;
   p->nRestart = 0;
   p->bEof = 1;
@@ -41,6 +42,7 @@ void atListingReset(AtListing *p){
 
 void atListingClear(AtListing *p){
   atListingReset(p);
+  atSeenClear(&p->seen);
   sqlite3_free(p->apCell);
   p->apCell = 0;
 }
@@ -114,6 +116,18 @@ static int settle(AtListing *p, char **pzErr){
                  p->pSchema->zTableName, AT_MAX_EMPTY_PAGES);
       return SQLITE_ERROR;
     }
+    /* An offset given twice would page the same pages forever (issue 20:
+    ** 7.2 GB of one export's duplicate rows in 10 minutes). */
+    rc = atSeenAdd(&p->seen, 'o', p->page.zOffset, strlen(p->page.zOffset));
+    if( rc<0 ) return SQLITE_NOMEM;
+    if( rc==0 ){
+      atSetError(pzErr, "table '%s': the server gave the offset '%.40s%s' a "
+                 "second time in one listing, which would never end; the "
+                 "statement fails after %lld row%s", p->pSchema->zTableName,
+                 p->page.zOffset, strlen(p->page.zOffset)>40 ? "..." : "",
+                 p->nRow, p->nRow==1 ? "" : "s");
+      return SQLITE_ERROR;
+    }
     rc = fetchPage(p, p->page.zOffset, pzErr);
     if( rc==SQLITE_ERROR && offsetExpired(p) ){
       if( p->nRow==0 && p->nRestart<AT_MAX_RESTARTS ){
@@ -121,6 +135,7 @@ static int settle(AtListing *p, char **pzErr){
         p->nRestart++;
         sqlite3_free(*pzErr);
         *pzErr = 0;
+        atSeenReset(&p->seen);
         rc = fetchPage(p, 0, pzErr);
       }else if( p->nRow>0 ){
         atSetError(pzErr, "table '%s': Airtable expired the "
@@ -131,6 +146,20 @@ static int settle(AtListing *p, char **pzErr){
       }
     }
     if( rc!=SQLITE_OK ) return rc;
+  }
+  {
+    /* A record twice in one listing: a duplicate row for SQL (DISTINCT
+    ** saw two), and a server that may be repeating itself forever. */
+    const char *zId = cJSON_GetObjectItemCaseSensitive(p->page.pRecord, "id")->valuestring;
+    rc = atSeenAdd(&p->seen, 'r', zId, strlen(zId));
+    if( rc<0 ) return SQLITE_NOMEM;
+    if( rc==0 ){
+      atSetError(pzErr, "table '%s': the server sent record %s twice in one "
+                 "listing (a listing gives each record once); the statement "
+                 "fails after %lld row%s", p->pSchema->zTableName, zId, p->nRow,
+                 p->nRow==1 ? "" : "s");
+      return SQLITE_ERROR;
+    }
   }
   p->bEof = 0;
   p->nRow++;

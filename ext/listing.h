@@ -10,6 +10,7 @@
 #include "page.h"
 #include "request.h"
 #include "schema.h"
+#include "seen.h"
 
 /* One table's records, page by page: one page in memory at a time. */
 typedef struct AtListing AtListing;
@@ -29,6 +30,9 @@ struct AtListing {
   const AtSort *aSort;       /* sort[] (not owned) */
   int nSort;
   int nPageSize;             /* pageSize, or 0 */
+  AtSeen seen;               /* the offsets and record ids seen so far: a
+                             ** server that repeats either ends the listing
+                             ** with an error, never a loop or a duplicate */
 };
 
 /* Set up *p to list pSchema's table (and view). Returns SQLITE_OK or

@@ -580,3 +580,48 @@ def test_endless_empty_pages_of_bases(db, server):
     with pytest.raises(sqlite3.OperationalError, match="^airtable: airtable_bases: the "
                        "server sent 10 empty pages in a row, each with an offset; giving up$"):
         db.execute("SELECT * FROM airtable_bases").fetchall()
+
+
+# --- a server that repeats itself (issue 20) ------------------------------------
+
+def test_an_offset_given_twice_ends_the_listing(db, server):
+    """A server answering a page with the offset it was asked for would page
+    forever (a scan, a sync holding the write lock, an export writing GBs of
+    the same rows). The listing fails at the repeated offset."""
+    create(db, "t", SIZES, "One Hundred One")
+    server.faults({"path": "^/v0/appSize", "action": "repeat", "what": "offset", "times": -1})
+    with pytest.raises(sqlite3.OperationalError) as e:
+        db.execute("SELECT count(*) FROM t").fetchall()
+    assert re.fullmatch(r"airtable: table 'One Hundred One': the server gave the offset "
+                        r"'itr\w{14}/rec\w{14}' a second time in one listing, which would "
+                        r"never end; the statement fails after 101 rows", str(e.value)), str(e.value)
+    assert len(server.list_requests(SIZES)) == 2
+
+
+def test_a_record_sent_twice_never_reaches_sql(db, server):
+    """SELECT DISTINCT id gave 2 rows where count(DISTINCT id) was 1."""
+    create(db, "t", SIZES, "One")
+    rid = table_fixture(SIZES, "One")["records"][0]["id"]
+    server.faults({"path": "^/v0/appSize", "action": "repeat", "what": "record", "times": -1})
+    for sql in ("SELECT DISTINCT id FROM t", "SELECT count(DISTINCT id) FROM t"):
+        with pytest.raises(sqlite3.OperationalError) as e:
+            db.execute(sql).fetchall()
+        assert str(e.value) == (f"airtable: table 'One': the server sent record {rid} twice "
+                                "in one listing (a listing gives each record once); the "
+                                "statement fails after 1 row")
+
+
+def test_a_repeating_server_fails_the_export_and_the_sync(db, server, tmp_path):
+    server.faults({"path": "^/v0/appSize", "action": "repeat", "what": "offset", "times": -1})
+    with pytest.raises(sqlite3.OperationalError) as e:
+        db.execute("SELECT airtable_export(?, ?, ?)",
+                   (f"base={SIZES}", f"out={tmp_path / 'x'}", "table=One Hundred One")).fetchall()
+    assert "export of table 'One Hundred One' failed (no manifest was written): table " \
+           "'One Hundred One': the server gave the offset" in str(e.value), str(e.value)
+    assert not (tmp_path / "x").exists()
+    create(db, "c", SIZES, "One Hundred One", cache="on")
+    with pytest.raises(sqlite3.OperationalError) as e:
+        db.execute("SELECT airtable_sync('c')").fetchall()
+    assert "the server gave the offset" in str(e.value) and "unchanged" in str(e.value), \
+        str(e.value)
+    assert db.execute("SELECT count(*) FROM c_rows").fetchone() == (0,)

@@ -1526,3 +1526,35 @@ def test_bench_records_flag_errors():
     for bad in ("0", "-5", "abc", ","):
         p = subprocess.run(SERVER + ["--bench-records", bad], capture_output=True, timeout=30, env=SERVER_ENV)
         assert p.returncode == 2 and b"--bench-records" in p.stderr, bad
+
+
+# --- hostile listings (issue 20): repeat and drip -------------------------------
+
+def test_fault_repeat_offset_answers_with_the_offset_asked(server):
+    first = server.get("/v0/%s/One%%20Hundred%%20One" % SIZES)
+    offset = first.json["offset"]
+    add_faults(server, {"path": "One", "action": "repeat", "what": "offset", "times": -1})
+    for _ in range(3):
+        r = server.get("/v0/%s/One%%20Hundred%%20One" % SIZES, {"offset": offset})
+        assert r.status == 200 and r.json["offset"] == offset and len(r.json["records"]) == 1
+    # The first page, asked with no offset, keeps its own.
+    r = server.get("/v0/%s/One%%20Hundred%%20One" % SIZES)
+    assert r.json["offset"] != offset and len(r.json["records"]) == 100
+
+
+def test_fault_repeat_record_repeats_the_first_record(server):
+    plain = server.get("/v0/%s/Ninety%%20Nine" % SIZES).json["records"]
+    add_faults(server, {"path": "Nine", "action": "repeat", "what": "record"})
+    r = server.get("/v0/%s/Ninety%%20Nine" % SIZES)
+    assert r.json["records"] == plain + plain[:1]
+    r = server.request("POST", "/_test/faults", body={"action": "repeat", "what": "x"}, token=None)
+    assert r.status == 400
+
+
+def test_fault_drip_sends_the_answer_slowly_and_whole(server):
+    plain = server.get("/v0/%s/One" % SIZES)
+    add_faults(server, {"path": "One$", "action": "drip", "bytes": 64, "seconds": 0.01})
+    r = server.get("/v0/%s/One" % SIZES)
+    assert r.status == 200 and r.json == plain.json
+    log = server.control("GET", "/_test/requests")["requests"]
+    assert log[-1]["fault"] == "drip"

@@ -20,11 +20,13 @@ class Fault:
         if not isinstance(spec, dict) or "action" not in spec:
             raise ValueError("a fault needs an action")
         if spec["action"] not in ("status", "stall", "reset", "malformed", "truncated", "body",
-                                  "expired_offset", "pad", "encoding", "drip"):
+                                  "expired_offset", "pad", "encoding", "drip", "repeat"):
             raise ValueError("unknown fault action %r" % spec["action"])
         if spec["action"] == "encoding" and spec.get("how") not in WIRE_ENCODINGS:
             raise ValueError("fault action encoding: \"how\" must be one of %s"
                              % ", ".join(sorted(WIRE_ENCODINGS)))
+        if spec["action"] == "repeat" and spec.get("what") not in ("offset", "record"):
+            raise ValueError('fault action repeat: "what" must be offset or record')
         self.spec = spec
         self.path_re = re.compile(spec.get("path", ""))
         self.query_re = re.compile(spec["query"]) if "query" in spec else None

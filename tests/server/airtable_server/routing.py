@@ -4,6 +4,7 @@ metadata.py) and of /_test/ paths to the control API (control.py)."""
 
 import gzip
 import http.server
+import json
 import socket
 import struct
 import sys
@@ -301,6 +302,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                          float(spec.get("seconds", 0.4))))
             self.close_connection = True
             return True
+        elif action == "repeat":
+            # A hostile listing (issue 20): "offset" answers the page with
+            # the offset it was asked for (so the listing would never end);
+            # "record" repeats the page's first record at its end.
+            try:
+                resp = self.route(method, raw_path, raw_query, body)
+            except ApiError as e:
+                resp = Response(e.status, e.body)
+            page = json.loads(resp.body)
+            if resp.status == 200 and isinstance(page.get("records"), list):
+                if spec["what"] == "record" and page["records"]:
+                    page["records"].append(page["records"][0])
+                elif spec["what"] == "offset":
+                    asked = urllib.parse.parse_qs(raw_query).get("offset", [None])[0]
+                    if asked is None and body:
+                        asked = json.loads(body).get("offset")
+                    if asked is not None:
+                        page["offset"] = asked
+                resp = Response(200, page, records=len(page["records"]))
         elif action == "truncated":
             try:
                 resp = self.route(method, raw_path, raw_query, body)
