@@ -27,6 +27,9 @@ struct AtContext {
   AtLogEntry aLog[AT_LOG_MAX];    /* ring of the most recent requests */
   sqlite3_int64 iLastSeq;         /* seq of the newest entry; 0 if none */
   AtNamedTable *pTables;          /* connected airtable tables */
+  char **azAllow;                 /* "key=value": where this connection's
+                                  ** user said a token may come from or go */
+  int nAllow;
 };
 
 /* One lock for every context: taken briefly, once per request. */
@@ -65,6 +68,8 @@ void atContextUnref(void *pArg){
   pthread_mutex_unlock(&ctxMutex);
   if( nRef>0 ) return;
   for(i=0; i<AT_LOG_MAX; i++) clearEntry(&p->aLog[i]);
+  for(i=0; i<p->nAllow; i++) sqlite3_free(p->azAllow[i]);
+  sqlite3_free(p->azAllow);
   while( p->pTables ){
     AtNamedTable *pDel = p->pTables;
     p->pTables = pDel->pNext;
@@ -121,6 +126,30 @@ sqlite3_int64 atLogLastSeq(AtContext *p){
   i = p->iLastSeq;
   pthread_mutex_unlock(&ctxMutex);
   return i;
+}
+
+int atContextAllow(AtContext *p, const char *zKey, const char *zValue){
+  char *z, **az;
+  if( atContextAllowed(p, zKey, zValue) ) return SQLITE_OK;
+  z = sqlite3_mprintf("%s=%s", zKey, zValue);
+  az = z ? sqlite3_realloc64(p->azAllow, sizeof(char*)*(p->nAllow+1)) : 0;
+  if( az==0 ){
+    sqlite3_free(z);
+    return SQLITE_NOMEM;
+  }
+  p->azAllow = az;
+  p->azAllow[p->nAllow++] = z;
+  return SQLITE_OK;
+}
+
+int atContextAllowed(AtContext *p, const char *zKey, const char *zValue){
+  size_t n = strlen(zKey);
+  int i;
+  for(i=0; p && i<p->nAllow; i++){
+    const char *z = p->azAllow[i];
+    if( strncmp(z, zKey, n)==0 && z[n]=='=' && strcmp(z+n+1, zValue)==0 ) return 1;
+  }
+  return 0;
 }
 
 int atContextAddTable(AtContext *p, const char *zDb, const char *zName,

@@ -46,6 +46,14 @@ void atLogSetRecords(AtContext *p, sqlite3_int64 iSeq, int nRecords);
 AtLogEntry *atLogGet(AtContext *p, sqlite3_int64 iSeq);
 sqlite3_int64 atLogLastSeq(AtContext *p);
 
+/* What this connection's user confirmed (airtable_allow(), or options of a
+** CREATE VIRTUAL TABLE they ran): zKey "api_url", "token_env" or
+** "token_file" and its value. A database file's stored declarations name
+** such places too, but only the user's word counts (vtab.c). The
+** connection's thread only. */
+int atContextAllow(AtContext *p, const char *zKey, const char *zValue);
+int atContextAllowed(AtContext *p, const char *zKey, const char *zValue);
+
 /* The airtable tables connected in this connection, by schema and name
 ** (the connection's thread only). Find looks in zDb, or with zDb NULL in
 ** "main" first, then in any schema. */

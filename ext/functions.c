@@ -171,11 +171,55 @@ static void optionsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   sqlite3_result_subtype(ctx, 'J');
 }
 
+/*
+** airtable_allow(OPTION, VALUE): this connection's user confirms that an
+** airtable table declared with OPTION=VALUE (api_url, token_env or
+** token_file) may read its token there or send it there, as the
+** environment confirms it with AIRTABLE_API_URL, AIRTABLE_TOKEN_ENV and
+** AIRTABLE_TOKEN_FILE. A declaration read from a database file is not
+** enough (vtab.c, trustCheck). Direct-only: a view or trigger of the file
+** cannot call it. Returns 1.
+*/
+static void allowFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  AtContext *pCtx = (AtContext*)sqlite3_user_data(ctx);
+  const char *zOpt = (const char*)sqlite3_value_text(argv[0]);
+  const char *zVal = (const char*)sqlite3_value_text(argv[1]);
+  char *zErr = 0;
+  (void)argc;
+  if( zOpt==0 || zVal==0 || zVal[0]==0 ){
+    sqlite3_result_error(ctx, "airtable_allow: give an option and its value, "
+                         "neither NULL nor empty", -1);
+    return;
+  }
+  if( strcmp(zOpt, "api_url")==0 ){
+    if( atApiUrlCheck(zVal, "airtable_allow: api_url", &zErr) ){
+      sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
+      sqlite3_free(zErr);
+      return;
+    }
+  }else if( strcmp(zOpt, "token_env")!=0 && strcmp(zOpt, "token_file")!=0 ){
+    zErr = sqlite3_mprintf("airtable_allow: '%s' is not api_url, token_env or "
+                           "token_file", zOpt);
+    sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
+    sqlite3_free(zErr);
+    return;
+  }
+  if( atContextAllow(pCtx, zOpt, zVal) ){
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_int(ctx, 1);
+}
+
 int atRegisterFunctions(sqlite3 *db, AtContext *pCtx){
   int rc, n;
   rc = sqlite3_create_function(db, "airtable_options", 0,
                                SQLITE_UTF8|SQLITE_DETERMINISTIC|SQLITE_INNOCUOUS,
                                0, optionsFunc, 0, 0);
+  if( rc==SQLITE_OK ){
+    rc = sqlite3_create_function(db, "airtable_allow", 2,
+                                 SQLITE_UTF8|SQLITE_DIRECTONLY, pCtx, allowFunc, 0, 0);
+  }
   for(n=1; rc==SQLITE_OK && n<=3; n++){
     rc = sqlite3_create_function(db, "airtable_spark_schema", n,
                                  SQLITE_UTF8, pCtx, sparkSchemaFunc, 0, 0);

@@ -661,7 +661,7 @@ static int isLoopback(const char *zHost){
 
 int atApiUrlCheck(const char *zUrl, const char *zWhat, char **pzErr){
   CURLU *pU = curl_url();
-  char *zScheme = 0, *zHost = 0, *zQuery = 0, *zFrag = 0;
+  char *zScheme = 0, *zHost = 0, *zQuery = 0, *zFrag = 0, *zUser = 0, *zPass = 0;
   int rc = SQLITE_ERROR;
   if( pU==0 ) return SQLITE_NOMEM;
   if( curl_url_set(pU, CURLUPART_URL, zUrl, 0)!=CURLUE_OK
@@ -673,7 +673,14 @@ int atApiUrlCheck(const char *zUrl, const char *zWhat, char **pzErr){
   }
   curl_url_get(pU, CURLUPART_QUERY, &zQuery, 0);
   curl_url_get(pU, CURLUPART_FRAGMENT, &zFrag, 0);
-  if( zQuery || zFrag ){
+  if( curl_url_get(pU, CURLUPART_USER, &zUser, 0)==CURLUE_OK
+   || curl_url_get(pU, CURLUPART_PASSWORD, &zPass, 0)==CURLUE_OK ){
+    /* The URL is stored, logged and shown in messages: never echo it. */
+    atSetError(pzErr, "%s: a URL with a user name or password is refused (it "
+               "would be stored in the database file, in airtable_requests "
+               "and in messages); give the API root alone, like %s", zWhat,
+               AT_DEFAULT_API_URL);
+  }else if( zQuery || zFrag ){
     atSetError(pzErr, "%s: '%s' has a query or fragment; give only the API "
                "root (like %s)", zWhat, zUrl, AT_DEFAULT_API_URL);
   }else if( sqlite3_stricmp(zScheme, "https")==0 ){
@@ -693,6 +700,8 @@ done:
   curl_free(zHost);
   curl_free(zQuery);
   curl_free(zFrag);
+  curl_free(zUser);
+  curl_free(zPass);
   curl_url_cleanup(pU);
   return rc;
 }

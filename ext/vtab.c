@@ -53,8 +53,58 @@ static int airtableDisconnect(sqlite3_vtab *pVtab){
   atSchemaClear(&p->schema);
   sqlite3_free(p->zApiUrl);
   sqlite3_free(p->zBase);
+  sqlite3_free(p->zName);
   sqlite3_free(p->base.zErrMsg);
   sqlite3_free(p);
+  return SQLITE_OK;
+}
+
+/* True if URLs a and b are the same but for trailing slashes. */
+static int sameUrl(const char *a, const char *b){
+  size_t na = strlen(a), nb = strlen(b);
+  while( na>0 && a[na-1]=='/' ) na--;
+  while( nb>0 && b[nb-1]=='/' ) nb--;
+  return na==nb && memcmp(a, b, na)==0;
+}
+
+/*
+** A table's declaration is stored in the database file, and a file may come
+** from someone else: its api_url, token_env and token_file must not decide
+** where the user's token is read from or sent (issue 20; SQLite's guidance
+** for extensions: a schema from an untrusted file must be harmless). Before
+** a token is read, each that the declaration names beyond the defaults must
+** be confirmed by the person running this process: the environment
+** (AIRTABLE_API_URL, AIRTABLE_TOKEN_ENV, AIRTABLE_TOKEN_FILE), or this
+** connection (a CREATE VIRTUAL TABLE it ran, or airtable_allow()). A table
+** that needs no token (a cache read offline) is never asked.
+*/
+static int trustCheck(AtVtab *p, char **pzErr){
+  static const struct {
+    const char *zOption, *zEnv;
+  } aCheck[] = {
+    { "api_url",    "AIRTABLE_API_URL" },
+    { "token_env",  "AIRTABLE_TOKEN_ENV" },
+    { "token_file", "AIRTABLE_TOKEN_FILE" },
+  };
+  int i;
+  for(i=0; i<3; i++){
+    const char *zVal = i==0 ? p->zApiUrl : i==1 ? p->opt.zTokenEnv : p->opt.zTokenFile;
+    const char *zEnv = getenv(aCheck[i].zEnv);
+    if( zVal==0 ) continue;
+    if( i==0 && sameUrl(zVal, AT_DEFAULT_API_URL) ) continue;
+    if( i==1 && strcmp(zVal, AT_DEFAULT_TOKEN_ENV)==0 ) continue;
+    if( zEnv && (i==0 ? sameUrl(zVal, zEnv) : strcmp(zVal, zEnv)==0) ) continue;
+    if( atContextAllowed(p->pCtx, aCheck[i].zOption, zVal) ) continue;
+    atSetError(pzErr, "table '%s': its declaration says %s='%s', which nobody "
+        "running this process confirmed: a database file does not decide %s "
+        "(one from someone else could %s). If it is yours, set %s=%s, or run "
+        "SELECT airtable_allow('%s', '%s') in this connection",
+        p->zName, aCheck[i].zOption, zVal,
+        i==0 ? "where your token is sent" : "where your token is read from",
+        i==0 ? "send it to their server" : "send another secret of yours",
+        aCheck[i].zEnv, zVal, aCheck[i].zOption, zVal);
+    return SQLITE_ERROR;
+  }
   return SQLITE_OK;
 }
 
@@ -62,6 +112,8 @@ int atVtabHttp(AtVtab *p, char **pzErr){
   char *zToken = 0, *zKey = 0;
   int rc;
   if( p->pHttp ) return SQLITE_OK;
+  rc = trustCheck(p, pzErr);
+  if( rc!=SQLITE_OK ) return rc;
   rc = atTokenLoad(p->opt.zTokenEnv, p->opt.zTokenFile, &zToken, pzErr);
   if( rc!=SQLITE_OK ) return rc;
   zKey = sqlite3_mprintf("%s %s", p->zApiUrl, p->zBase);
@@ -157,6 +209,23 @@ static int airtableInit(sqlite3 *db, void *pAux, int argc,
   if( rc!=SQLITE_OK ) goto done;
   p->zApiUrl = p->opt.zApiUrl;  p->opt.zApiUrl = 0;
   p->zBase = p->opt.zBase;      p->opt.zBase = 0;
+  p->zName = atStrdup(argv[2]);
+  if( p->zName==0 ){
+    rc = SQLITE_NOMEM;
+    goto done;
+  }
+  if( bCreate ){
+    /* The user's own CREATE VIRTUAL TABLE: what it names, this connection
+    ** may use (a file read later, or elsewhere, must be confirmed again). */
+    rc = atContextAllow(pCtx, "api_url", p->zApiUrl);
+    if( rc==SQLITE_OK && p->opt.zTokenEnv ){
+      rc = atContextAllow(pCtx, "token_env", p->opt.zTokenEnv);
+    }
+    if( rc==SQLITE_OK && p->opt.zTokenFile ){
+      rc = atContextAllow(pCtx, "token_file", p->opt.zTokenFile);
+    }
+    if( rc!=SQLITE_OK ) goto done;
+  }
   p->opt.cfg.zCaFile = p->opt.zCaFile;
   if( p->opt.eCache!=AT_CACHE_OFF ){
     rc = atCacheInit(&p->cache, db, argv[1], argv[2]);

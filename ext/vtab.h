@@ -42,6 +42,7 @@ struct AtVtab {
   sqlite3_vtab base;   /* base class: must be first */
   char *zApiUrl;       /* API root, e.g. https://api.airtable.com */
   char *zBase;         /* base id */
+  char *zName;         /* the table's name in SQL (for messages) */
   AtSchema schema;     /* table id, view id, fields and column names */
   AtPushCol *aPush;    /* per column: how pushdown writes its constraints */
   cJSON *pTableMeta;   /* the table's metadata (fields with their options) */

@@ -152,6 +152,40 @@ TOKEN_ENV = "AIRTABLE_LAKEFLOW_TOKEN"
 _env_lock = threading.Lock()
 
 
+WORK_PREFIX = "airtable-lakeflow-"
+
+
+def _work_dir():
+    """A private directory for one export (its files, and the token file
+    the export reads, 0600, removed when it ends). Named with this process's
+    id, so that the directories of a process killed with kill -9 (which
+    could not remove them, token file included) are removed here, by the
+    next connector of this machine's user."""
+    tmp = tempfile.gettempdir()
+    try:
+        names = os.listdir(tmp)
+    except OSError:
+        names = []
+    for name in names:
+        if not name.startswith(WORK_PREFIX):
+            continue
+        pid = name[len(WORK_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            path = os.path.join(tmp, name)
+            try:
+                if os.stat(path).st_uid == os.getuid():     # ours, and its process is gone
+                    shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                pass
+        except PermissionError:
+            pass                          # another user's process: alive
+    return tempfile.mkdtemp(prefix="%s%d-" % (WORK_PREFIX, os.getpid()))
+
+
 def passed_options(table):
     """(the options a connector passes on to the export, those of them a
     cache is declared with) as table, airtable_sqlite.options()'s list,
@@ -281,6 +315,11 @@ class _CacheFile:
             conn.execute("PRAGMA journal_mode=WAL").fetchall()
         except sqlite3.Error:
             pass      # a file system without shared memory: the rollback journal, slower
+        # The file's declarations may name where the token goes; the
+        # extension sends it only where this connector (its options) says.
+        for key, value in declare:
+            if key in ("api_url", "token_env"):
+                conn.execute("SELECT airtable_allow(?, ?)", (key, value)).fetchall()
         self.conn = conn
         self._close = weakref.finalize(self, conn.close)
 
@@ -476,7 +515,7 @@ class AirtableLakeflowConnector(_interface()):
 
     def _load_tables(self):
         if self._tables is None:
-            work = tempfile.mkdtemp(prefix="airtable-lakeflow-")
+            work = _work_dir()
             # Offline with a cache: the cached tables, as their caches hold them.
             where = {"from_cache": self._cache_file} if self._cache_file and _offline() else {}
             try:
@@ -538,7 +577,7 @@ class AirtableLakeflowConnector(_interface()):
         if start_offset and start_offset.get("table_id") == t["id"] and \
                 start_offset.get("snapshot_at") and start_offset.get("view") == view:
             return iter(()), dict(start_offset)
-        work = tempfile.mkdtemp(prefix="airtable-lakeflow-")
+        work = _work_dir()
         try:
             manifest = self._export(work, tables=[t["id"]], view=view)
             entry = manifest["tables"][0]
@@ -637,7 +676,7 @@ class AirtableLakeflowConnector(_interface()):
                 cache.sync(name)
                 new = cache.changed_after(name, since)
             m = cache.syncs(name)
-            work = tempfile.mkdtemp(prefix="airtable-lakeflow-") if new else None
+            work = _work_dir() if new else None
             try:
                 if new:
                     manifest = self._export(work, tables=[t["id"]],

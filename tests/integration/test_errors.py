@@ -341,3 +341,120 @@ def test_malformed_metadata_names_the_base(db, server):
     assert create_error(db, SIZES, "One") == (
         'airtable: table metadata of base appSizeTests00001: the response has no '
         '"tables" array')
+
+
+# --- a database file from someone else (issue 20) ---------------------------------
+
+def _author_file(path, evil, **opts):
+    """What an author could ship: a table declared to send the token to
+    their server, or to read it from a variable or file of their choice."""
+    author = connect(str(path))
+    author.execute("SELECT airtable_allow('api_url', ?)", (evil.url,))
+    create(author, "tasks", SIZES, "One", api_url=evil.url, **opts)
+    author.close()
+
+
+def test_a_file_cannot_send_your_token_to_its_server(server, tmp_path, monkeypatch):
+    from conftest import Server
+    evil = Server()
+    try:
+        _author_file(tmp_path / "evil.db", evil)
+        evil.control("POST", "/_test/reset")
+        victim = connect(str(tmp_path / "evil.db"))
+        msg = error_of(victim, "SELECT * FROM tasks")
+        assert msg == (
+            f"airtable: table 'tasks': its declaration says api_url='{evil.url}', which "
+            "nobody running this process confirmed: a database file does not decide where "
+            "your token is sent (one from someone else could send it to their server). If "
+            f"it is yours, set AIRTABLE_API_URL={evil.url}, or run SELECT "
+            f"airtable_allow('api_url', '{evil.url}') in this connection")
+        assert evil.requests() == []                  # nothing, the token least of all
+        # Confirmed by the person running the process: the connection...
+        victim.execute("SELECT airtable_allow('api_url', ?)", (evil.url,))
+        assert victim.execute("SELECT count(*) FROM tasks").fetchone() == (1,)
+        victim.close()
+        # ... or the environment.
+        monkeypatch.setenv("AIRTABLE_API_URL", evil.url + "/")
+        victim = connect(str(tmp_path / "evil.db"))
+        assert victim.execute("SELECT count(*) FROM tasks").fetchone() == (1,)
+        victim.close()
+    finally:
+        evil.stop()
+
+
+@pytest.mark.parametrize("option, value, env", [
+    ("token_env", "MY_SECRET", "AIRTABLE_TOKEN_ENV"),
+    ("token_file", "/etc/hostname", "AIRTABLE_TOKEN_FILE"),
+])
+def test_a_file_cannot_choose_where_your_token_is_read(server, tmp_path, monkeypatch,
+                                                       option, value, env):
+    author = connect(str(tmp_path / "f.db"))
+    monkeypatch.setenv("MY_SECRET", TOKEN)            # the author's run works
+    tok = tmp_path / "tok"
+    tok.write_text(TOKEN)
+    tok.chmod(0o600)
+    given = str(tok) if option == "token_file" else value
+    create(author, "tasks", SIZES, "One", **{option: given})
+    author.close()
+    monkeypatch.setenv("MY_SECRET", "the-users-other-secret")
+    server.clear_log()
+    victim = connect(str(tmp_path / "f.db"))
+    msg = error_of(victim, "SELECT * FROM tasks")
+    assert msg.startswith(f"airtable: table 'tasks': its declaration says {option}='{given}', "
+                          "which nobody running this process confirmed: a database file does "
+                          "not decide where your token is read from"), msg
+    assert f"set {env}={given}" in msg and "the-users-other-secret" not in msg
+    assert server.requests() == []
+    victim.close()
+    monkeypatch.setenv(env, given)
+    monkeypatch.setenv("MY_SECRET", TOKEN)
+    victim = connect(str(tmp_path / "f.db"))
+    assert victim.execute("SELECT count(*) FROM tasks").fetchone() == (1,)
+    victim.close()
+
+
+def test_a_cache_copied_elsewhere_needs_no_confirmation_offline(server, tmp_path, monkeypatch):
+    """The normal case stays simple: a synced cache read with no token and no
+    network asks nothing of anyone, whatever its declaration names."""
+    monkeypatch.setenv("MY_TOKEN_VAR", TOKEN)
+    author = connect(str(tmp_path / "c.db"))
+    create(author, "t", SIZES, "One", cache="on", token_env="MY_TOKEN_VAR")
+    author.execute("SELECT airtable_sync('t')").fetchall()
+    author.close()
+    monkeypatch.delenv("AIRTABLE_TOKEN")
+    monkeypatch.delenv("MY_TOKEN_VAR")
+    monkeypatch.setenv("AIRTABLE_OFFLINE", "1")
+    reader = connect(str(tmp_path / "c.db"))
+    assert reader.execute("SELECT count(*) FROM t").fetchone() == (1,)
+    reader.close()
+
+
+def test_credentials_in_api_url_are_refused_and_never_shown(db, server):
+    url = server.url.replace("http://", "http://user:s3cret-pw@")
+    msg = create_error(db, SIZES, "One", api_url=url)
+    assert msg == ("airtable: option api_url: a URL with a user name or password is refused "
+                   "(it would be stored in the database file, in airtable_requests and in "
+                   "messages); give the API root alone, like https://api.airtable.com")
+    assert "s3cret" not in msg
+    assert db.execute("SELECT count(*) FROM sqlite_schema").fetchone() == (0,)
+
+
+def test_airtable_allow_is_checked_and_direct_only(db, server):
+    with pytest.raises(sqlite3.OperationalError, match="is not api_url, token_env or token_file"):
+        db.execute("SELECT airtable_allow('token', 'x')").fetchall()
+    with pytest.raises(sqlite3.OperationalError, match="plain http to a host that is not"):
+        db.execute("SELECT airtable_allow('api_url', 'http://example.com')").fetchall()
+    db.execute("CREATE VIEW v AS SELECT airtable_allow('api_url', 'https://x.example')")
+    with pytest.raises(sqlite3.OperationalError, match="unsafe use of airtable_allow"):
+        db.execute("SELECT * FROM v").fetchall()
+
+
+def test_a_redirect_is_not_followed_and_says_where_it_pointed(db, server):
+    """Issue 20: a redirect's error was a bare HTTP 301."""
+    create(db, "t", SIZES, "One")
+    server.faults({"path": "^/v0/appSize", "action": "status", "status": 301,
+                   "headers": {"Location": "https://elsewhere.example/v0/x"}, "body": {}})
+    msg = error_of(db, "SELECT * FROM t")
+    assert msg == ("airtable: HTTP 301 (a redirect to https://elsewhere.example/v0/x, not "
+                   "followed: the API does not redirect; check api_url)")
+    assert len(server.list_requests(SIZES)) == 1

@@ -404,3 +404,22 @@ def test_module_help_says_how_to_use_it():
     assert p.stdout.startswith("airtable_sqlite.lakeflow: an Airtable connector for the "
                                "Lakeflow Community")
     assert "from airtable_sqlite.lakeflow import AirtableLakeflowConnector" in p.stdout
+
+
+def test_a_killed_readers_token_file_is_removed_by_the_next(tmp_path, monkeypatch):
+    """Issue 20: kill -9 during a read left the 0600 token file of its work
+    directory in /tmp. Work directories carry their process's id; the next
+    connector removes those whose process is gone (this user's only)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = tmp_path / f"airtable-lakeflow-{gone.pid}-abc"
+    live = tmp_path / f"airtable-lakeflow-{os.getppid()}-def"
+    other = tmp_path / "airtable-lakeflow-notapid-ghi"
+    for d in (stale, live, other):
+        d.mkdir()
+        (d / ".token").write_text("pat-secret")
+    work = airtable_lakeflow._work_dir()
+    assert not stale.exists() and live.exists() and other.exists()
+    assert os.path.basename(work).startswith(f"airtable-lakeflow-{os.getpid()}-")
+    os.rmdir(work)
