@@ -311,7 +311,7 @@ static int isExportName(const char *zName){
 static int checkDir(Export *p, char **pzErr){
   DIR *d = opendir(p->conn.zOut);
   struct dirent *e;
-  char *zFirst = 0, *zForeign = 0;
+  char *zFirst = 0, *zForeign = 0, *zOdd = 0;
   int bManifest = 0, rc = SQLITE_OK;
   if( d==0 ){
     atSetError(pzErr, "option out: cannot read '%s': %s", p->conn.zOut,
@@ -328,11 +328,25 @@ static int checkDir(Export *p, char **pzErr){
       continue;
     }
     if( strcmp(z, AT_MANIFEST)==0 ) bManifest = 1;
+    if( zOdd==0 ){
+      /* A FIFO named _manifest.json would hang the read of it, a link
+      ** would write through to elsewhere: only regular files. */
+      struct stat st;
+      char *zPath = sqlite3_mprintf("%s/%s", p->conn.zOut, z);
+      if( zPath && lstat(zPath, &st)==0 && !S_ISREG(st.st_mode) ) zOdd = atStrdup(z);
+      sqlite3_free(zPath);
+    }
     if( zFirst==0 ) zFirst = atStrdup(z);
     if( zForeign==0 && !isExportName(z) ) zForeign = atStrdup(z);
   }
   closedir(d);
-  if( zFirst && !p->conn.bReplace ){
+  if( zOdd ){
+    atSetError(pzErr, "option out: '%s' holds '%s', which is not a regular "
+               "file (a directory, a link, a FIFO...); an export writes only "
+               "among regular files: write into a new directory",
+               p->conn.zOut, zOdd);
+    rc = SQLITE_ERROR;
+  }else if( zFirst && !p->conn.bReplace ){
     if( bManifest ){
       atSetError(pzErr, "option out: '%s' holds another export (its %s): give "
                  "replace=1 (--replace) to replace it whole, or write into a "
@@ -352,6 +366,7 @@ static int checkDir(Export *p, char **pzErr){
   }
   sqlite3_free(zFirst);
   sqlite3_free(zForeign);
+  sqlite3_free(zOdd);
   return rc;
 }
 

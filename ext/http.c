@@ -487,6 +487,14 @@ static int sleepInterruptible(AtHttp *p, sqlite3_int64 ms){
 }
 
 /* One attempt: perform the request and describe any failure in *pzErr. */
+/* True if the last transfer's timeout came after connecting: one before
+** is curl's connect timeout, whose own words ("Failed to connect ...",
+** "Connection timed out ...") say so and are kept. A reused connection
+** reports no connect time, so curl's words decide. */
+static int connectedAt(AtHttp *p){
+  return strstr(p->zCurlErr, "onnect")==0;
+}
+
 static int attempt(AtHttp *p, const AtRequest *pReq, sqlite3_int64 nCapMs,
                    CURLcode *pcc, long *piStatus, char **pzErr){
   CURLcode cc;
@@ -522,7 +530,7 @@ static int attempt(AtHttp *p, const AtRequest *pReq, sqlite3_int64 nCapMs,
     if( p->bTooBig ){
       atSetError(pzErr, "the response to %s %s is larger than %d bytes",
                  pReq->zMethod, pReq->zUrl, AT_MAX_RESPONSE);
-    }else if( cc==CURLE_OPERATION_TIMEDOUT ){
+    }else if( cc==CURLE_OPERATION_TIMEDOUT && connectedAt(p) ){
       /* A stall, a drip or the attempt's cap: curl words them in several
       ** ways; say which limit ended it and what came. */
       curl_off_t nGot = 0;
@@ -558,7 +566,15 @@ static int attempt(AtHttp *p, const AtRequest *pReq, sqlite3_int64 nCapMs,
     char *zNote = 0;
     /* Say what a refusal is about: which token (never the token itself),
     ** and for a 403, which base it could not read. */
-    if( iStatus==401 && p->zTokenWhere ){
+    if( iStatus>=300 && iStatus<400 ){
+      /* Never followed (the token must not go where a server points), but
+      ** said: where it pointed. */
+      char *zTo = 0;
+      curl_easy_getinfo(p->pCurl, CURLINFO_REDIRECT_URL, &zTo);
+      zNote = sqlite3_mprintf(" (a redirect to %s, not followed: the API does "
+                              "not redirect; check api_url)",
+                              zTo ? zTo : "no Location given");
+    }else if( iStatus==401 && p->zTokenWhere ){
       zNote = sqlite3_mprintf(" (the token from %s was refused)", p->zTokenWhere);
     }else if( iStatus==403 && zBase && p->zTokenWhere ){
       zNote = sqlite3_mprintf(" (base %s, with the token from %s)", zBase+1,

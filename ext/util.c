@@ -97,3 +97,28 @@ double atStrtod(const char *z, char **pzEnd){
   if( c ) uselocale(old);
   return r;
 }
+
+int atUtf8Valid(const char *z, size_t n){
+  const unsigned char *a = (const unsigned char*)z;
+  size_t i = 0;
+  while( i<n ){
+    unsigned c = a[i];
+    unsigned cp;
+    int k, m;
+    if( c<0x80 ){ i++; continue; }
+    if( c>=0xC2 && c<=0xDF ){ m = 1; cp = c & 0x1F; }
+    else if( c>=0xE0 && c<=0xEF ){ m = 2; cp = c & 0x0F; }
+    else if( c>=0xF0 && c<=0xF4 ){ m = 3; cp = c & 0x07; }
+    else return 0;                       /* a continuation byte, C0, C1, F5+ */
+    for(k=1; k<=m; k++){                 /* a truncated form fails here too */
+      if( i+k>=n || (a[i+k] & 0xC0)!=0x80 ) return 0;
+      cp = (cp<<6) | (a[i+k] & 0x3F);
+    }
+    if( (m==2 && cp<0x800) || (m==3 && (cp<0x10000 || cp>0x10FFFF))
+     || (cp>=0xD800 && cp<=0xDFFF) ){
+      return 0;                          /* overlong, beyond Unicode, surrogate */
+    }
+    i += m+1;
+  }
+  return 1;
+}

@@ -23,6 +23,9 @@ char *atIsoTime(double r);
 ** in JSON, option values and stored times use '.' whatever LC_NUMERIC the
 ** host program set. */
 locale_t atCLocale(void);
+/* True if z[0..n-1] is valid UTF-8 (RFC 3629: no overlong forms, no
+** surrogates, nothing past U+10FFFF). */
+int atUtf8Valid(const char *z, size_t n);
 double atStrtod(const char *z, char **pzEnd);
 
 #endif /* AT_UTIL_H */

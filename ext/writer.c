@@ -308,6 +308,13 @@ static int scalarOf(const char *zType, int bJsonText, int bAbsentFalse,
                     const cJSON *pVal, Scalar *s, int *pbUntyped){
   int rc = scalarOf1(zType, bJsonText, bAbsentFalse, pVal, s, pbUntyped);
   if( s->z && s->n==0 ) s->n = strlen(s->z);
+  if( s->e==SC_STRING && !atUtf8Valid(s->z, s->n) ){
+    /* The files are UTF-8: bytes that are not (a server's, issue 20) are
+    ** no text of the column's type: null, and counted. */
+    sqlite3_free(s->zFree);
+    memset(s, 0, sizeof(*s));
+    *pbUntyped = 1;
+  }
   return rc;
 }
 
@@ -511,7 +518,13 @@ int atCsvRow(AtBuf *p, const AtSparkSchema *pSpark, const cJSON *pRecord,
     Scalar s;
     if( i ) atBufAppendChar(p, ',');
     if( c->bJsonText && pVal && !cJSON_IsNull(pVal) ){
+      size_t nMark = p->n;
       if( csvJsonQuoted(p, pVal) ) return SQLITE_NOMEM;
+      if( !atUtf8Valid(p->z + nMark, p->n - nMark) ){
+        p->n = nMark;        /* not UTF-8: null and counted, as scalarOf */
+        p->z[p->n] = 0;
+        anUntyped[i]++;
+      }
       continue;              /* what scalarOf would give, without a copy */
     }
     /* The flat schema has only primitive types. */

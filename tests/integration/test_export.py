@@ -723,3 +723,31 @@ def test_text_with_a_nul_is_kept_whole(db, server, tmp_path):
     line = (tmp_path / "j" / "one.jsonl").read_text()
     assert json.loads(line)["name"] == "nul\x00inside" and '"nul\\u0000inside"' in line
     assert m["tables"][0]["columns"][2]["untyped"] == 0
+
+
+def test_a_fifo_in_the_directory_is_refused_not_read(db, server, tmp_path):
+    """Issue 20: a FIFO named _manifest.json hung an export (reading it
+    waits for a writer). What is not a regular file is refused at once."""
+    os.mkfifo(tmp_path / "_manifest.json")
+    for extra in ([], ["replace=1"]):
+        with pytest.raises(sqlite3.OperationalError) as e:
+            export(db, f"base={SIZES}", f"out={tmp_path}", "table=One", *extra)
+        assert str(e.value) == (f"airtable: option out: '{tmp_path}' holds '_manifest.json', "
+                                "which is not a regular file (a directory, a link, a "
+                                "FIFO...); an export writes only among regular files: write "
+                                "into a new directory")
+    assert server.list_requests(SIZES) == []
+
+
+def test_command_options_given_twice_are_refused(server, tmp_path):
+    """Issue 20: --format, --gzip and --all given twice took the last value
+    silently while other options were refused: every option is refused."""
+    for args, name in ((["--format", "csv", "--format", "jsonl"], "format"),
+                       (["--gzip", "--gzip"], "gzip"), (["--all", "--all"], "all")):
+        p = run_cli(server, "--base", SIZES, "--table", "One", "--out", str(tmp_path / "x"),
+                    *args)
+        if name == "all":
+            p = run_cli(server, "--base", SIZES, "--out", str(tmp_path / "x"), *args)
+        assert (p.returncode, p.stderr) == (2, f"airtable-export: airtable: option {name} is "
+                                               "given more than once\n"), p.stderr
+    assert not (tmp_path / "x").exists()

@@ -565,13 +565,26 @@ def test_tables_listing_does_not_follow_offsets(db, server):
 
 def test_endless_empty_pages_end_the_scan(db, server):
     create(db, "t", SIZES, "One")
-    server.faults({"path": "^/v0/appSize", "action": "body", "times": -1,
-                   "body": {"records": [], "offset": "itrMORE/recMORE"}})
+    # Each empty page with an offset to another (a repeated one ends sooner,
+    # test_an_offset_given_twice_ends_the_listing).
+    server.faults(*[{"path": "^/v0/appSize", "action": "body", "times": 1,
+                     "body": {"records": [], "offset": "itrMORE%d/recMORE" % i}}
+                    for i in range(12)])
     with pytest.raises(sqlite3.OperationalError) as e:
         db.execute("SELECT * FROM t").fetchall()
     assert str(e.value) == ("airtable: table 'One': the server sent 10 empty pages in a "
                             "row, each with an offset to another; giving up")
     assert len(server.list_requests(SIZES)) == 11
+    server.control("DELETE", "/_test/faults")
+    server.clear_log()
+    server.faults({"path": "^/v0/appSize", "action": "body", "times": -1,
+                   "body": {"records": [], "offset": "itrMORE/recMORE"}})
+    with pytest.raises(sqlite3.OperationalError) as e:
+        db.execute("SELECT * FROM t").fetchall()
+    assert str(e.value) == ("airtable: table 'One': the server gave the offset "
+                            "'itrMORE/recMORE' a second time in one listing, which would "
+                            "never end; the statement fails after 0 rows")
+    assert len(server.list_requests(SIZES)) == 2
 
 
 def test_endless_empty_pages_of_bases(db, server):

@@ -10,6 +10,7 @@
 #include "json.h"
 #include "schema.h"
 #include "spark.h"
+#include "util.h"
 #include "writer.h"
 #include "testhelp.h"
 #include "fixture_table.h"
@@ -128,6 +129,26 @@ static void testRows(void){
     atBufClear(&b);
     atJsonFree(&j);
   }
+  /* Bytes that are not UTF-8 (issue 20: a server's) are no text: null and
+  ** counted, in a string column and in a column of JSON text. */
+  {
+    sqlite3_int64 nName = r.anUntyped[2], nTags = r.anUntyped[8];
+    row(&r, 0, REC("\"fld00000000000001\":\"bad \xff byte\","
+                   "\"fld00000000000007\":[\"ok\",\"\xc3\x28\"]"),
+        "\"recAAAAAAAAAAAAAA\",2024-01-02T03:04:05.000Z,,,,false,,,,,\n");
+    CHECK(r.anUntyped[2]==nName+1 && r.anUntyped[8]==nTags+1);
+    row(&r, 0, REC("\"fld00000000000001\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\""),
+        "\"recAAAAAAAAAAAAAA\",2024-01-02T03:04:05.000Z,\"caf\xc3\xa9 \xf0\x9f\x98\x80\","
+        ",,false,,,,,\n");
+    CHECK(r.anUntyped[2]==nName+1);
+  }
+  /* The check itself: RFC 3629's rules. */
+  CHECK(atUtf8Valid("", 0) && atUtf8Valid("a\0b", 3));
+  CHECK(atUtf8Valid("\xc3\xa9\xe2\x82\xac\xf4\x8f\xbf\xbf", 9));
+  CHECK(!atUtf8Valid("\xc0\xaf", 2) && !atUtf8Valid("\xe0\x80\xaf", 3));  /* overlong */
+  CHECK(!atUtf8Valid("\xed\xa0\x80", 3));                                /* surrogate */
+  CHECK(!atUtf8Valid("\xf4\x90\x80\x80", 4) && !atUtf8Valid("\xf5\x80\x80\x80", 4));
+  CHECK(!atUtf8Valid("\xe2\x82", 2) && !atUtf8Valid("\x80", 1) && !atUtf8Valid("\xff", 1));
   /* Doubles read back exactly; a number in a text field keeps its digits. */
   row(&r, 0, REC("\"fld00000000000001\":42,\"fld00000000000003\":1e300,"
                  "\"fld00000000000002\":-9007199254740992"),
