@@ -183,31 +183,27 @@ def test_stalled_server_times_out_and_is_retried(db, server):
     assert requests_log(db)[-1][5] == 1
 
 
-def test_stalled_server_without_retries_fails_with_curls_message(db, server):
-    create(db, "t", SIZES, "One", timeout=1, max_retries=0)
-    server.faults({"path": "^/v0/appSize", "action": "stall", "seconds": 4})
-    with pytest.raises(sqlite3.OperationalError) as e:
-        db.execute("SELECT * FROM t").fetchall()
-    assert re.fullmatch(r"airtable: no complete answer in time: 0 bytes came before timeout "
-                        r"ended the attempt \(GET http://127\.0\.0\.1:\d+/v0/"
-                        r"appSizeTests00001/tbl\w{14}\?returnFieldsByFieldId=true\)",
-                        str(e.value)), str(e.value)
+TIMED_OUT = (r"airtable: no complete answer in time: %s bytes came before timeout ended "
+             r"the attempt \(GET http://127\.0\.0\.1:\d+/v0/appSizeTests00001/tbl\w{14}"
+             r"\?returnFieldsByFieldId=true\)")
 
 
-def test_a_dripping_server_cannot_outlast_timeout(db, server):
-    """Issue 20: data that keeps coming (a byte every 0.3 s) passed the
-    no-data check forever. timeout bounds each attempt whatever arrives."""
-    create(db, "t", SIZES, "One Hundred", timeout=1, max_retries=0)
-    server.faults({"path": "^/v0/appSize", "action": "drip", "bytes": 1, "seconds": 0.3})
+@pytest.mark.parametrize("table, fault, got", [
+    # A stall: nothing comes.
+    ("One", {"action": "stall", "seconds": 4}, "0"),
+    # Issue 20: data that keeps coming (a byte every 0.3 s) passed the
+    # no-data check forever; timeout bounds each attempt whatever arrives.
+    ("One Hundred", {"action": "drip", "bytes": 1, "seconds": 0.3}, r"[1-9]\d*"),
+])
+def test_timeout_ends_an_attempt_that_stalls_or_drips(db, server, table, fault, got):
+    create(db, "t", SIZES, table, timeout=1, max_retries=0)
+    server.faults(dict(fault, path="^/v0/appSize"))
     start = time.monotonic()
     with pytest.raises(sqlite3.OperationalError) as e:
         db.execute("SELECT * FROM t").fetchall()
-    assert re.fullmatch(r"airtable: no complete answer in time: [1-9]\d* bytes came before "
-                        r"timeout ended the attempt \(GET http://127\.0\.0\.1:\d+/v0/"
-                        r"appSizeTests00001/tbl\w{14}\?returnFieldsByFieldId=true\)",
-                        str(e.value)), str(e.value)
-    # The page is thousands of bytes: dripped whole it would take many
-    # minutes; a generous bound, not a measurement.
+    assert re.fullmatch(TIMED_OUT % got, str(e.value)), str(e.value)
+    # The page dripped whole would take many minutes: a generous bound on
+    # what must end in about a second, not a measurement.
     assert time.monotonic() - start < 30
 
 
