@@ -35,6 +35,7 @@
 #include <cjson/cJSON.h>
 #include "cache.h"
 #include "buf.h"
+#include "json.h"
 #include "schema.h"
 #include "value.h"
 
@@ -424,7 +425,7 @@ int atCacheSourceOpen(AtCacheSource *p, const char *zPath, const char *zBase,
 
 void atCacheScanClear(AtCacheScan *p){
   sqlite3_finalize(p->pStmt);
-  cJSON_Delete(p->pRec);
+  atJsonFree(&p->json);
   sqlite3_free(p->apCell);
   memset(p, 0, sizeof(*p));
 }
@@ -432,10 +433,11 @@ void atCacheScanClear(AtCacheScan *p){
 /* Make the current row's record, as list-records returns it. */
 static int scanSettle(AtCacheScan *p, char **pzErr){
   const cJSON *pVal;
-  cJSON *pFields;
+  const cJSON *pFields;
   const char *zFields;
+  AtBuf b;
   int rc = sqlite3_step(p->pStmt);
-  cJSON_Delete(p->pRec);
+  atJsonFree(&p->json);
   p->pRec = 0;
   if( rc==SQLITE_DONE ){
     p->bEof = 1;
@@ -446,25 +448,37 @@ static int scanSettle(AtCacheScan *p, char **pzErr){
                sqlite3_errmsg(sqlite3_db_handle(p->pStmt)));
     return rc;
   }
+  /* The record as list-records gives it, parsed by json.c as a page is:
+  ** {"id":..,"createdTime":..,"fields":<the stored fields>}. */
   zFields = (const char*)sqlite3_column_text(p->pStmt, 2);
-  pFields = zFields ? cJSON_Parse(zFields) : 0;
+  memset(&b, 0, sizeof(b));
+  atBufAppendStr(&b, "{\"id\":");
+  atJsonPrintString(&b, (const char*)sqlite3_column_text(p->pStmt, 0),
+                    (size_t)sqlite3_column_bytes(p->pStmt, 0));
+  if( sqlite3_column_type(p->pStmt, 1)==SQLITE_TEXT ){
+    atBufAppendStr(&b, ",\"createdTime\":");
+    atJsonPrintString(&b, (const char*)sqlite3_column_text(p->pStmt, 1),
+                      (size_t)sqlite3_column_bytes(p->pStmt, 1));
+  }
+  atBufAppendStr(&b, ",\"fields\":");
+  atBufAppendStr(&b, zFields ? zFields : "null");
+  atBufAppendChar(&b, '}');
+  if( b.bOom ){
+    atBufClear(&b);
+    return SQLITE_NOMEM;
+  }
+  rc = atJsonParse(b.z, b.n, &p->json);
+  atBufClear(&b);
+  if( rc==SQLITE_NOMEM ) return rc;
+  pFields = rc==SQLITE_OK ? cJSON_GetObjectItemCaseSensitive(p->json.pRoot, "fields") : 0;
   if( !cJSON_IsObject(pFields) ){
-    cJSON_Delete(pFields);
+    atJsonFree(&p->json);
     atSetError(pzErr, "cache of '%s': the fields of record %s are not a JSON "
                "object; sync the table again with airtable_sync('%s', 'full')",
                p->zName, sqlite3_column_text(p->pStmt, 0), p->zName);
     return SQLITE_CORRUPT;
   }
-  p->pRec = cJSON_CreateObject();
-  if( p->pRec==0
-   || !cJSON_AddStringToObject(p->pRec, "id", (const char*)sqlite3_column_text(p->pStmt, 0))
-   || (sqlite3_column_type(p->pStmt, 1)==SQLITE_TEXT
-       && !cJSON_AddStringToObject(p->pRec, "createdTime",
-                                   (const char*)sqlite3_column_text(p->pStmt, 1)))
-   || !cJSON_AddItemToObject(p->pRec, "fields", pFields) ){
-    cJSON_Delete(pFields);
-    return SQLITE_NOMEM;
-  }
+  p->pRec = p->json.pRoot;
   memset(p->apCell, 0, sizeof(cJSON*)*(p->pSchema->nField+1));
   cJSON_ArrayForEach(pVal, pFields){
     int iField = atSchemaFieldById(p->pSchema, pVal->string);

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include "airtable_int.h"
 #include "buf.h"
+#include "json.h"
 #include "schema.h"
 #include "value.h"
 
@@ -77,7 +78,9 @@ struct AtCacheScan {
   sqlite3_stmt *pStmt;
   const char *zName;        /* the table's name in the file (not owned) */
   const AtSchema *pSchema;  /* fields (not owned) */
-  cJSON *pRec;              /* the current record */
+  AtJson json;              /* the current record's tree (json.c: strings
+                            ** keep their NULs, as a listing's do) */
+  cJSON *pRec;              /* the current record: json.pRoot, read-only */
   const cJSON **apCell;     /* per field: its value in it, or NULL */
   sqlite3_int64 nRow;       /* rows reached so far */
   int bEof;

@@ -97,6 +97,8 @@ struct Export {
   int fdLock;                /* DIR/.airtable-export.lock, held (flock) for
                              ** the export's length; -1 when not held */
   int bCreatedDir;           /* this export made DIR (removed if it fails) */
+  char *zOwned;              /* the files the old export in DIR owned, one a
+                             ** line (checkDir), or NULL */
   /* The run. */
   char *zToken;              /* wiped and freed at the end */
   char *zLimitKey;           /* the base's rate limiter key */
@@ -291,53 +293,114 @@ static int isTempName(const char *zName){
   return 1;
 }
 
-/* True if zName is a name an export gives its files. */
-static int isExportName(const char *zName){
-  static const char *const azEnd[] = { ".csv", ".csv.gz", ".jsonl",
-    ".jsonl.gz", ".schema.json", ".ddl" };
-  size_t n = strlen(zName), i;
-  if( strcmp(zName, AT_MANIFEST)==0 ) return 1;
-  for(i=0; i<sizeof(azEnd)/sizeof(azEnd[0]); i++){
-    size_t m = strlen(azEnd[i]);
-    if( n>m && strcmp(zName+n-m, azEnd[i])==0 && zName[0]!='.' ) return 1;
+/* The hidden list of every file an export has made or will make in DIR,
+** kept until its manifest is written: what a failed export leaves, a later
+** replace=1 knows to be an export's, and nothing else is ever removed. */
+#define AT_EXPORT_FILES ".airtable-export.files"
+
+/* Add the file names an export in DIR owns to *pNames: those its manifest
+** lists and those its journal lists. A file it cannot read owns nothing. */
+static int readOwned(Export *p, const char *zName, int bJournal, AtBuf *pNames){
+  char *zPath = sqlite3_mprintf("%s/%s", p->conn.zOut, zName);
+  FILE *f;
+  char *zText;
+  size_t n;
+  int fd;
+  struct stat st;
+  if( zPath==0 ) return SQLITE_NOMEM;
+  /* Without blocking, and a regular file only: a FIFO of that name must
+  ** not hang the export (checkDir then refuses it). */
+  fd = open(zPath, O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_NOFOLLOW);
+  sqlite3_free(zPath);
+  if( fd<0 ) return SQLITE_OK;
+  if( fstat(fd, &st)!=0 || !S_ISREG(st.st_mode) || (f = fdopen(fd, "rb"))==0 ){
+    close(fd);
+    return SQLITE_OK;
+  }
+  zText = sqlite3_malloc64(1<<20);
+  n = zText ? fread(zText, 1, (1<<20)-1, f) : 0;
+  fclose(f);
+  if( zText==0 ) return SQLITE_NOMEM;
+  zText[n] = 0;
+  if( bJournal ){
+    atBufAppendStr(pNames, zText);           /* one name a line */
+  }else{
+    cJSON *pOld = cJSON_Parse(zText), *pT;
+    static const char *const azKey[] = { "data_file", "schema_file", "ddl_file" };
+    cJSON_ArrayForEach(pT, cJSON_GetObjectItemCaseSensitive(pOld, "tables")){
+      int k;
+      for(k=0; k<3; k++){
+        const cJSON *pF = cJSON_GetObjectItemCaseSensitive(pT, azKey[k]);
+        if( cJSON_IsString(pF) && strchr(pF->valuestring, '/')==0 ){
+          atBufAppendStr(pNames, pF->valuestring);
+          atBufAppendChar(pNames, '\n');
+        }
+      }
+    }
+    cJSON_Delete(pOld);
+  }
+  sqlite3_free(zText);
+  return pNames->bOom ? SQLITE_NOMEM : SQLITE_OK;
+}
+
+/* True if zName is a line of the list zList. */
+static int inList(const char *zList, const char *zName){
+  size_t n = strlen(zName);
+  const char *z = zList ? zList : "";
+  while( *z ){
+    const char *zEnd = strchr(z, '\n');
+    size_t m = zEnd ? (size_t)(zEnd - z) : strlen(z);
+    if( m==n && memcmp(z, zName, n)==0 ) return 1;
+    z += m + (zEnd!=0);
   }
   return 0;
 }
 
-/* An export directory holds one export. DIR may be empty (or hold only the
-** lock and temporary files of an export that died); anything else is
-** another export, refused unless replace=1, and then only if every file
-** in it is one an export writes (what is not stays the user's). */
+/* An export directory holds one export. DIR may be empty (or hold only
+** the lock, the journal and temporary files of an export that died);
+** anything else is another export, refused unless replace=1, and then
+** only if every file in it is one an export there owns (its manifest's or
+** its journal's: nothing else is ever removed). Only regular files. Keeps
+** the names the old export owns in p->zOwned, for removeLeftovers. */
 static int checkDir(Export *p, char **pzErr){
-  DIR *d = opendir(p->conn.zOut);
+  DIR *d;
   struct dirent *e;
+  AtBuf owned;
   char *zFirst = 0, *zForeign = 0, *zOdd = 0;
-  int bManifest = 0, rc = SQLITE_OK;
+  int bManifest = 0, rc;
+  memset(&owned, 0, sizeof(owned));
+  rc = readOwned(p, AT_MANIFEST, 0, &owned);
+  if( rc==SQLITE_OK ) rc = readOwned(p, AT_EXPORT_FILES, 1, &owned);
+  if( rc!=SQLITE_OK ){
+    atBufClear(&owned);
+    return rc;
+  }
+  d = opendir(p->conn.zOut);
   if( d==0 ){
     atSetError(pzErr, "option out: cannot read '%s': %s", p->conn.zOut,
                strerror(errno));
+    atBufClear(&owned);
     return SQLITE_ERROR;
   }
   while( (e = readdir(d))!=0 ){
     const char *z = e->d_name;
+    struct stat st;
+    char *zPath;
     if( strcmp(z, ".")==0 || strcmp(z, "..")==0 || strcmp(z, AT_EXPORT_LOCK)==0 ) continue;
-    if( isTempName(z) ){
-      char *zPath = sqlite3_mprintf("%s/%s", p->conn.zOut, z);
-      if( zPath ) unlink(zPath);        /* an export that died left it */
-      sqlite3_free(zPath);
-      continue;
+    /* A FIFO named _manifest.json would hang the read of it, a link would
+    ** write through to elsewhere: only regular files. */
+    zPath = sqlite3_mprintf("%s/%s", p->conn.zOut, z);
+    if( zOdd==0 && zPath && lstat(zPath, &st)==0 && !S_ISREG(st.st_mode) ){
+      zOdd = atStrdup(z);
     }
+    sqlite3_free(zPath);
+    if( isTempName(z) ) continue;               /* removed below, if all is well */
     if( strcmp(z, AT_MANIFEST)==0 ) bManifest = 1;
-    if( zOdd==0 ){
-      /* A FIFO named _manifest.json would hang the read of it, a link
-      ** would write through to elsewhere: only regular files. */
-      struct stat st;
-      char *zPath = sqlite3_mprintf("%s/%s", p->conn.zOut, z);
-      if( zPath && lstat(zPath, &st)==0 && !S_ISREG(st.st_mode) ) zOdd = atStrdup(z);
-      sqlite3_free(zPath);
-    }
     if( zFirst==0 ) zFirst = atStrdup(z);
-    if( zForeign==0 && !isExportName(z) ) zForeign = atStrdup(z);
+    if( zForeign==0 && strcmp(z, AT_MANIFEST)!=0 && strcmp(z, AT_EXPORT_FILES)!=0
+     && !inList(owned.z, z) ){
+      zForeign = atStrdup(z);
+    }
   }
   closedir(d);
   if( zOdd ){
@@ -360,55 +423,121 @@ static int checkDir(Export *p, char **pzErr){
     rc = SQLITE_ERROR;
   }else if( zForeign ){
     atSetError(pzErr, "option replace: '%s' holds '%s', which no export "
-               "writes; nothing was replaced: move it away, or write into a "
-               "new directory", p->conn.zOut, zForeign);
+               "there wrote; nothing was replaced: move it away, or write into "
+               "a new directory", p->conn.zOut, zForeign);
     rc = SQLITE_ERROR;
   }
+  if( rc==SQLITE_OK ){
+    /* Now, and only now: the temporary files of an export that died. */
+    d = opendir(p->conn.zOut);
+    while( d && (e = readdir(d))!=0 ){
+      if( isTempName(e->d_name) ){
+        char *zPath = sqlite3_mprintf("%s/%s", p->conn.zOut, e->d_name);
+        if( zPath ) unlink(zPath);
+        sqlite3_free(zPath);
+      }
+    }
+    if( d ) closedir(d);
+    p->zOwned = owned.z;
+    owned.z = 0;
+  }
+  atBufClear(&owned);
   sqlite3_free(zFirst);
   sqlite3_free(zForeign);
   sqlite3_free(zOdd);
   return rc;
 }
 
-/* With replace=1, once the new export's files are in place and before its
-** manifest: remove every file of the old export the new one did not
-** write, so DIR holds nothing the new manifest does not list. */
-static int removeLeftovers(Export *p, char **pzErr){
-  DIR *d = opendir(p->conn.zOut);
-  struct dirent *e;
-  int rc = SQLITE_OK, i;
-  if( d==0 ) return SQLITE_OK;
-  while( rc==SQLITE_OK && (e = readdir(d))!=0 ){
-    const char *z = e->d_name;
-    int bNew = 0;
-    char *zPath;
-    if( !isExportName(z) || strcmp(z, AT_MANIFEST)==0 ) continue;
-    for(i=0; i<p->nTable && !bNew; i++){
-      const ExportTable *t = &p->aTable[i];
-      size_t n = strlen(t->zFile);
-      bNew = (!p->conn.bSchemaOnly && strcmp(z, t->zDataFile)==0)
-          || (strncmp(z, t->zFile, n)==0
-              && (strcmp(z+n, ".schema.json")==0 || strcmp(z+n, ".ddl")==0));
+/* The new export's file names, one a line. NULL on OOM. */
+static char *newNames(Export *p){
+  AtBuf b;
+  int i;
+  memset(&b, 0, sizeof(b));
+  for(i=0; i<p->nTable; i++){
+    const ExportTable *t = &p->aTable[i];
+    if( !p->conn.bSchemaOnly ){
+      atBufAppendStr(&b, t->zDataFile);
+      atBufAppendChar(&b, '\n');
     }
-    if( bNew ) continue;
-    zPath = sqlite3_mprintf("%s/%s", p->conn.zOut, z);
+    atBufAppendStr(&b, t->zFile);
+    atBufAppendStr(&b, ".schema.json\n");
+    atBufAppendStr(&b, t->zFile);
+    atBufAppendStr(&b, ".ddl\n");
+  }
+  if( b.bOom || b.z==0 ){
+    atBufClear(&b);
+    return b.bOom ? 0 : atStrdup("");
+  }
+  return b.z;
+}
+
+/* Before any file is written: the journal lists what the old export owned
+** and what this one will write, so that whatever is left if it fails, a
+** later replace=1 may remove, and nothing else. */
+static int writeJournal(Export *p, char **pzErr){
+  char *zNew = newNames(p), *zText;
+  int rc;
+  if( zNew==0 ) return SQLITE_NOMEM;
+  zText = sqlite3_mprintf("%s%s", p->zOwned ? p->zOwned : "", zNew);
+  sqlite3_free(zNew);
+  if( zText==0 ) return SQLITE_NOMEM;
+  rc = atWriteFileAtomic(p->conn.zOut, AT_EXPORT_FILES, zText, pzErr);
+  sqlite3_free(zText);
+  return rc;
+}
+
+/* Once the new export's files are in place and before its manifest:
+** remove every file the old export owned that the new one did not write,
+** so DIR holds nothing the new manifest does not list. */
+static int removeLeftovers(Export *p, char **pzErr){
+  char *zNew = newNames(p);
+  const char *z = p->zOwned ? p->zOwned : "";
+  int rc = SQLITE_OK;
+  if( zNew==0 ) return SQLITE_NOMEM;
+  while( rc==SQLITE_OK && *z ){
+    const char *zEnd = strchr(z, '\n');
+    size_t m = zEnd ? (size_t)(zEnd - z) : strlen(z);
+    char *zName = sqlite3_mprintf("%.*s", (int)m, z);
+    char *zPath = zName ? sqlite3_mprintf("%s/%s", p->conn.zOut, zName) : 0;
     if( zPath==0 ){
       rc = SQLITE_NOMEM;
-    }else if( unlink(zPath)!=0 && errno!=ENOENT ){
+    }else if( zName[0] && !inList(zNew, zName) && strcmp(zName, AT_MANIFEST)!=0
+           && unlink(zPath)!=0 && errno!=ENOENT ){
       atSetError(pzErr, "cannot remove '%s', a file of the export replaced: %s",
                  zPath, strerror(errno));
       rc = SQLITE_ERROR;
     }
+    sqlite3_free(zName);
     sqlite3_free(zPath);
+    z += m + (zEnd!=0);
   }
-  closedir(d);
+  sqlite3_free(zNew);
   return rc;
 }
 
-/* After a failed export into a directory it made (and unlocked): a
-** failure leaves no empty directory behind. */
-static void removeCreatedDir(Export *p){
-  if( p->bCreatedDir ) rmdir(p->conn.zOut);   /* only if empty */
+/* After the manifest: it lists every file, the journal is no longer needed. */
+static void removeJournal(Export *p){
+  char *zPath = sqlite3_mprintf("%s/%s", p->conn.zOut, AT_EXPORT_FILES);
+  if( zPath ) unlink(zPath);
+  sqlite3_free(zPath);
+}
+
+/* After a failed export: if it left nothing but its journal (no table was
+** complete), the journal goes too; and a directory it made goes if empty.
+** Tables that were complete stay, listed by the journal for a replace. */
+static void cleanupFailed(Export *p){
+  DIR *d = opendir(p->conn.zOut);
+  struct dirent *e;
+  int nOther = 0;
+  while( d && (e = readdir(d))!=0 ){
+    if( strcmp(e->d_name, ".") && strcmp(e->d_name, "..")
+     && strcmp(e->d_name, AT_EXPORT_FILES) ) nOther++;
+  }
+  if( d ) closedir(d);
+  if( nOther==0 ){
+    removeJournal(p);
+    if( p->bCreatedDir ) rmdir(p->conn.zOut);
+  }
 }
 
 /* Read the last manifest in DIR (for estimates of what is left), then
@@ -1070,6 +1199,7 @@ static void exportClear(Export *p){
   }
   sqlite3_free(p->zLimitKey);
   sqlite3_free(p->zTokenWhere);
+  sqlite3_free(p->zOwned);
   atCacheSourceClose(&p->src);
   cJSON_Delete(p->pMeta);
   atOptionsClear(&p->conn);
@@ -1119,6 +1249,7 @@ static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
   atHttpFree(pHttp);
   if( rc==SQLITE_OK ) rc = chooseTables(&ex, &zErr);
   if( rc==SQLITE_OK ) rc = takeOldManifest(&ex, &zErr);
+  if( rc==SQLITE_OK ) rc = writeJournal(&ex, &zErr);
   if( rc==SQLITE_OK && ex.conn.bSchemaOnly ){
     /* The schemas alone: no listing, no data file, no worker. */
     int i;
@@ -1163,6 +1294,7 @@ static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     zManifest = manifestText(&ex);
     rc = zManifest ? atWriteFileAtomic(ex.conn.zOut, AT_MANIFEST, zManifest, &zErr)
                    : SQLITE_NOMEM;
+    if( rc==SQLITE_OK ) removeJournal(&ex);
   }
   if( rc==SQLITE_OK ){
     sqlite3_result_text(ctx, zManifest, -1, sqlite3_free);
@@ -1173,8 +1305,12 @@ static void exportFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
     sqlite3_result_error(ctx, zErr ? zErr : "airtable: export failed", -1);
     if( rc==SQLITE_INTERRUPT ) sqlite3_result_error_code(ctx, SQLITE_INTERRUPT);
   }
-  unlockDir(&ex);
-  if( rc!=SQLITE_OK ) removeCreatedDir(&ex);
+  {
+    /* Cleanup is for a directory this export checked and locked. */
+    int bCleanup = rc!=SQLITE_OK && ex.fdLock>=0;
+    unlockDir(&ex);
+    if( bCleanup ) cleanupFailed(&ex);
+  }
   sqlite3_free(zManifest);
   sqlite3_free(zErr);
   exportClear(&ex);

@@ -197,9 +197,10 @@ static void allowFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
       sqlite3_free(zErr);
       return;
     }
-  }else if( strcmp(zOpt, "token_env")!=0 && strcmp(zOpt, "token_file")!=0 ){
-    zErr = sqlite3_mprintf("airtable_allow: '%s' is not api_url, token_env or "
-                           "token_file", zOpt);
+  }else if( strcmp(zOpt, "token_env")!=0 && strcmp(zOpt, "token_file")!=0
+         && strcmp(zOpt, "ca_file")!=0 ){
+    zErr = sqlite3_mprintf("airtable_allow: '%s' is not api_url, token_env, "
+                           "token_file or ca_file", zOpt);
     sqlite3_result_error(ctx, zErr ? zErr : "out of memory", -1);
     sqlite3_free(zErr);
     return;

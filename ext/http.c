@@ -492,7 +492,7 @@ static int sleepInterruptible(AtHttp *p, sqlite3_int64 ms){
 ** "Connection timed out ...") say so and are kept. A reused connection
 ** reports no connect time, so curl's words decide. */
 static int connectedAt(AtHttp *p){
-  return strstr(p->zCurlErr, "onnect")==0;
+  return strstr(p->zCurlErr, "onnect")==0 && strstr(p->zCurlErr, "esolv")==0;
 }
 
 static int attempt(AtHttp *p, const AtRequest *pReq, sqlite3_int64 nCapMs,

@@ -645,3 +645,27 @@ char *atJsonText(const cJSON *v, int *pn){
   if( pn ) *pn = (int)b.n;
   return b.z;
 }
+
+/* Clear what cJSON_Duplicate copied but the copy does not hold: the
+** length of a string with a NUL (its copy ends at the NUL). */
+static void dropStrLen(cJSON *p){
+  for(; p; p=p->next){
+    if( p->type & AT_JSON_STRLEN ){
+      p->type &= ~AT_JSON_STRLEN;
+      p->valueint = 0;
+    }
+    dropStrLen(p->child);
+  }
+}
+
+cJSON *atJsonDuplicate(const cJSON *p){
+  cJSON *pCopy = cJSON_Duplicate(p, 1);
+  if( pCopy ){
+    if( pCopy->type & AT_JSON_STRLEN ){
+      pCopy->type &= ~AT_JSON_STRLEN;
+      pCopy->valueint = 0;
+    }
+    dropStrLen(pCopy->child);
+  }
+  return pCopy;
+}

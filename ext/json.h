@@ -60,6 +60,11 @@ int atJsonPrint(AtBuf *p, const cJSON *v);
 int atJsonPrintCsv(AtBuf *p, const cJSON *v);
 char *atJsonText(const cJSON *v, int *pn);
 
+/* A copy of the tree at p that outlives the arena (cJSON_Duplicate; free
+** with cJSON_Delete). A string holding a NUL is copied up to it, and its
+** copy no longer claims the longer length. NULL on OOM. */
+cJSON *atJsonDuplicate(const cJSON *p);
+
 /* The JSON string literal of z[0..n-1] (quotes and escapes), appended to p. */
 void atJsonPrintString(AtBuf *p, const char *z, size_t n);
 

@@ -14,11 +14,13 @@
 */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include "options.h"
@@ -510,13 +512,21 @@ int atOptionsFinish(AtOptions *p, int mWhere, char **pzErr){
     }
   }
   if( p->zCaFile ){
-    FILE *f = fopen(p->zCaFile, "rb");
-    if( f==0 ){
+    /* Opened without blocking (a FIFO must not hang the connection) and
+    ** only a regular file taken. */
+    struct stat st;
+    int fd = open(p->zCaFile, O_RDONLY|O_NONBLOCK|O_CLOEXEC);
+    if( fd<0 ){
       atSetError(pzErr, "option ca_file: cannot read '%s': %s", p->zCaFile,
                  strerror(errno));
       return SQLITE_ERROR;
     }
-    fclose(f);
+    if( fstat(fd, &st)!=0 || !S_ISREG(st.st_mode) ){
+      close(fd);
+      atSetError(pzErr, "option ca_file: '%s' is not a regular file", p->zCaFile);
+      return SQLITE_ERROR;
+    }
+    close(fd);
     p->cfg.zCaFile = p->zCaFile;
   }
   if( cacheRules(p, pzErr) ) return SQLITE_ERROR;

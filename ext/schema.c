@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include "schema.h"
 #include "http.h"
+#include "json.h"
 #include "names.h"
 #include "page.h"
 #include "request.h"
@@ -215,7 +216,7 @@ int atMetaFetchTables(AtHttp *pHttp, const char *zApiUrl, const char *zBase,
     if( rc==SQLITE_OK ){
       /* The page's tree lives in its arena; callers keep and cJSON_Delete
       ** the metadata, so they get a copy of their own. */
-      *ppRoot = cJSON_Duplicate(page.pRoot, 1);
+      *ppRoot = atJsonDuplicate(page.pRoot);
       atPageClear(&page);
       if( *ppRoot==0 ) rc = SQLITE_NOMEM;
     }else if( rc==SQLITE_ERROR ){

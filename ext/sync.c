@@ -39,6 +39,7 @@
 #include "buf.h"
 #include "cache.h"
 #include "http.h"
+#include "json.h"
 #include "listing.h"
 #include "schema.h"
 #include "util.h"
@@ -147,14 +148,16 @@ static char *fieldsJson(const AtSchema *pSchema, const cJSON **apCell){
   for(i=0; i<pSchema->nField; i++){
     char *zVal;
     if( apCell[i]==0 ) continue;
-    zVal = cJSON_PrintUnformatted(apCell[i]);
+    /* json.c's printer: cJSON's bytes, but a string keeps what follows a
+    ** NUL in it (cJSON's stops there, and the change would go unseen). */
+    zVal = atJsonText(apCell[i], 0);
     if( zVal==0 ){
       sqlite3_free(sqlite3_str_finish(pStr));
       return 0;
     }
     sqlite3_str_appendf(pStr, "%s\"%s\":%s", bFirst ? "" : ",",
                         pSchema->aField[i].zId, zVal);
-    cJSON_free(zVal);
+    sqlite3_free(zVal);
     bFirst = 0;
   }
   sqlite3_str_appendchar(pStr, 1, '}');

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "vtab.h"
+#include "json.h"
 #include "listing.h"
 #include "plan.h"
 #include "pushdown.h"
@@ -85,10 +86,13 @@ static int trustCheck(AtVtab *p, char **pzErr){
     { "api_url",    "AIRTABLE_API_URL" },
     { "token_env",  "AIRTABLE_TOKEN_ENV" },
     { "token_file", "AIRTABLE_TOKEN_FILE" },
+    { "ca_file",    "AIRTABLE_CA_FILE" },     /* whom https trusts with it */
   };
   int i;
-  for(i=0; i<3; i++){
-    const char *zVal = i==0 ? p->zApiUrl : i==1 ? p->opt.zTokenEnv : p->opt.zTokenFile;
+  if( p->bCreatedHere ) return SQLITE_OK;   /* the user's own CREATE */
+  for(i=0; i<4; i++){
+    const char *zVal = i==0 ? p->zApiUrl : i==1 ? p->opt.zTokenEnv
+                     : i==2 ? p->opt.zTokenFile : p->opt.zCaFile;
     const char *zEnv = getenv(aCheck[i].zEnv);
     if( zVal==0 ) continue;
     if( i==0 && sameUrl(zVal, AT_DEFAULT_API_URL) ) continue;
@@ -100,8 +104,11 @@ static int trustCheck(AtVtab *p, char **pzErr){
         "(one from someone else could %s). If it is yours, set %s=%s, or run "
         "SELECT airtable_allow('%s', '%s') in this connection",
         p->zName, aCheck[i].zOption, zVal,
-        i==0 ? "where your token is sent" : "where your token is read from",
-        i==0 ? "send it to their server" : "send another secret of yours",
+        i==0 ? "where your token is sent" : i==3 ? "whom your token is trusted to"
+             : "where your token is read from",
+        i==0 ? "send it to their server" : i==3 ? "trust its own certificate "
+             "authority, and so a server that poses as Airtable"
+             : "send another secret of yours",
         aCheck[i].zEnv, zVal, aCheck[i].zOption, zVal);
     return SQLITE_ERROR;
   }
@@ -179,7 +186,7 @@ static int readTableMeta(AtVtab *p, const char *zTable, cJSON **ppTable,
     cJSON_Delete(pMeta);
     return SQLITE_ERROR;
   }
-  *ppTable = cJSON_Duplicate(pTable, 1);
+  *ppTable = atJsonDuplicate(pTable);
   cJSON_Delete(pMeta);
   return *ppTable ? SQLITE_OK : SQLITE_NOMEM;
 }
@@ -214,18 +221,7 @@ static int airtableInit(sqlite3 *db, void *pAux, int argc,
     rc = SQLITE_NOMEM;
     goto done;
   }
-  if( bCreate ){
-    /* The user's own CREATE VIRTUAL TABLE: what it names, this connection
-    ** may use (a file read later, or elsewhere, must be confirmed again). */
-    rc = atContextAllow(pCtx, "api_url", p->zApiUrl);
-    if( rc==SQLITE_OK && p->opt.zTokenEnv ){
-      rc = atContextAllow(pCtx, "token_env", p->opt.zTokenEnv);
-    }
-    if( rc==SQLITE_OK && p->opt.zTokenFile ){
-      rc = atContextAllow(pCtx, "token_file", p->opt.zTokenFile);
-    }
-    if( rc!=SQLITE_OK ) goto done;
-  }
+  p->bCreatedHere = bCreate;
   p->opt.cfg.zCaFile = p->opt.zCaFile;
   if( p->opt.eCache!=AT_CACHE_OFF ){
     rc = atCacheInit(&p->cache, db, argv[1], argv[2]);
@@ -259,6 +255,19 @@ static int airtableInit(sqlite3 *db, void *pAux, int argc,
   ** use it, never a trigger or view of a database someone else wrote. */
   sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   rc = atContextAddTable(pCtx, argv[1], argv[2], p);
+  if( rc==SQLITE_OK && bCreate ){
+    /* The user's own CREATE VIRTUAL TABLE, done: what it names, this
+    ** connection may use (the file read later, or elsewhere, is asked
+    ** again). A CREATE that failed confirms nothing. */
+    static const char *const azOpt[] = { "api_url", "token_env", "token_file", "ca_file" };
+    const char *azVal[4];
+    int i;
+    azVal[0] = p->zApiUrl; azVal[1] = p->opt.zTokenEnv;
+    azVal[2] = p->opt.zTokenFile; azVal[3] = p->opt.zCaFile;
+    for(i=0; rc==SQLITE_OK && i<4; i++){
+      if( azVal[i] ) rc = atContextAllow(pCtx, azOpt[i], azVal[i]);
+    }
+  }
   if( rc!=SQLITE_OK ) goto done;
   *ppVtab = &p->base;
   p = 0;

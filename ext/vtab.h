@@ -43,6 +43,7 @@ struct AtVtab {
   char *zApiUrl;       /* API root, e.g. https://api.airtable.com */
   char *zBase;         /* base id */
   char *zName;         /* the table's name in SQL (for messages) */
+  int bCreatedHere;    /* made by a CREATE VIRTUAL TABLE of this connection */
   AtSchema schema;     /* table id, view id, fields and column names */
   AtPushCol *aPush;    /* per column: how pushdown writes its constraints */
   cJSON *pTableMeta;   /* the table's metadata (fields with their options) */

@@ -1,5 +1,6 @@
 """Every failure the read path can meet gives a clear error naming what was
 wrong, never a crash, a partial result presented as complete, or the token."""
+import os
 import re
 import sqlite3
 
@@ -440,7 +441,7 @@ def test_credentials_in_api_url_are_refused_and_never_shown(db, server):
 
 
 def test_airtable_allow_is_checked_and_direct_only(db, server):
-    with pytest.raises(sqlite3.OperationalError, match="is not api_url, token_env or token_file"):
+    with pytest.raises(sqlite3.OperationalError, match="is not api_url, token_env, token_file or ca_file"):
         db.execute("SELECT airtable_allow('token', 'x')").fetchall()
     with pytest.raises(sqlite3.OperationalError, match="plain http to a host that is not"):
         db.execute("SELECT airtable_allow('api_url', 'http://example.com')").fetchall()
@@ -458,3 +459,30 @@ def test_a_redirect_is_not_followed_and_says_where_it_pointed(db, server):
     assert msg == ("airtable: HTTP 301 (a redirect to https://elsewhere.example/v0/x, not "
                    "followed: the API does not redirect; check api_url)")
     assert len(server.list_requests(SIZES)) == 1
+
+
+def test_a_file_cannot_choose_whom_https_trusts_with_your_token(server, tmp_path, monkeypatch):
+    """The review's case: a file keeping the default api_url but naming its
+    own ca_file would let whoever holds that authority pose as Airtable."""
+    ca = tmp_path / "their-ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    author = connect(str(tmp_path / "f.db"))
+    create(author, "tasks", SIZES, "One", ca_file=str(ca))
+    author.close()
+    server.clear_log()
+    victim = connect(str(tmp_path / "f.db"))
+    msg = error_of(victim, "SELECT * FROM tasks")
+    assert msg.startswith(f"airtable: table 'tasks': its declaration says ca_file='{ca}', "
+                          "which nobody running this process confirmed: a database file does "
+                          "not decide whom your token is trusted to"), msg
+    assert f"AIRTABLE_CA_FILE={ca}" in msg and server.requests() == []
+    victim.execute("SELECT airtable_allow('ca_file', ?)", (str(ca),))
+    assert victim.execute("SELECT count(*) FROM tasks").fetchone() == (1,)
+    victim.close()
+    # A FIFO as ca_file is refused, not opened for reading (it would block).
+    fifo = tmp_path / "fifo.pem"
+    os.mkfifo(fifo)
+    db = connect()
+    with pytest.raises(sqlite3.OperationalError,
+                       match=f"^airtable: option ca_file: '{fifo}' is not a regular file$"):
+        create(db, "t", SIZES, "One", ca_file=str(fifo))

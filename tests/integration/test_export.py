@@ -97,7 +97,9 @@ def test_failure_mid_table_leaves_no_file_of_that_table_and_no_manifest(db, serv
                         r"in \d+\.\d s\)", str(e.value)), str(e.value)
     # The small tables completed while the big one ran: they stay. Nothing
     # of Packaging Tasks, no temporary file, and the old manifest is gone.
-    assert listing(tmp_path) == ["products.csv", "products.ddl", "products.schema.json",
+    # The journal (hidden) lists what an export there owns, for a replace.
+    assert listing(tmp_path) == [".airtable-export.files",
+                                 "products.csv", "products.ddl", "products.schema.json",
                                  "vendors.csv", "vendors.ddl", "vendors.schema.json"]
 
 
@@ -196,8 +198,10 @@ def test_ctrl_c_stops_promptly_and_leaves_no_temporary_files(server, tmp_path):
     assert p.returncode == 130, p.stderr
     assert p.stderr == (f"airtable-export: airtable: interrupted: the export to '{tmp_path}' "
                         "stopped; tables completed before stay, no manifest was written\n")
-    assert not any(n.startswith(".") or n.startswith("packaging_tasks")
-                   for n in listing(tmp_path)), listing(tmp_path)
+    # No temporary file; the journal (hidden) lists the tables that stay.
+    assert not any((n.startswith(".") and n != ".airtable-export.files")
+                   or n.startswith("packaging_tasks") for n in listing(tmp_path)), \
+        listing(tmp_path)
     assert "_manifest.json" not in listing(tmp_path)
 
 
@@ -672,8 +676,17 @@ def test_replace_never_removes_what_no_export_writes(db, server, tmp_path):
     with pytest.raises(sqlite3.OperationalError) as e:
         export(db, f"base={SIZES}", f"out={tmp_path}", "table=One", "replace=1")
     assert str(e.value) == (f"airtable: option replace: '{tmp_path}' holds 'notes.txt', which "
-                            "no export writes; nothing was replaced: move it away, or write "
-                            "into a new directory")
+                            "no export there wrote; nothing was replaced: move it away, or "
+                            "write into a new directory")
+    # Nor a file with an export's ending that no export there wrote (the
+    # review's case: a user's own sales.csv beside an export).
+    (tmp_path / "notes.txt").unlink()
+    (tmp_path / "sales.csv").write_text("mine")
+    with pytest.raises(sqlite3.OperationalError, match="holds 'sales.csv', which no export "
+                       "there wrote"):
+        export(db, f"base={SIZES}", f"out={tmp_path}", "table=One", "replace=1")
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "sales.csv").unlink()
     assert listing(tmp_path) == before
 
 
