@@ -197,9 +197,11 @@ static char *config(int n, const char *const *az){
 static void testConfig(void){
   CONFIG("rate=5 retries=5 wait429=30 backoff=1 budget=300 connect=30 timeout=60 ca=-",
          "view=V");
-  CONFIG("rate=2 retries=0 wait429=0.5 backoff=0.05 budget=10 connect=2.5 timeout=3 ca=/dev/null",
+  CONFIG("rate=2 retries=0 wait429=0.5 backoff=0.05 budget=10 connect=2.5 timeout=3 ca=/etc/passwd",
          "rate_limit=2", "max_retries=0", "rate_limit_wait=0.5", "retry_backoff=0.05",
-         "retry_budget=10", "connect_timeout=2.5", "timeout=3", "ca_file=/dev/null");
+         "retry_budget=10", "connect_timeout=2.5", "timeout=3", "ca_file=/etc/passwd");
+  /* Only a regular file, opened without blocking (a FIFO would hang). */
+  CONFIG("airtable: option ca_file: '/dev/null' is not a regular file", "ca_file=/dev/null");
   CONFIG("airtable: option rate_limit: 6 is out of range (0 to 5 requests per "
          "second); Airtable allows 5 requests per second per base, so the limit "
          "can only be lowered", "rate_limit=6");
